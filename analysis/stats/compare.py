@@ -1,0 +1,178 @@
+"""``compare``: treatment versus control for one metric, from sufficient statistics."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from analysis.stats.bayesian import bayesian_update
+from analysis.stats.cuped import cuped_effect_moments
+from analysis.stats.frequentist import welch_t_test
+from analysis.stats.inputs import ArmStats, MeanStats, ProportionStats, RatioStats
+from analysis.stats.moments import arm_mean, arm_moments, effect_moments
+from analysis.stats.results import (
+    STATUS_OK,
+    STATUS_TOO_FEW_UNITS,
+    STATUS_ZERO_CONTROL_MEAN,
+    STATUS_ZERO_DENOMINATOR,
+    STATUS_ZERO_VARIANCE,
+    Comparison,
+    thin_comparison,
+)
+from analysis.stats.sequential import confidence_sequence
+
+METHODS = ("frequentist", "sequential", "bayesian")
+MIN_UNITS = 2  # per arm: the unbiased variance and Welch's ν need n − 1 > 0
+
+
+def _check_finite(name: str, value: float, *, low: float | None = None, high: float | None = None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"compare: {name} must be a finite number, got {value!r}")
+    if (low is not None and value <= low) or (high is not None and value >= high):
+        raise ValueError(f"compare: {name} must be in ({low}, {high}), got {value!r}")
+
+
+def _validate(
+    control: ArmStats,
+    treatment: ArmStats,
+    method: str,
+    alpha: float,
+    sequential_tuning: float,
+    prior_mean: float,
+    prior_variance: float | None,
+) -> None:
+    kinds = (ProportionStats, MeanStats, RatioStats)
+    for name, arm in (("control", control), ("treatment", treatment)):
+        if not isinstance(arm, kinds):
+            raise ValueError(
+                f"compare: {name} must be ProportionStats, MeanStats or RatioStats, "
+                f"got {type(arm).__name__}"
+            )
+    if type(control) is not type(treatment):
+        raise ValueError(
+            "compare: control and treatment must be the same kind of statistics, got "
+            f"{type(control).__name__} and {type(treatment).__name__}"
+        )
+    if method not in METHODS:
+        raise ValueError(f"compare: method must be one of {METHODS}, got {method!r}")
+    _check_finite("alpha", alpha, low=0.0, high=1.0)
+    _check_finite("sequential_tuning", sequential_tuning, low=0.0)
+    _check_finite("prior_mean", prior_mean)
+    if prior_variance is not None:
+        _check_finite("prior_variance", prior_variance, low=0.0)
+
+
+def _thin_status(control: ArmStats, treatment: ArmStats, relative: bool) -> str | None:
+    if control.n < MIN_UNITS or treatment.n < MIN_UNITS:
+        return STATUS_TOO_FEW_UNITS
+    if (
+        isinstance(control, RatioStats)
+        and isinstance(treatment, RatioStats)
+        and (control.denominator_sum == 0 or treatment.denominator_sum == 0)
+    ):
+        return STATUS_ZERO_DENOMINATOR
+    if relative and arm_mean(control) == 0:
+        return STATUS_ZERO_CONTROL_MEAN
+    return None
+
+
+def compare(
+    control: ArmStats,
+    treatment: ArmStats,
+    *,
+    relative: bool = True,
+    method: str = "frequentist",
+    alpha: float = 0.05,
+    sequential_tuning: int = 5000,
+    prior_mean: float = 0.0,
+    prior_variance: float | None = None,
+    higher_is_better: bool = True,
+) -> Comparison:
+    """Compare treatment with control on one metric.
+
+    ``method`` is "frequentist" (Welch t-test, read once), "sequential" (confidence
+    sequences, read any number of times) or "bayesian" (Gaussian posterior on the effect).
+    ``relative`` chooses Δ/|μ_C| over μ_T − μ_C.  MeanStats carrying pre-exposure sums on
+    both arms get CUPED.  Data that cannot support an answer gives a Comparison whose
+    ``status`` names the reason; invalid arguments raise ValueError.
+    """
+    _validate(control, treatment, method, alpha, sequential_tuning, prior_mean, prior_variance)
+    common = {"method": method, "relative": bool(relative), "alpha": float(alpha)}
+    control_mean, treatment_mean = arm_mean(control), arm_mean(treatment)
+
+    def thin(status: str) -> Comparison:
+        return thin_comparison(
+            status, control_mean=control_mean, treatment_mean=treatment_mean, **common
+        )
+
+    status = _thin_status(control, treatment, relative)
+    if status is not None:
+        return thin(status)
+
+    em = effect_moments(arm_moments(control), arm_moments(treatment), relative=relative)
+    if not em.variance > 0:
+        return thin(STATUS_ZERO_VARIANCE)
+    if (
+        isinstance(control, MeanStats)
+        and isinstance(treatment, MeanStats)
+        and control.has_pre
+        and treatment.has_pre
+    ):
+        em = cuped_effect_moments(
+            control, treatment, relative=relative, unadjusted_variance=em.variance
+        )
+        if not em.variance > 0:
+            return thin(STATUS_ZERO_VARIANCE)
+
+    base = {
+        "control_mean": em.control_mean,
+        "treatment_mean": em.treatment_mean,
+        "variance_reduction": em.variance_reduction,
+        "status": STATUS_OK,
+        **common,
+    }
+    if method == "bayesian":
+        if prior_variance is not None and not relative and em.control_mean == 0:
+            return thin(STATUS_ZERO_CONTROL_MEAN)  # the prior is scaled by |μ_C|
+        b = bayesian_update(
+            em,
+            relative=relative,
+            alpha=alpha,
+            prior_mean=prior_mean,
+            prior_variance=prior_variance,
+            higher_is_better=higher_is_better,
+        )
+        return Comparison(
+            effect=b.effect,
+            stderr=b.stderr,
+            ci=b.ci,
+            p_value=None,
+            chance_to_win=b.chance_to_win,
+            risk=b.risk,
+            significant=b.ci[0] > 0 or b.ci[1] < 0,
+            **base,
+        )
+    if method == "sequential":
+        s = confidence_sequence(em, alpha=alpha, tuning=sequential_tuning)
+        return Comparison(
+            effect=s.effect,
+            stderr=s.stderr,
+            ci=s.ci,
+            p_value=s.p_value,
+            chance_to_win=None,
+            risk=None,
+            significant=s.p_value < alpha,
+            **base,
+        )
+    f = welch_t_test(em, alpha=alpha)
+    return Comparison(
+        effect=f.effect,
+        stderr=f.stderr,
+        ci=f.ci,
+        p_value=f.p_value,
+        chance_to_win=None,
+        risk=None,
+        significant=f.p_value < alpha,
+        dof=f.dof,
+        **base,
+    )
