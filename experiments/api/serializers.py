@@ -1,0 +1,238 @@
+"""Input and output shapes of the control-plane API. Rules live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from experiments.models import (
+    AnalysisMethod,
+    Correction,
+    Decision,
+    Experiment,
+    ExperimentKind,
+    Metric,
+    MetricRole,
+    MetricType,
+)
+from experiments.services.lifecycle import allowed_actions
+
+ATTRIBUTE_NAME = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
+
+
+class StrictDictField(serializers.JSONField):
+    """A JSON object (not a list, string or number)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if value is not None and not isinstance(value, dict):
+            raise serializers.ValidationError("Expected a JSON object.")
+        return value
+
+
+class VariantInput(serializers.Serializer):
+    key = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    weight = serializers.FloatField(required=False, default=1.0)
+    is_control = serializers.BooleanField(required=False, default=False)
+    payload = serializers.JSONField(required=False, default=dict)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MetricLinkInput(serializers.Serializer):
+    metric = serializers.SlugField(max_length=64)
+    role = serializers.ChoiceField(choices=MetricRole.choices)
+
+
+class PlanInput(serializers.Serializer):
+    alpha = serializers.FloatField(required=False, min_value=0.0001, max_value=0.4999)
+    method = serializers.ChoiceField(choices=AnalysisMethod.choices, required=False)
+    correction = serializers.ChoiceField(choices=Correction.choices, required=False)
+    cuped = serializers.BooleanField(required=False)
+    mde = serializers.FloatField(required=False, allow_null=True, min_value=1e-9)
+
+
+class ExperimentInput(serializers.Serializer):
+    key = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    hypothesis = serializers.CharField(required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=ExperimentKind.choices, required=False)
+    coverage = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+    salt = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=128)
+    unit_attribute = serializers.RegexField(ATTRIBUTE_NAME, required=False)
+    layer = serializers.SlugField(required=False, allow_null=True, allow_blank=True)
+    layer_share = serializers.FloatField(required=False, min_value=0.0001, max_value=1.0)
+    targeting = StrictDictField(required=False)
+    variants = VariantInput(many=True, required=False)
+    metrics = MetricLinkInput(many=True, required=False)
+    analysis_plan = PlanInput(required=False)
+    scheduled_start_at = serializers.DateTimeField(required=False, allow_null=True)
+    scheduled_stop_at = serializers.DateTimeField(required=False, allow_null=True)
+    planned_sample_size = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    planned_duration_days = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    refresh_minutes = serializers.IntegerField(required=False, min_value=1, max_value=10080)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields) - {"status", "phase"})
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate_targeting(self, value: Any) -> Any:
+        return {} if value is None else value
+
+
+class VariantOutput(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    weight = serializers.FloatField()
+    is_control = serializers.BooleanField()
+    payload = serializers.JSONField()
+    description = serializers.CharField()
+
+
+class ExperimentOutput(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    hypothesis = serializers.CharField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    owner = serializers.SerializerMethodField()
+    salt = serializers.CharField(source="hash_seed")
+    phase = serializers.IntegerField()
+    coverage = serializers.FloatField()
+    unit_attribute = serializers.CharField()
+    layer = serializers.SerializerMethodField()
+    layer_share = serializers.FloatField()
+    layer_range = serializers.SerializerMethodField()
+    targeting = serializers.JSONField()
+    variants = VariantOutput(many=True, source="variants.all")
+    metrics = serializers.SerializerMethodField()
+    analysis_plan = serializers.JSONField()
+    scheduled_start_at = serializers.DateTimeField()
+    scheduled_stop_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField()
+    stopped_at = serializers.DateTimeField()
+    planned_sample_size = serializers.IntegerField()
+    planned_duration_days = serializers.IntegerField()
+    refresh_minutes = serializers.IntegerField()
+    conclusion = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_owner(self, obj: Experiment) -> str | None:
+        return obj.owner.get_username() if obj.owner_id else None
+
+    def get_layer(self, obj: Experiment) -> str | None:
+        return obj.layer.key if obj.layer_id else None
+
+    def get_layer_range(self, obj: Experiment) -> list[float] | None:
+        return None if obj.layer_start is None else [obj.layer_start, obj.layer_end]
+
+    def get_metrics(self, obj: Experiment) -> list[dict[str, str]]:
+        return [{"metric": link.metric.key, "role": link.role} for link in obj.metric_links.all()]
+
+    def get_conclusion(self, obj: Experiment) -> dict[str, Any] | None:
+        if not obj.decision:
+            return None
+        return {
+            "decision": obj.decision,
+            "winner": obj.winner.key if obj.winner_id else None,
+            "review": obj.conclusion_review,
+            "concluded_at": obj.concluded_at,
+        }
+
+    def get_allowed_actions(self, obj: Experiment) -> list[str]:
+        return allowed_actions(obj.status)
+
+
+class ConcludeInput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    winner = serializers.SlugField(required=False, allow_null=True, allow_blank=True)
+    review = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class NewPhaseInput(serializers.Serializer):
+    coverage = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    weights = serializers.DictField(child=serializers.FloatField(), required=False, allow_null=True)
+    salt = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=128)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class RatioPartInput(serializers.Serializer):
+    event = serializers.CharField(max_length=64)
+    value_field = serializers.CharField(max_length=64, required=False, allow_null=True)
+
+
+class MetricInput(serializers.Serializer):
+    key = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    type = serializers.ChoiceField(choices=MetricType.choices)
+    event = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    value_field = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    numerator = RatioPartInput(required=False, allow_null=True)
+    denominator = RatioPartInput(required=False, allow_null=True)
+    window_hours = serializers.IntegerField(required=False, min_value=1, max_value=24 * 365)
+    retention_day = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    higher_is_better = serializers.BooleanField(required=False)
+    winsorize_percentile = serializers.FloatField(
+        required=False, allow_null=True, min_value=0.01, max_value=100
+    )
+
+
+class MetricOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Metric
+        fields = [
+            "key",
+            "name",
+            "description",
+            "type",
+            "event",
+            "value_field",
+            "numerator",
+            "denominator",
+            "window_hours",
+            "retention_day",
+            "higher_is_better",
+            "winsorize_percentile",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class LayerInput(serializers.Serializer):
+    key = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class LayerOutput(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    experiments = serializers.SerializerMethodField()
+
+    def get_experiments(self, obj: Any) -> list[dict[str, Any]]:
+        return [
+            {"key": e.key, "status": e.status, "range": [e.layer_start, e.layer_end]}
+            for e in obj.experiments.all()
+            if e.layer_start is not None
+        ]
+
+
+class AuditOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_label")
+    action = serializers.CharField()
+    message = serializers.CharField()
+    before = serializers.JSONField()
+    after = serializers.JSONField()

@@ -1,0 +1,222 @@
+"""Control-plane API: thin views that translate HTTP to service calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from experiments import selectors
+from experiments.models import Experiment, Layer, Metric
+from experiments.services.actors import actor_from_request
+from experiments.services.experiments import (
+    experiment_create,
+    experiment_delete,
+    experiment_update,
+)
+from experiments.services.layers import layer_create, layer_delete, layer_update
+from experiments.services.lifecycle import experiment_new_phase, experiment_transition
+from experiments.services.metrics import metric_create, metric_delete, metric_update
+
+from . import serializers as s
+
+
+def _experiment_or_404(key: str) -> Experiment:
+    experiment = selectors.experiment_get(key=key)
+    if experiment is None:
+        raise Http404(f'No experiment with key "{key}".')
+    return experiment
+
+
+def _experiment_response(key: str, code: int = status.HTTP_200_OK) -> Response:
+    return Response(s.ExperimentOutput(_experiment_or_404(key)).data, status=code)
+
+
+class ExperimentListApi(APIView):
+    @extend_schema(responses=s.ExperimentOutput(many=True))
+    def get(self, request: Request) -> Response:
+        qs = selectors.experiment_list(
+            status=request.query_params.get("status"), kind=request.query_params.get("kind")
+        )
+        return Response(s.ExperimentOutput(qs, many=True).data)
+
+    @extend_schema(request=s.ExperimentInput, responses={201: s.ExperimentOutput})
+    def post(self, request: Request) -> Response:
+        data = s.ExperimentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        experiment = experiment_create(actor=actor_from_request(request), data=data.validated_data)
+        return _experiment_response(experiment.key, status.HTTP_201_CREATED)
+
+
+class ExperimentDetailApi(APIView):
+    @extend_schema(responses=s.ExperimentOutput)
+    def get(self, request: Request, key: str) -> Response:
+        return _experiment_response(key)
+
+    def _update(self, request: Request, key: str, partial: bool) -> Response:
+        experiment = _experiment_or_404(key)
+        data = s.ExperimentInput(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        experiment = experiment_update(
+            actor=actor_from_request(request), experiment=experiment, data=data.validated_data
+        )
+        return _experiment_response(experiment.key)
+
+    @extend_schema(request=s.ExperimentInput, responses=s.ExperimentOutput)
+    def put(self, request: Request, key: str) -> Response:
+        return self._update(request, key, partial=False)
+
+    @extend_schema(request=s.ExperimentInput, responses=s.ExperimentOutput)
+    def patch(self, request: Request, key: str) -> Response:
+        return self._update(request, key, partial=True)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, key: str) -> Response:
+        experiment_delete(actor=actor_from_request(request), experiment=_experiment_or_404(key))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExperimentActionApi(APIView):
+    """POST /experiments/<key>/<action> for start, pause, resume, stop, conclude, archive."""
+
+    action_name = ""
+
+    @extend_schema(request=s.ReasonInput, responses=s.ExperimentOutput)
+    def post(self, request: Request, key: str) -> Response:
+        experiment = _experiment_or_404(key)
+        body: Any = s.ConcludeInput if self.action_name == "conclude" else s.ReasonInput
+        data = body(data=request.data)
+        data.is_valid(raise_exception=True)
+        experiment_transition(
+            actor=actor_from_request(request),
+            experiment=experiment,
+            action=self.action_name,
+            params=dict(data.validated_data),
+        )
+        return _experiment_response(key)
+
+
+class ExperimentNewPhaseApi(APIView):
+    @extend_schema(request=s.NewPhaseInput, responses=s.ExperimentOutput)
+    def post(self, request: Request, key: str) -> Response:
+        experiment = _experiment_or_404(key)
+        data = s.NewPhaseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        experiment_new_phase(
+            actor=actor_from_request(request),
+            experiment=experiment,
+            coverage=data.validated_data.get("coverage"),
+            weights=data.validated_data.get("weights"),
+            salt=data.validated_data.get("salt") or None,
+            reason=data.validated_data.get("reason", ""),
+        )
+        return _experiment_response(key)
+
+
+class ExperimentAuditApi(APIView):
+    @extend_schema(responses=s.AuditOutput(many=True))
+    def get(self, request: Request, key: str) -> Response:
+        entries = selectors.experiment_audit(experiment=_experiment_or_404(key))
+        return Response(s.AuditOutput(entries, many=True).data)
+
+
+def _metric_or_404(key: str) -> Metric:
+    metric = selectors.metric_list().filter(key=key).first()
+    if metric is None:
+        raise Http404(f'No metric with key "{key}".')
+    return metric
+
+
+class MetricListApi(APIView):
+    @extend_schema(responses=s.MetricOutput(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(s.MetricOutput(selectors.metric_list(), many=True).data)
+
+    @extend_schema(request=s.MetricInput, responses={201: s.MetricOutput})
+    def post(self, request: Request) -> Response:
+        data = s.MetricInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        metric = metric_create(actor=actor_from_request(request), data=dict(data.validated_data))
+        return Response(s.MetricOutput(metric).data, status=status.HTTP_201_CREATED)
+
+
+class MetricDetailApi(APIView):
+    @extend_schema(responses=s.MetricOutput)
+    def get(self, request: Request, key: str) -> Response:
+        return Response(s.MetricOutput(_metric_or_404(key)).data)
+
+    @extend_schema(request=s.MetricInput, responses=s.MetricOutput)
+    def patch(self, request: Request, key: str) -> Response:
+        metric = _metric_or_404(key)
+        data = s.MetricInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        metric = metric_update(
+            actor=actor_from_request(request), metric=metric, data=dict(data.validated_data)
+        )
+        return Response(s.MetricOutput(metric).data)
+
+    @extend_schema(request=s.MetricInput, responses=s.MetricOutput)
+    def put(self, request: Request, key: str) -> Response:
+        metric = _metric_or_404(key)
+        data = s.MetricInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        metric = metric_update(
+            actor=actor_from_request(request), metric=metric, data=dict(data.validated_data)
+        )
+        return Response(s.MetricOutput(metric).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, key: str) -> Response:
+        metric_delete(actor=actor_from_request(request), metric=_metric_or_404(key))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _layer_or_404(key: str) -> Layer:
+    layer = selectors.layer_list().filter(key=key).first()
+    if layer is None:
+        raise Http404(f'No layer with key "{key}".')
+    return layer
+
+
+class LayerListApi(APIView):
+    @extend_schema(responses=s.LayerOutput(many=True))
+    def get(self, request: Request) -> Response:
+        layers = selectors.layer_list().prefetch_related("experiments")
+        return Response(s.LayerOutput(layers, many=True).data)
+
+    @extend_schema(request=s.LayerInput, responses={201: s.LayerOutput})
+    def post(self, request: Request) -> Response:
+        data = s.LayerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        layer = layer_create(**data.validated_data)
+        return Response(s.LayerOutput(layer).data, status=status.HTTP_201_CREATED)
+
+
+class LayerDetailApi(APIView):
+    @extend_schema(responses=s.LayerOutput)
+    def get(self, request: Request, key: str) -> Response:
+        return Response(s.LayerOutput(_layer_or_404(key)).data)
+
+    @extend_schema(request=s.LayerInput, responses=s.LayerOutput)
+    def patch(self, request: Request, key: str) -> Response:
+        layer = _layer_or_404(key)
+        data = s.LayerInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        if "key" in data.validated_data and data.validated_data["key"] != layer.key:
+            return Response({"key": ["A layer's key cannot change."]}, status=400)
+        layer = layer_update(
+            layer=layer,
+            name=data.validated_data.get("name"),
+            description=data.validated_data.get("description"),
+        )
+        return Response(s.LayerOutput(layer).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, key: str) -> Response:
+        layer_delete(layer=_layer_or_404(key))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,34 @@
+from .api_key import ApiKey, ApiKeyRole
+from .audit import AuditLogEntry
+from .experiment import (
+    AnalysisMethod,
+    Correction,
+    Decision,
+    Experiment,
+    ExperimentKind,
+    ExperimentStatus,
+    Phase,
+)
+from .layer import Layer
+from .metric import ExperimentMetric, Metric, MetricRole, MetricType
+from .variant import Override, Variant
+
+__all__ = [
+    "AnalysisMethod",
+    "ApiKey",
+    "ApiKeyRole",
+    "AuditLogEntry",
+    "Correction",
+    "Decision",
+    "Experiment",
+    "ExperimentKind",
+    "ExperimentMetric",
+    "ExperimentStatus",
+    "Layer",
+    "Metric",
+    "MetricRole",
+    "MetricType",
+    "Override",
+    "Phase",
+    "Variant",
+]

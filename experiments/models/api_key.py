@@ -1,0 +1,35 @@
+import hashlib
+
+from django.db import models
+
+
+class ApiKeyRole(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    EDITOR = "editor", "Editor"
+    VIEWER = "viewer", "Viewer"
+    APP = "app", "App"
+
+
+class ApiKey(models.Model):
+    """A bearer key for the API. Only the SHA-256 of the key is stored."""
+
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=8, choices=ApiKeyRole.choices)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role}, {self.prefix}…)"
+
+    @staticmethod
+    def hash_key(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True

@@ -1,0 +1,82 @@
+from django.db import models
+from django.db.models import Q
+
+
+class MetricType(models.TextChoices):
+    CONVERSION = "conversion", "Conversion"
+    MEAN = "mean", "Mean"
+    RATIO = "ratio", "Ratio"
+    RETENTION = "retention", "Retention"
+
+
+class MetricRole(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+    GUARDRAIL = "guardrail", "Guardrail"
+
+
+class Metric(models.Model):
+    """A reusable definition over events, shared by experiments.
+
+    - conversion: did the unit send ``event`` within ``window_hours`` of first exposure;
+    - mean: per-unit sum of ``value_field`` of ``event`` within the window (e.g. ARPU);
+    - ratio: per-unit ``numerator`` sum over per-unit ``denominator`` sum, each
+      ``{"event": ..., "value_field": ... or null}`` (null counts events);
+    - retention: active (sent ``event``) on day ``retention_day`` after exposure.
+    """
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    type = models.CharField(max_length=16, choices=MetricType.choices)
+    event = models.CharField(max_length=64, blank=True)
+    value_field = models.CharField(max_length=64, blank=True)
+    numerator = models.JSONField(null=True, blank=True)
+    denominator = models.JSONField(null=True, blank=True)
+    window_hours = models.PositiveIntegerField(default=168)
+    retention_day = models.PositiveIntegerField(null=True, blank=True)
+    higher_is_better = models.BooleanField(default=True)
+    winsorize_percentile = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_hours__gte=1), name="metric_window_positive"),
+            models.CheckConstraint(
+                condition=Q(winsorize_percentile__isnull=True)
+                | Q(winsorize_percentile__gt=0, winsorize_percentile__lte=100),
+                name="metric_winsorize_percentile_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ExperimentMetric(models.Model):
+    """A metric linked to an experiment in a role: one primary, any secondary and guardrail."""
+
+    experiment = models.ForeignKey(
+        "experiments.Experiment", on_delete=models.CASCADE, related_name="metric_links"
+    )
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="experiment_links")
+    role = models.CharField(max_length=16, choices=MetricRole.choices)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "metric"], name="experiment_metric_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["experiment"],
+                condition=Q(role="primary"),
+                name="experiment_one_primary_metric",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric.key} ({self.role})"

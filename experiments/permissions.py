@@ -1,0 +1,52 @@
+"""Who may do what through the API.
+
+API keys carry a role: admin and editor write experiments and metrics, viewer reads, app may
+only call the runtime endpoints (assign, events). People signed in with a session read; staff
+write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import permissions
+
+from experiments.models import ApiKey, ApiKeyRole
+
+WRITERS = {ApiKeyRole.ADMIN, ApiKeyRole.EDITOR}
+RUNTIME_CALLERS = {ApiKeyRole.APP, ApiKeyRole.ADMIN, ApiKeyRole.EDITOR}
+
+
+class ControlPlanePermission(permissions.BasePermission):
+    message = "This API key's role may not do this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        auth = request.auth
+        if isinstance(auth, ApiKey):
+            if auth.role == ApiKeyRole.APP:
+                self.message = "App keys may only call the runtime endpoints (assign, events)."
+                return False
+            if request.method in permissions.SAFE_METHODS:
+                return True
+            self.message = "Viewer keys are read-only."
+            return auth.role in WRITERS
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        self.message = "Only staff may change experiments and metrics."
+        return bool(user.is_staff)
+
+
+class RuntimePermission(permissions.BasePermission):
+    """For assign and event endpoints: app, editor and admin keys, or staff sessions."""
+
+    message = "Only app, editor and admin keys may call the runtime endpoints."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        auth = request.auth
+        if isinstance(auth, ApiKey):
+            return auth.role in RUNTIME_CALLERS
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff)

@@ -1,0 +1,39 @@
+"""Reads of the control plane."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from experiments.models import AuditLogEntry, Experiment, ExperimentMetric, Layer, Metric
+
+
+def experiment_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[Experiment]:
+    qs = Experiment.objects.select_related("layer", "owner", "winner").prefetch_related(
+        "variants",
+        Prefetch("metric_links", queryset=ExperimentMetric.objects.select_related("metric")),
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def experiment_get(*, key: str) -> Experiment | None:
+    return experiment_list().filter(key=key).first()
+
+
+def experiment_audit(*, experiment: Experiment) -> QuerySet[AuditLogEntry]:
+    return AuditLogEntry.objects.filter(experiment=experiment).order_by("-at", "-id")
+
+
+def experiment_plan_changes(*, experiment: Experiment) -> QuerySet[AuditLogEntry]:
+    return experiment_audit(experiment=experiment).filter(action="plan_change")
+
+
+def metric_list() -> QuerySet[Metric]:
+    return Metric.objects.all()
+
+
+def layer_list() -> QuerySet[Layer]:
+    return Layer.objects.all()

@@ -1,0 +1,251 @@
+"""Creating and editing experiment definitions, with the rules that protect running ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from experiments.models import (
+    Experiment,
+    ExperimentMetric,
+    ExperimentStatus,
+    Layer,
+    Metric,
+    Variant,
+)
+
+from .actors import Actor
+from .audit import audit_record, experiment_state
+from .definitions_cache import definitions_changed
+from .errors import ValidationFailed
+from .validation import Errors, check_metric_roles, check_targeting, check_variants
+
+PLAN_FIELDS = ("alpha", "method", "correction", "cuped", "mde")
+SIMPLE_FIELDS = (
+    "name",
+    "hypothesis",
+    "kind",
+    "unit_attribute",
+    "targeting",
+    "layer_share",
+    "scheduled_start_at",
+    "scheduled_stop_at",
+    "planned_sample_size",
+    "planned_duration_days",
+    "refresh_minutes",
+)
+VARIANT_LOCKED_FIELDS = ("weight", "is_control", "payload")
+
+
+def _validate_definition(data: dict[str, Any]) -> tuple[Errors, dict[str, Metric], Layer | None]:
+    errors: Errors = {}
+    if "variants" in data:
+        check_variants(data["variants"], errors)
+    metrics_by_key: dict[str, Metric] = {}
+    if "metrics" in data:
+        check_metric_roles(data["metrics"], errors)
+        wanted = {m["metric"] for m in data["metrics"]}
+        metrics_by_key = {m.key: m for m in Metric.objects.filter(key__in=wanted)}
+        for i, link in enumerate(data["metrics"]):
+            if link["metric"] not in metrics_by_key:
+                errors.setdefault(f"metrics[{i}].metric", []).append(
+                    f'No metric with key "{link["metric"]}". '
+                    "Create it in the metrics library first."
+                )
+    if "targeting" in data:
+        check_targeting(data["targeting"], errors)
+    layer = None
+    if data.get("layer"):
+        layer = Layer.objects.filter(key=data["layer"]).first()
+        if layer is None:
+            errors.setdefault("layer", []).append(f'No layer with key "{data["layer"]}".')
+    return errors, metrics_by_key, layer
+
+
+def _write_variants(experiment: Experiment, variants: list[dict[str, Any]]) -> None:
+    existing = {v.key: v for v in experiment.variants.all()}
+    wanted_keys = [v["key"] for v in variants]
+    experiment.variants.exclude(key__in=wanted_keys).delete()
+    # Clear the control flag first so the one-control constraint holds during the swap.
+    experiment.variants.filter(is_control=True).exclude(
+        key__in=[v["key"] for v in variants if v.get("is_control")]
+    ).update(is_control=False)
+    for position, data in enumerate(variants):
+        variant = existing.get(data["key"]) or Variant(experiment=experiment, key=data["key"])
+        variant.name = data.get("name") or data["key"]
+        variant.weight = data.get("weight", 1.0)
+        variant.is_control = bool(data.get("is_control", False))
+        variant.payload = data.get("payload", {}) if data.get("payload") is not None else {}
+        variant.description = data.get("description", "")
+        variant.position = position
+        variant.save()
+
+
+def _write_metrics(
+    experiment: Experiment, links: list[dict[str, Any]], metrics_by_key: dict[str, Metric]
+) -> None:
+    experiment.metric_links.all().delete()
+    ExperimentMetric.objects.bulk_create(
+        ExperimentMetric(
+            experiment=experiment,
+            metric=metrics_by_key[link["metric"]],
+            role=link["role"],
+            position=i,
+        )
+        for i, link in enumerate(links)
+    )
+
+
+@transaction.atomic
+def experiment_create(*, actor: Actor, data: dict[str, Any]) -> Experiment:
+    """Create a draft experiment with its variants and metric links."""
+    errors, metrics_by_key, layer = _validate_definition(data)
+    if Experiment.objects.filter(key=data["key"]).exists():
+        errors.setdefault("key", []).append(f'An experiment with key "{data["key"]}" exists.')
+    if errors:
+        raise ValidationFailed(errors)
+    experiment = Experiment(key=data["key"], layer=layer, owner=actor.user)
+    experiment.salt = data.get("salt") or ""
+    experiment.coverage = data.get("coverage", 1.0)
+    for field in SIMPLE_FIELDS:
+        if field in data:
+            setattr(experiment, field, data[field] if data[field] is not None else _default(field))
+    for field in PLAN_FIELDS:
+        if field in data.get("analysis_plan", {}):
+            setattr(experiment, field, data["analysis_plan"][field])
+    experiment.save()
+    _write_variants(experiment, data.get("variants", []))
+    _write_metrics(experiment, data.get("metrics", []), metrics_by_key)
+    audit_record(
+        actor=actor, action="create", experiment=experiment, after=experiment_state(experiment)
+    )
+    definitions_changed()
+    return experiment
+
+
+def _default(field: str) -> Any:
+    return Experiment._meta.get_field(field).get_default()
+
+
+def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:
+    """Changes a started experiment refuses: they would silently move or relabel units."""
+    errors: Errors = {}
+    new_phase_hint = (
+        "Start a new phase (POST .../new-phase) to change randomization of a started experiment."
+    )
+    if "key" in data and data["key"] != experiment.key:
+        errors["key"] = ["The key cannot change once the experiment has started."]
+    if data.get("salt") and data["salt"] != experiment.hash_seed:
+        errors["salt"] = [f"The salt cannot change silently. {new_phase_hint}"]
+    if "coverage" in data and data["coverage"] < experiment.coverage:
+        errors["coverage"] = [
+            f"Lowering coverage from {experiment.coverage} to {data['coverage']} would drop "
+            f"assigned units. {new_phase_hint}"
+        ]
+    if "unit_attribute" in data and data["unit_attribute"] != experiment.unit_attribute:
+        errors["unit_attribute"] = [
+            "The randomization unit cannot change once the experiment has started."
+        ]
+    if "layer" in data and (data["layer"] or None) != (
+        experiment.layer.key if experiment.layer_id else None
+    ):
+        errors["layer"] = ["The layer cannot change once the experiment has started."]
+    if "variants" in data:
+        current = {v.key: v for v in experiment.variants.all()}
+        if {v["key"] for v in data["variants"]} != set(current):
+            errors.setdefault("variants", []).append(
+                f"Variants cannot be added or removed once started. {new_phase_hint}"
+            )
+        else:
+            for i, v in enumerate(data["variants"]):
+                old = current[v["key"]]
+                for field in VARIANT_LOCKED_FIELDS:
+                    if field in v and v[field] != getattr(old, field):
+                        errors.setdefault(f"variants[{i}].{field}", []).append(
+                            f'The {field} of variant "{old.key}" cannot change silently once '
+                            f"started. {new_phase_hint}"
+                        )
+    return errors
+
+
+@transaction.atomic
+def experiment_update(*, actor: Actor, experiment: Experiment, data: dict[str, Any]) -> Experiment:
+    """Edit an experiment. Drafts change freely; started ones keep their randomization.
+
+    After start, raising coverage is allowed (no assigned unit moves), names and descriptions
+    may change, and analysis-plan or metric changes are allowed but recorded as plan changes.
+    """
+    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    if experiment.status == ExperimentStatus.ARCHIVED:
+        raise ValidationFailed("An archived experiment cannot be edited.")
+    started = experiment.status != ExperimentStatus.DRAFT
+    errors, metrics_by_key, layer = _validate_definition(data)
+    if started:
+        for field, messages in _locked_changes(experiment, data).items():
+            errors.setdefault(field, []).extend(messages)
+    elif (
+        "key" in data
+        and data["key"] != experiment.key
+        and Experiment.objects.filter(key=data["key"]).exists()
+    ):
+        errors.setdefault("key", []).append(f'An experiment with key "{data["key"]}" exists.')
+    if errors:
+        raise ValidationFailed(errors)
+
+    before = experiment_state(experiment)
+    if not started:
+        if "key" in data:
+            experiment.key = data["key"]
+        if "salt" in data:
+            experiment.salt = data["salt"] or ""
+        if "layer" in data:
+            experiment.layer = layer
+    if "coverage" in data:
+        experiment.coverage = data["coverage"]
+    for field in SIMPLE_FIELDS:
+        if field in data:
+            setattr(experiment, field, data[field] if data[field] is not None else _default(field))
+    for field in PLAN_FIELDS:
+        if field in data.get("analysis_plan", {}):
+            setattr(experiment, field, data["analysis_plan"][field])
+    experiment.save()
+    if "variants" in data:
+        _write_variants(experiment, data["variants"])
+    if "metrics" in data:
+        _write_metrics(experiment, data["metrics"], metrics_by_key)
+    after = experiment_state(experiment)
+    if before != after:
+        audit_record(
+            actor=actor, action="update", experiment=experiment, before=before, after=after
+        )
+        plan_changed = before["analysis_plan"] != after["analysis_plan"] or (
+            before["metrics"] != after["metrics"]
+        )
+        if started and plan_changed:
+            audit_record(
+                actor=actor,
+                action="plan_change",
+                experiment=experiment,
+                before={"analysis_plan": before["analysis_plan"], "metrics": before["metrics"]},
+                after={"analysis_plan": after["analysis_plan"], "metrics": after["metrics"]},
+                message="Analysis plan changed after start.",
+            )
+        definitions_changed()
+    return experiment
+
+
+@transaction.atomic
+def experiment_delete(*, actor: Actor, experiment: Experiment) -> None:
+    """Delete a draft. Started experiments are archived instead, to keep their history."""
+    if experiment.status != ExperimentStatus.DRAFT:
+        raise ValidationFailed("Only drafts can be deleted; archive a started experiment instead.")
+    audit_record(
+        actor=actor,
+        action="delete",
+        experiment=None,
+        object_key=experiment.key,
+        before=experiment_state(experiment),
+    )
+    experiment.delete()
+    definitions_changed()

@@ -1,0 +1,73 @@
+"""Disjoint traffic slices for the experiments of a layer."""
+
+from __future__ import annotations
+
+from experiments.models import Experiment, ExperimentStatus, Layer
+
+from .errors import ValidationFailed
+
+# Statuses that hold a slice of their layer.
+HOLDING = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
+EPSILON = 1e-9
+
+
+def free_ranges(layer: Layer, *, exclude: Experiment | None = None) -> list[tuple[float, float]]:
+    """The parts of [0, 1) of a layer that no running or paused experiment holds."""
+    taken = Experiment.objects.filter(
+        layer=layer, status__in=HOLDING, layer_start__isnull=False
+    ).order_by("layer_start")
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    gaps: list[tuple[float, float]] = []
+    cursor = 0.0
+    for exp in taken:
+        if exp.layer_start > cursor + EPSILON:
+            gaps.append((cursor, exp.layer_start))
+        cursor = max(cursor, exp.layer_end)
+    if cursor < 1.0 - EPSILON:
+        gaps.append((cursor, 1.0))
+    return gaps
+
+
+def layer_allocate(*, experiment: Experiment) -> tuple[float, float]:
+    """Give a starting experiment the first free slice of its layer of ``layer_share`` width.
+
+    The caller holds a lock on the layer row so two starts cannot take the same slice.
+    """
+    layer = Layer.objects.select_for_update().get(pk=experiment.layer_id)
+    share = experiment.layer_share
+    for start, end in free_ranges(layer, exclude=experiment):
+        if end - start >= share - EPSILON:
+            return start, round(start + share, 9)
+    free = sum(end - start for start, end in free_ranges(layer, exclude=experiment))
+    raise ValidationFailed(
+        {
+            "layer": [
+                f'Layer "{layer.key}" has no free slice of {share:.0%}: the largest free '
+                f"share in one piece is smaller ({free:.0%} free in all). Stop another "
+                "experiment in the layer or ask for a smaller layer share."
+            ]
+        }
+    )
+
+
+def layer_create(*, key: str, name: str, description: str = "") -> Layer:
+    if Layer.objects.filter(key=key).exists():
+        raise ValidationFailed({"key": [f'A layer with key "{key}" exists.']})
+    return Layer.objects.create(key=key, name=name, description=description)
+
+
+def layer_update(*, layer: Layer, name: str | None = None, description: str | None = None) -> Layer:
+    if name is not None:
+        layer.name = name
+    if description is not None:
+        layer.description = description
+    layer.save()
+    return layer
+
+
+def layer_delete(*, layer: Layer) -> None:
+    used_by = list(layer.experiments.values_list("key", flat=True))
+    if used_by:
+        raise ValidationFailed(f'Layer "{layer.key}" is used by experiments: {", ".join(used_by)}.')
+    layer.delete()

@@ -1,0 +1,144 @@
+"""The metrics library: create, edit and delete reusable metric definitions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import transaction
+
+from experiments.models import Metric, MetricType
+
+from .actors import Actor
+from .audit import audit_record
+from .errors import ValidationFailed
+
+EVENT_NAME = re.compile(r"^[a-z0-9_.:-]{1,64}$")
+FIELDS = (
+    "name",
+    "description",
+    "type",
+    "event",
+    "value_field",
+    "numerator",
+    "denominator",
+    "window_hours",
+    "retention_day",
+    "higher_is_better",
+    "winsorize_percentile",
+)
+
+
+def _check_event(value: Any, field: str, errors: dict[str, list[str]]) -> None:
+    if not value:
+        errors.setdefault(field, []).append("An event name is required for this metric type.")
+    elif not isinstance(value, str) or not EVENT_NAME.match(value):
+        errors.setdefault(field, []).append(
+            f"{value!r} is not a valid event name (1-64 of a-z, 0-9, _ . : -)."
+        )
+
+
+def _check_part(part: Any, field: str, errors: dict[str, list[str]]) -> None:
+    if not isinstance(part, dict):
+        errors.setdefault(field, []).append(
+            'Expected an object like {"event": "purchase", "value_field": "revenue"}.'
+        )
+        return
+    unknown = set(part) - {"event", "value_field"}
+    if unknown:
+        errors.setdefault(field, []).append(f"Unknown keys: {', '.join(sorted(unknown))}.")
+    _check_event(part.get("event"), f"{field}.event", errors)
+    vf = part.get("value_field")
+    if vf is not None and (not isinstance(vf, str) or not vf):
+        errors.setdefault(f"{field}.value_field", []).append("Must be a field name or null.")
+
+
+def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with a metric definition (empty when it is valid)."""
+    errors: dict[str, list[str]] = {}
+    kind = data.get("type")
+    if kind not in MetricType.values:
+        errors["type"] = [f"Choose one of: {', '.join(MetricType.values)}."]
+        return errors
+    if kind in (MetricType.CONVERSION, MetricType.MEAN, MetricType.RETENTION):
+        _check_event(data.get("event"), "event", errors)
+    if kind == MetricType.MEAN and not data.get("value_field"):
+        errors["value_field"] = ['A mean metric needs the value field to sum (e.g. "revenue").']
+    if kind == MetricType.RATIO:
+        _check_part(data.get("numerator"), "numerator", errors)
+        _check_part(data.get("denominator"), "denominator", errors)
+    if kind == MetricType.RETENTION:
+        day = data.get("retention_day")
+        if not isinstance(day, int) or day < 1:
+            errors["retention_day"] = [
+                "A retention metric needs retention_day, a whole number >= 1."
+            ]
+    window = data.get("window_hours", 168)
+    if not isinstance(window, int) or window < 1:
+        errors["window_hours"] = ["The window is a whole number of hours, at least 1."]
+    pct = data.get("winsorize_percentile")
+    if pct is not None and not (isinstance(pct, int | float) and 0 < pct <= 100):
+        errors["winsorize_percentile"] = ["A percentile between 0 (exclusive) and 100."]
+    return errors
+
+
+@transaction.atomic
+def metric_create(*, actor: Actor, data: dict[str, Any]) -> Metric:
+    errors = metric_errors(data)
+    if Metric.objects.filter(key=data.get("key")).exists():
+        errors.setdefault("key", []).append(f'A metric with key "{data["key"]}" exists.')
+    if errors:
+        raise ValidationFailed(errors)
+    metric = Metric(key=data["key"])
+    for field in FIELDS:
+        if field in data and data[field] is not None:
+            setattr(metric, field, data[field])
+    metric.save()
+    audit_record(
+        actor=actor, action="create", object_type="metric", object_key=metric.key, after=data
+    )
+    return metric
+
+
+@transaction.atomic
+def metric_update(*, actor: Actor, metric: Metric, data: dict[str, Any]) -> Metric:
+    if "key" in data and data["key"] != metric.key:
+        raise ValidationFailed({"key": ["A metric's key cannot change; create a new metric."]})
+    before = {field: getattr(metric, field) for field in FIELDS}
+    merged = {**before, **data}
+    errors = metric_errors(merged)
+    if errors:
+        raise ValidationFailed(errors)
+    for field in FIELDS:
+        setattr(metric, field, merged[field] if merged[field] is not None else "")
+        if merged[field] is None and field in (
+            "numerator",
+            "denominator",
+            "retention_day",
+            "winsorize_percentile",
+        ):
+            setattr(metric, field, None)
+    metric.save()
+    after = {field: getattr(metric, field) for field in FIELDS}
+    if before != after:
+        audit_record(
+            actor=actor,
+            action="update",
+            object_type="metric",
+            object_key=metric.key,
+            before=before,
+            after=after,
+        )
+    return metric
+
+
+@transaction.atomic
+def metric_delete(*, actor: Actor, metric: Metric) -> None:
+    used_by = list(metric.experiment_links.values_list("experiment__key", flat=True))
+    if used_by:
+        raise ValidationFailed(
+            f'Metric "{metric.key}" is used by experiments: {", ".join(used_by)}. '
+            "Unlink it from them first."
+        )
+    audit_record(actor=actor, action="delete", object_type="metric", object_key=metric.key)
+    metric.delete()
