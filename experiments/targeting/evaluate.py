@@ -12,6 +12,7 @@ comparisons, so that a condition means the same in Verdict and in any GrowthBook
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from experiments.targeting import jsvalues as js
@@ -267,7 +268,7 @@ def _version_cmp(a: str, b: str) -> int:
     return -1 if js.string_less(a, b) else 1
 
 
-_VERSION_OPS = {
+_VERSION_OPS: dict[str, Callable[[str, str], bool]] = {
     "$veq": lambda a, b: a == b,
     "$vne": lambda a, b: a != b,
     "$vgt": lambda a, b: _version_cmp(a, b) > 0,

@@ -206,7 +206,7 @@ def is_array_index(key: str) -> bool:
     return _ARRAY_INDEX.fullmatch(key) is not None and int(key) < 2**32 - 1
 
 
-def _object_keys(d: dict) -> list:
+def _object_keys(d: dict[Any, Any]) -> list[str]:
     # JS own-property order: integer-like keys ascending first, then insertion order.
     keys = [str(k) for k in d]
     index_keys = sorted((k for k in keys if is_array_index(k)), key=int)
