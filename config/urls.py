@@ -13,5 +13,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("experiments.api.urls")),
+    path("api/v1/", include("assignment.api.assign_urls")),
+    path("api/v1/", include("assignment.api.event_urls")),
+    path("api/v1/", include("analysis.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

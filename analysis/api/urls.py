@@ -1,0 +1,3 @@
+"""Result endpoints (filled in by the analysis pipeline)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Runtime assignment endpoints (filled in by the assignment API)."""
+
+urlpatterns: list = []

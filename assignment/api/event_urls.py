@@ -1,0 +1,3 @@
+"""Runtime event-ingestion endpoints (filled in by the events API)."""
+
+urlpatterns: list = []
