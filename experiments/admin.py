@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from experiments.models import (
@@ -11,16 +12,50 @@ from experiments.models import (
     Phase,
     Variant,
 )
+from experiments.targeting import validate_condition
+
+LOCKED_AFTER_START = ["key", "salt", "unit_attribute", "layer", "layer_share", "coverage"]
 
 
-class VariantInline(admin.TabularInline):
+class ExperimentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Experiment
+        fields = "__all__"  # noqa: DJ007 (the ModelAdmin chooses the fields)
+
+    def clean_targeting(self) -> object:
+        targeting = self.cleaned_data.get("targeting")
+        if not isinstance(targeting, dict):
+            raise forms.ValidationError("Targeting must be a JSON object.")
+        errors = validate_condition(targeting)
+        if errors:
+            raise forms.ValidationError(errors)
+        return targeting
+
+
+class StartedReadOnlyInline(admin.TabularInline):
+    """Inlines that cannot change once the experiment has started (use the new-phase action)."""
+
+    extra = 0
+
+    def _started(self, obj: Experiment | None) -> bool:
+        return obj is not None and obj.status != "draft"
+
+    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return not self._started(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return not self._started(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+        return not self._started(obj) and super().has_delete_permission(request, obj)
+
+
+class VariantInline(StartedReadOnlyInline):
     model = Variant
-    extra = 0
 
 
-class MetricLinkInline(admin.TabularInline):
+class MetricLinkInline(StartedReadOnlyInline):
     model = ExperimentMetric
-    extra = 0
 
 
 class PhaseInline(admin.TabularInline):
@@ -36,7 +71,14 @@ class ExperimentAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "layer"]
     search_fields = ["key", "name", "hypothesis"]
     inlines = [VariantInline, MetricLinkInline, PhaseInline]
+    form = ExperimentAdminForm
     readonly_fields = ["status", "phase", "started_at", "stopped_at", "layer_start", "layer_end"]
+
+    def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != "draft":
+            fields += LOCKED_AFTER_START
+        return fields
 
 
 @admin.register(Metric)

@@ -68,3 +68,24 @@ def test_admin_and_api_docs__served(client, demo) -> None:
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/experiments/{key}/start" in schema.content
+
+
+@pytest.mark.django_db
+def test_admin__started_experiment__randomization_fields_read_only(client, demo) -> None:
+    client.login(username="admin", password="verdict-demo")
+    pricing = Experiment.objects.get(key="pricing-pro-tier")
+    html = client.get(f"/admin/experiments/experiment/{pricing.pk}/change/").content.decode()
+    assert 'name="coverage"' not in html and 'name="salt"' not in html
+    assert 'name="variants-0-weight"' not in html
+
+
+@pytest.mark.django_db
+def test_admin__invalid_targeting__form_error_and_nothing_saved(demo) -> None:
+    from experiments.admin import ExperimentAdminForm
+
+    draft = Experiment.objects.get(key="new-user-coupon")
+    form = ExperimentAdminForm(data={"targeting": '{"country": {"$in": "CN"}}'}, instance=draft)
+    assert not form.is_valid()
+    assert "country" in str(form.errors["targeting"])
+    draft.refresh_from_db()
+    assert draft.targeting == {"is_new_user": True, "platform": {"$in": ["ios", "android"]}}
