@@ -1,5 +1,8 @@
 # Verdict: `make run` serves the app with demo data; `make test` runs the whole suite.
-PY ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+# The first Python 3.11+ that actually runs (version-manager shims may exist but fail).
+PY ?= $(shell for c in python3 python3.13 python3.12 python3.11; do \
+	$$c -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$c; break; }; \
+	done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -9,6 +12,7 @@ PORT ?= 8000
 .PHONY: install run test test-fast lint format bench
 
 $(STAMP): pyproject.toml
+	@test -n "$(PY)" || { echo "Verdict needs Python 3.11 or newer on PATH" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
