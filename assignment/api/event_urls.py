@@ -1,3 +1,9 @@
-"""Runtime event-ingestion endpoints (filled in by the events API)."""
+"""Runtime event-ingestion endpoints."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .events import EventBatchApi
+
+urlpatterns = [
+    path("events", EventBatchApi.as_view(), name="events-ingest"),
+]

@@ -1,0 +1,1 @@
+"""Runtime services: assignment, exposures and event ingestion."""
