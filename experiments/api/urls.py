@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import overrides, views
 
 ACTIONS = ("start", "pause", "resume", "stop", "conclude", "archive")
 
@@ -11,6 +11,16 @@ urlpatterns = [
         "experiments/<slug:key>/new-phase",
         views.ExperimentNewPhaseApi.as_view(),
         name="experiment-new-phase",
+    ),
+    path(
+        "experiments/<slug:key>/overrides",
+        overrides.OverrideListApi.as_view(),
+        name="experiment-overrides",
+    ),
+    path(
+        "experiments/<slug:key>/overrides/<path:unit_id>",
+        overrides.OverrideDetailApi.as_view(),
+        name="experiment-override-detail",
     ),
     path(
         "experiments/<slug:key>/audit", views.ExperimentAuditApi.as_view(), name="experiment-audit"

@@ -1,0 +1,121 @@
+"""The assign API: thin views over ``assignment.services``.
+
+``POST /api/v1/assign`` assigns one unit in many experiments; ``GET /api/v1/assign/<key>``
+in one. Both read definitions from the in-process cache and store exposures before answering.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assignment.definitions import definitions_get
+from assignment.services.assign import Assignment, assign_experiment, assign_unit
+from assignment.services.assign_input import (
+    AssignRequest,
+    assign_query_parse,
+    assign_request_parse,
+)
+from assignment.services.exposures import exposures_record
+from experiments.permissions import RuntimePermission
+from experiments.services.errors import ValidationFailed
+
+
+class AssignmentOutput(serializers.Serializer):
+    """Documentation of one answer (the view builds the dict directly)."""
+
+    experiment = serializers.CharField()
+    variant = serializers.CharField(allow_null=True)
+    payload = serializers.JSONField(allow_null=True)
+    in_experiment = serializers.BooleanField()
+    reason = serializers.ChoiceField(
+        choices=[
+            "hashed",
+            "forced",
+            "not_targeted",
+            "outside_coverage",
+            "outside_layer",
+            "not_running",
+            "paused",
+            "missing_unit_attribute",
+            "unknown_experiment",
+        ]
+    )
+
+
+AssignInput = inline_serializer(
+    "AssignInput",
+    fields={
+        "unit_id": serializers.CharField(max_length=256),
+        "attributes": serializers.DictField(required=False),
+        "experiments": serializers.ListField(
+            child=serializers.CharField(), required=False, max_length=100
+        ),
+        "track": serializers.BooleanField(required=False, default=True),
+    },
+)
+AssignBatchOutput = inline_serializer(
+    "AssignBatchOutput",
+    fields={"unit_id": serializers.CharField(), "assignments": AssignmentOutput(many=True)},
+)
+
+
+def _record(request: AssignRequest, answers: list[Assignment]) -> None:
+    if request.track:
+        exposures_record(
+            unit_id=request.unit_id, attributes=request.attributes, assignments=answers
+        )
+
+
+class AssignApi(APIView):
+    permission_classes = [RuntimePermission]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(request=AssignInput, responses=AssignBatchOutput)
+    def post(self, request: Request) -> Response:
+        try:
+            data = request.data
+        except UnsupportedMediaType as exc:
+            raise ValidationFailed(
+                {"non_field_errors": ["Send a JSON body with Content-Type: application/json."]}
+            ) from exc
+        parsed = assign_request_parse(data)
+        answers = assign_unit(definitions_get(), parsed.unit_id, parsed.attributes, parsed.keys)
+        _record(parsed, answers)
+        return Response({"unit_id": parsed.unit_id, "assignments": [a.as_dict() for a in answers]})
+
+
+class AssignOneApi(APIView):
+    permission_classes = [RuntimePermission]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unit_id", str, required=True),
+            OpenApiParameter("track", bool, required=False),
+        ],
+        responses=inline_serializer(
+            "AssignOneOutput",
+            fields={"unit_id": serializers.CharField(), **AssignmentOutput().get_fields()},
+        ),
+    )
+    def get(self, request: Request, experiment_key: str) -> Response:
+        parsed = assign_query_parse(request.query_params.lists())
+        definitions = definitions_get()
+        defn = definitions.by_key.get(experiment_key)
+        if defn is None:
+            if experiment_key not in definitions.archived:
+                raise Http404(f'No experiment with key "{experiment_key}".')
+            [answer] = assign_unit(definitions, parsed.unit_id, parsed.attributes, [experiment_key])
+        else:
+            answer = assign_experiment(defn, parsed.unit_id, parsed.attributes)
+        _record(parsed, [answer])
+        return Response({"unit_id": parsed.unit_id, **answer.as_dict()})

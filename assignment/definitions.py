@@ -1,0 +1,181 @@
+"""In-process cache of the experiment definitions the assign API needs.
+
+The assign hot path never reads experiments from the database per request. Each process keeps
+one immutable :class:`Definitions` snapshot and replaces it when the shared version counter
+(``experiments.services.definitions_cache``) changes: every experiment change and every QA
+override change bumps that counter once its transaction commits.
+
+Staleness bound:
+
+- the counter is read from the cache backend at most once every
+  ``VERDICT_DEFINITIONS_CHECK_SECONDS`` (default 0: on every request, one cache GET), so with a
+  shared cache (``CACHE_URL=redis://...``) a change is served by every process on its first
+  request after the commit (plus that interval);
+- independently, a snapshot older than ``VERDICT_DEFINITIONS_MAX_AGE_SECONDS`` (default 30) is
+  reloaded from the database. This bounds staleness when the cache backend is per process (the
+  local-memory default with several server processes) or was flushed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from assignment.hashing import bucket_ranges
+from experiments.models import Experiment, ExperimentStatus
+from experiments.services.definitions_cache import definitions_version
+
+__all__ = [
+    "Definitions",
+    "ExperimentDef",
+    "VariantDef",
+    "definitions_clear",
+    "definitions_get",
+]
+
+S = ExperimentStatus
+# Statuses whose full definition is loaded. Archived experiments are only known by key.
+LOADED = (S.DRAFT, S.RUNNING, S.PAUSED, S.STOPPED, S.CONCLUDED)
+# Statuses answered when a call names no experiments.
+LIVE = (S.RUNNING, S.PAUSED)
+
+
+@dataclass(frozen=True, slots=True)
+class VariantDef:
+    id: int
+    key: str
+    payload: Any
+    is_control: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentDef:
+    """What assigning a unit to one experiment needs, precomputed once per reload."""
+
+    id: int
+    key: str
+    status: str
+    salt: str
+    phase: int
+    coverage: float
+    unit_attribute: str
+    targeting: dict[str, Any]
+    layer_key: str | None
+    layer_start: float | None
+    layer_end: float | None
+    variants: tuple[VariantDef, ...]
+    ranges: tuple[tuple[float, float], ...]
+    control: VariantDef | None
+    # What a stopped or concluded experiment serves: the shipped winner, else the control.
+    served_when_stopped: VariantDef | None
+    overrides: dict[str, VariantDef] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Definitions:
+    version: int
+    loaded_at: float
+    by_key: dict[str, ExperimentDef]
+    archived: frozenset[str]
+    live_keys: tuple[str, ...]
+
+    def status_of(self, key: str) -> str | None:
+        defn = self.by_key.get(key)
+        if defn is not None:
+            return defn.status
+        return S.ARCHIVED if key in self.archived else None
+
+
+def _experiment_def(exp: Experiment) -> ExperimentDef:
+    ordered = sorted(exp.variants.all(), key=lambda v: (v.position, v.id))
+    variants = tuple(
+        VariantDef(id=v.id, key=v.key, payload=v.payload, is_control=v.is_control) for v in ordered
+    )
+    by_id = {v.id: v for v in variants}
+    control = next((v for v in variants if v.is_control), None)
+    total = sum(v.weight for v in ordered)
+    weights = [v.weight / total for v in ordered] if total > 0 else None
+    ranges = tuple(bucket_ranges(len(variants), exp.coverage, weights))
+    winner = by_id.get(exp.winner_id) if exp.winner_id else None
+    overrides = {
+        o.unit_id: by_id[o.variant_id] for o in exp.overrides.all() if o.variant_id in by_id
+    }
+    return ExperimentDef(
+        id=exp.id,
+        key=exp.key,
+        status=exp.status,
+        salt=exp.hash_seed,
+        phase=exp.phase,
+        coverage=exp.coverage,
+        unit_attribute=exp.unit_attribute or "user_id",
+        targeting=exp.targeting if isinstance(exp.targeting, dict) else {},
+        layer_key=exp.layer.key if exp.layer_id else None,
+        layer_start=exp.layer_start,
+        layer_end=exp.layer_end,
+        variants=variants,
+        ranges=ranges,
+        control=control,
+        served_when_stopped=winner or control,
+        overrides=overrides,
+    )
+
+
+def _load(version: int) -> Definitions:
+    experiments = (
+        Experiment.objects.filter(status__in=LOADED)
+        .select_related("layer")
+        .prefetch_related("variants", "overrides")
+    )
+    by_key = {exp.key: _experiment_def(exp) for exp in experiments}
+    archived = frozenset(Experiment.objects.filter(status=S.ARCHIVED).values_list("key", flat=True))
+    live = tuple(sorted(k for k, d in by_key.items() if d.status in LIVE))
+    return Definitions(
+        version=version,
+        loaded_at=time.monotonic(),
+        by_key=by_key,
+        archived=archived,
+        live_keys=live,
+    )
+
+
+_lock = threading.Lock()
+_current: Definitions | None = None
+_checked_at = 0.0
+
+
+def definitions_get() -> Definitions:
+    """The current definitions, reloaded when the shared version changed or the copy is old."""
+    global _current, _checked_at
+    now = time.monotonic()
+    current = _current
+    check_every = getattr(settings, "VERDICT_DEFINITIONS_CHECK_SECONDS", 0.0)
+    max_age = getattr(settings, "VERDICT_DEFINITIONS_MAX_AGE_SECONDS", 30.0)
+    if current is not None and now - current.loaded_at < max_age:
+        if check_every > 0 and now - _checked_at < check_every:
+            return current
+        version = definitions_version()
+        _checked_at = now
+        if version == current.version:
+            return current
+    else:
+        version = definitions_version()
+    with _lock:
+        # Another thread may have reloaded meanwhile.
+        if _current is not None and _current is not current and _current.version == version:
+            return _current
+        # Read the version before loading: a change committed during the load bumps it again.
+        _current = _load(version)
+        _checked_at = time.monotonic()
+        return _current
+
+
+def definitions_clear() -> None:
+    """Forget the in-process copy (the next call reloads from the database)."""
+    global _current, _checked_at
+    with _lock:
+        _current = None
+        _checked_at = 0.0
