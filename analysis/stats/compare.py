@@ -25,7 +25,9 @@ METHODS = ("frequentist", "sequential", "bayesian")
 MIN_UNITS = 2  # per arm: the unbiased variance and Welch's ν need n − 1 > 0
 
 
-def _check_finite(name: str, value: float, *, low: float | None = None, high: float | None = None):
+def _check_finite(
+    name: str, value: float, *, low: float | None = None, high: float | None = None
+) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"compare: {name} must be a finite number, got {value!r}")
     if (low is not None and value <= low) or (high is not None and value >= high):
@@ -97,12 +99,17 @@ def compare(
     ``status`` names the reason; invalid arguments raise ValueError.
     """
     _validate(control, treatment, method, alpha, sequential_tuning, prior_mean, prior_variance)
-    common = {"method": method, "relative": bool(relative), "alpha": float(alpha)}
+    relative, alpha = bool(relative), float(alpha)
     control_mean, treatment_mean = arm_mean(control), arm_mean(treatment)
 
     def thin(status: str) -> Comparison:
         return thin_comparison(
-            status, control_mean=control_mean, treatment_mean=treatment_mean, **common
+            status,
+            method=method,
+            relative=relative,
+            alpha=alpha,
+            control_mean=control_mean,
+            treatment_mean=treatment_mean,
         )
 
     status = _thin_status(control, treatment, relative)
@@ -124,13 +131,35 @@ def compare(
         if not em.variance > 0:
             return thin(STATUS_ZERO_VARIANCE)
 
-    base = {
-        "control_mean": em.control_mean,
-        "treatment_mean": em.treatment_mean,
-        "variance_reduction": em.variance_reduction,
-        "status": STATUS_OK,
-        **common,
-    }
+    def ok(
+        effect: float,
+        stderr: float,
+        ci: tuple[float, float],
+        significant: bool,
+        *,
+        p_value: float | None = None,
+        chance_to_win: float | None = None,
+        risk: tuple[float, float] | None = None,
+        dof: float | None = None,
+    ) -> Comparison:
+        return Comparison(
+            effect=effect,
+            stderr=stderr,
+            ci=ci,
+            p_value=p_value,
+            chance_to_win=chance_to_win,
+            risk=risk,
+            significant=significant,
+            control_mean=em.control_mean,
+            treatment_mean=em.treatment_mean,
+            variance_reduction=em.variance_reduction,
+            status=STATUS_OK,
+            method=method,
+            relative=relative,
+            alpha=alpha,
+            dof=dof,
+        )
+
     if method == "bayesian":
         if prior_variance is not None and not relative and em.control_mean == 0:
             return thin(STATUS_ZERO_CONTROL_MEAN)  # the prior is scaled by |μ_C|
@@ -142,37 +171,10 @@ def compare(
             prior_variance=prior_variance,
             higher_is_better=higher_is_better,
         )
-        return Comparison(
-            effect=b.effect,
-            stderr=b.stderr,
-            ci=b.ci,
-            p_value=None,
-            chance_to_win=b.chance_to_win,
-            risk=b.risk,
-            significant=b.ci[0] > 0 or b.ci[1] < 0,
-            **base,
-        )
+        significant = b.ci[0] > 0 or b.ci[1] < 0
+        return ok(b.effect, b.stderr, b.ci, significant, chance_to_win=b.chance_to_win, risk=b.risk)
     if method == "sequential":
         s = confidence_sequence(em, alpha=alpha, tuning=sequential_tuning)
-        return Comparison(
-            effect=s.effect,
-            stderr=s.stderr,
-            ci=s.ci,
-            p_value=s.p_value,
-            chance_to_win=None,
-            risk=None,
-            significant=s.p_value < alpha,
-            **base,
-        )
+        return ok(s.effect, s.stderr, s.ci, s.p_value < alpha, p_value=s.p_value)
     f = welch_t_test(em, alpha=alpha)
-    return Comparison(
-        effect=f.effect,
-        stderr=f.stderr,
-        ci=f.ci,
-        p_value=f.p_value,
-        chance_to_win=None,
-        risk=None,
-        significant=f.p_value < alpha,
-        dof=f.dof,
-        **base,
-    )
+    return ok(f.effect, f.stderr, f.ci, f.p_value < alpha, p_value=f.p_value, dof=f.dof)

@@ -19,14 +19,16 @@ def _check_count(cls_name: str, field: str, value: Any) -> int:
     if isinstance(value, Decimal):
         value = float(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-            value = int(value)
-        else:
+        if isinstance(value, float | numbers.Real) and math.isfinite(value):
+            as_float = float(value)
+            if as_float.is_integer():
+                value = int(as_float)
+        if not isinstance(value, int):
             raise ValueError(f"{cls_name}.{field} must be an integer, got {value!r}")
-    value = int(value)
-    if value < 0:
-        raise ValueError(f"{cls_name}.{field} must be >= 0, got {value}")
-    return value
+    count = int(value)
+    if count < 0:
+        raise ValueError(f"{cls_name}.{field} must be >= 0, got {count}")
+    return count
 
 
 def _check_real(cls_name: str, field: str, value: Any, *, optional: bool = False) -> float | None:
@@ -36,10 +38,10 @@ def _check_real(cls_name: str, field: str, value: Any, *, optional: bool = False
         value = float(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{cls_name}.{field} must be a finite number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
+    number = float(value)
+    if not math.isfinite(number):
         raise ValueError(f"{cls_name}.{field} must be a finite number, got {value!r}")
-    return value
+    return number
 
 
 def _check_sum_squares(cls_name: str, field: str, n: int, total: float, squares: float) -> None:
