@@ -9,6 +9,7 @@ overlapping ids take their row locks in the same order and cannot deadlock.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -160,14 +161,30 @@ def _insert_values(cursor: Any, rows: Sequence[EventRow], received_at: datetime)
 
 
 def _insert_postgresql(cursor: Any, rows: Sequence[EventRow], received_at: datetime) -> int:
-    """One ``INSERT ... SELECT FROM unnest(arrays)``: eight parameters whatever the row count."""
-    columns = list(zip(*rows, strict=True))
+    """The rows travel as one JSON array of arrays, expanded server side by
+    ``jsonb_array_elements``: one parameter whatever the row count, one ``json.dumps`` call, and
+    PostgreSQL parses it once. Measured faster than ``unnest`` over typed arrays, a multi-row
+    ``VALUES`` list, ``executemany`` and COPY into a temporary table (see docs/performance.md).
+    """
+    payload = json.dumps(
+        [
+            (
+                row.event_id,
+                row.unit_id,
+                row.event,
+                row.timestamp.isoformat(),
+                row.client_timestamp.isoformat(),
+                row.value,
+                row.properties,
+            )
+            for row in rows
+        ]
+    )
     cursor.execute(
         f"INSERT INTO {_table()} ({_column_list()}) "
-        "SELECT e, u, n, t, c, v, p::jsonb, %s FROM unnest("
-        "%s::varchar[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::timestamptz[], "
-        "%s::float8[], %s::text[]) AS x(e, u, n, t, c, v, p) "
+        "SELECT r->>0, r->>1, r->>2, (r->>3)::timestamptz, (r->>4)::timestamptz, "
+        "(r->>5)::float8, (r->>6)::jsonb, %s FROM jsonb_array_elements(%s::jsonb) AS r "
         'ON CONFLICT ("event_id") DO NOTHING RETURNING 1',
-        [received_at, *(list(column) for column in columns)],
+        [received_at, payload],
     )
     return len(cursor.fetchall())
