@@ -1,0 +1,95 @@
+"""Result snapshots (an analysis at a point in time, with its inputs) and sent notifications."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class SnapshotStatus(models.TextChoices):
+    OK = "ok", "OK"
+    FAILED = "failed", "Failed"
+
+
+class ResultSnapshot(models.Model):
+    """The analysis of one experiment phase as of a point in time.
+
+    ``inputs`` holds every sufficient statistic the statistics engine was given (per metric,
+    variant and segment, as ``to_dict()``), ``plan`` the analysis plan in force, and
+    ``results`` the report served by the API; ``analysis.services.snapshot_recompute``
+    rebuilds ``results`` from ``inputs`` and ``plan`` alone. A failed refresh is kept as a
+    ``failed`` row with its error, and the API keeps serving the latest ``ok`` snapshot.
+    """
+
+    experiment = models.ForeignKey(
+        "experiments.Experiment", on_delete=models.CASCADE, related_name="snapshots"
+    )
+    phase = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=SnapshotStatus.choices)
+    as_of = models.DateTimeField(help_text="Exposures and events up to this time are counted.")
+    computed_at = models.DateTimeField()
+    duration_seconds = models.FloatField(default=0.0)
+    engine_version = models.CharField(max_length=32, blank=True)
+    plan = models.JSONField(default=dict, blank=True)
+    inputs = models.JSONField(default=dict, blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["experiment", "status", "-computed_at"], name="snapshot_latest_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "phase", "as_of"],
+                condition=Q(status="ok"),
+                name="snapshot_ok_as_of_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.experiment_id}/{self.phase} as of {self.as_of:%Y-%m-%d %H:%M} ({self.status})"
+        )
+
+
+class Notification(models.Model):
+    """A condition the owner was told about (a health check or a decision), once per experiment.
+
+    ``condition`` is a stable key such as ``phase-1:health:srm`` or
+    ``phase-1:decision:ship:pro``; the unique constraint is what keeps a condition from being
+    sent twice.
+    """
+
+    experiment = models.ForeignKey(
+        "experiments.Experiment", on_delete=models.CASCADE, related_name="notifications"
+    )
+    condition = models.CharField(max_length=200)
+    snapshot = models.ForeignKey(
+        ResultSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject = models.CharField(max_length=300)
+    message = models.TextField()
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    email_to = models.CharField(max_length=254, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    webhook_url = models.CharField(max_length=500, blank=True)
+    webhook_sent_at = models.DateTimeField(null=True, blank=True)
+    webhook_attempts = models.PositiveIntegerField(default=0)
+    webhook_status = models.IntegerField(null=True, blank=True)
+    webhook_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "condition"], name="notification_condition_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id}: {self.condition}"

@@ -1,0 +1,112 @@
+"""Result endpoints: thin views over the snapshot selectors and the refresh service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analysis import selectors
+from analysis.models import ResultSnapshot, SnapshotStatus
+from analysis.services.export import results_csv, results_summary
+from analysis.services.refresh import experiment_refresh_request
+from experiments.models import Experiment
+from experiments.selectors import experiment_get
+
+NO_RESULTS = "No results yet: refresh with POST /api/v1/experiments/{key}/results/refresh."
+
+
+def _experiment_or_404(key: str) -> Experiment:
+    experiment = experiment_get(key=key)
+    if experiment is None:
+        raise Http404(f'No experiment with key "{key}".')
+    return experiment
+
+
+def _latest_or_404(experiment: Experiment) -> ResultSnapshot:
+    snapshot = selectors.snapshot_latest(experiment=experiment)
+    if snapshot is None:
+        raise Http404(NO_RESULTS.format(key=experiment.key))
+    return snapshot
+
+
+def _with_refresh_state(experiment: Experiment, snapshot: ResultSnapshot) -> dict[str, Any]:
+    body = {**snapshot.results, "snapshot_id": snapshot.id, "last_refresh": None}
+    attempt = selectors.snapshot_last_attempt(experiment=experiment)
+    if attempt is not None and attempt.status == SnapshotStatus.FAILED:
+        body["last_refresh"] = {
+            "status": "failed",
+            "at": attempt.computed_at.isoformat(),
+            "error": attempt.error,
+        }
+    return body
+
+
+class ResultsApi(APIView):
+    """The latest good snapshot of an experiment (the shape is documented in docs/analysis.md)."""
+
+    @extend_schema(responses={200: dict, 404: dict})
+    def get(self, request: Request, key: str) -> Response:
+        experiment = _experiment_or_404(key)
+        return Response(_with_refresh_state(experiment, _latest_or_404(experiment)))
+
+
+class ResultsHistoryApi(APIView):
+    """Earlier snapshots, newest first, summarised for charts of the effect over time."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description="At most this many (1-1000).")],
+        responses={200: dict},
+    )
+    def get(self, request: Request, key: str) -> Response:
+        experiment = _experiment_or_404(key)
+        raw = request.query_params.get("limit", "100")
+        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+            return Response(
+                {"limit": ["A whole number from 1 to 1000."]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        snapshots = selectors.snapshot_history(experiment=experiment, limit=int(raw))
+        return Response(
+            {
+                "experiment": experiment.key,
+                "snapshots": [
+                    {"snapshot_id": s.id, **results_summary(s.results)} for s in snapshots
+                ],
+            }
+        )
+
+
+class ResultsCsvApi(APIView):
+    """The latest snapshot as CSV: one row per metric and variant."""
+
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request: Request, key: str) -> HttpResponse:
+        experiment = _experiment_or_404(key)
+        snapshot = _latest_or_404(experiment)
+        response = HttpResponse(results_csv(snapshot.results), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{experiment.key}-results.csv"'
+        return response
+
+
+class ResultsRefreshApi(APIView):
+    """Queue a refresh; 202. Without a broker it runs in-process before the response."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "RefreshQueued",
+                {"experiment": serializers.CharField(), "status": serializers.CharField()},
+            )
+        },
+    )
+    def post(self, request: Request, key: str) -> Response:
+        experiment = _experiment_or_404(key)
+        return Response(
+            experiment_refresh_request(experiment=experiment), status=status.HTTP_202_ACCEPTED
+        )

@@ -1,0 +1,1 @@
+"""Services of the analysis pipeline: snapshots, decisions, health checks, notifications."""
