@@ -73,6 +73,14 @@ def _compare_variants(
                 alpha=plan["alpha"],
                 higher_is_better=higher_is_better,
             )
+            absolute = compare(
+                c,
+                s,
+                relative=False,
+                method=plan["method"],
+                alpha=plan["alpha"],
+                higher_is_better=higher_is_better,
+            )
             row.update(
                 {
                     "effect": cmp.effect,
@@ -86,6 +94,8 @@ def _compare_variants(
                     "outcome": _outcome(cmp, higher_is_better, cmp.significant),
                     "status": cmp.status,
                     "variance_reduction": cmp.variance_reduction,
+                    "absolute_effect": absolute.effect,
+                    "absolute_ci": absolute.ci,
                     "_ok": cmp.ok,
                     "_positive": bool(cmp.effect is not None and cmp.effect > 0),
                 }
