@@ -8,9 +8,10 @@ override change bumps that counter once its transaction commits.
 Staleness bound:
 
 - the counter is read from the cache backend at most once every
-  ``VERDICT_DEFINITIONS_CHECK_SECONDS`` (default 0: on every request, one cache GET), so with a
-  shared cache (``CACHE_URL=redis://...``) a change is served by every process on its first
-  request after the commit (plus that interval);
+  ``VERDICT_DEFINITIONS_CHECK_SECONDS`` (default 1; 0 checks on every request, one cache GET
+  each, which costs about as much as the rest of an assign call with Redis), so with a shared
+  cache (``CACHE_URL=redis://...``) every process serves a change at most that long after its
+  transaction commits;
 - independently, a snapshot older than ``VERDICT_DEFINITIONS_MAX_AGE_SECONDS`` (default 30) is
   reloaded from the database. This bounds staleness when the cache backend is per process (the
   local-memory default with several server processes) or was flushed.
@@ -42,6 +43,8 @@ S = ExperimentStatus
 LOADED = (S.DRAFT, S.RUNNING, S.PAUSED, S.STOPPED, S.CONCLUDED)
 # Statuses answered when a call names no experiments.
 LIVE = (S.RUNNING, S.PAUSED)
+CHECK_SECONDS = 1.0
+MAX_AGE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +155,8 @@ def definitions_get() -> Definitions:
     global _current, _checked_at
     now = time.monotonic()
     current = _current
-    check_every = getattr(settings, "VERDICT_DEFINITIONS_CHECK_SECONDS", 0.0)
-    max_age = getattr(settings, "VERDICT_DEFINITIONS_MAX_AGE_SECONDS", 30.0)
+    check_every = getattr(settings, "VERDICT_DEFINITIONS_CHECK_SECONDS", CHECK_SECONDS)
+    max_age = getattr(settings, "VERDICT_DEFINITIONS_MAX_AGE_SECONDS", MAX_AGE_SECONDS)
     if current is not None and now - current.loaded_at < max_age:
         if check_every > 0 and now - _checked_at < check_every:
             return current

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -9,8 +10,10 @@ from assignment.services.exposures import exposure_cache_clear
 
 
 @pytest.fixture(autouse=True)
-def _fresh_assignment_caches() -> Iterator[None]:
-    """Each test starts from the database: no definitions or written exposures remembered."""
+def _fresh_assignment_caches(settings: Any) -> Iterator[None]:
+    """Each test starts from the database: no definitions or written exposures remembered; the
+    definitions version is checked on every call, so a change is served at once."""
+    settings.VERDICT_DEFINITIONS_CHECK_SECONDS = 0
     definitions_clear()
     exposure_cache_clear()
     yield

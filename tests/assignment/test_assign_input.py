@@ -65,7 +65,14 @@ def test_assign__body_not_an_object__400(app_client, running, raw):
 def test_assign__malformed_json__400(app_client, running):
     response = app_client.post("/api/v1/assign", '{"unit_id": ', content_type="application/json")
     assert response.status_code == 400
-    assert "JSON" in response.json()["detail"]
+    assert "not valid JSON" in response.json()["non_field_errors"][0]
+
+
+def test_assign__body_not_utf8__400(app_client, running):
+    raw = b'{"unit_id": "\xff\xfe"}'
+    response = app_client.post("/api/v1/assign", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["non_field_errors"][0]
 
 
 @pytest.mark.parametrize(
