@@ -158,6 +158,14 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "verdict@localhost")
 
+# Analysis notifications: a signed JSON POST per new health problem or decision (optional).
+VERDICT_WEBHOOK_URL = os.environ.get("VERDICT_WEBHOOK_URL", "")
+VERDICT_WEBHOOK_SECRET = os.environ.get("VERDICT_WEBHOOK_SECRET", "")
+VERDICT_WEBHOOK_RETRIES = int(os.environ.get("VERDICT_WEBHOOK_RETRIES", "3"))
+VERDICT_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("VERDICT_WEBHOOK_BACKOFF_SECONDS", "1"))
+# PostgreSQL work_mem for the aggregation queries of a refresh (server memory, per query node).
+VERDICT_ANALYSIS_WORK_MEM = os.environ.get("VERDICT_ANALYSIS_WORK_MEM", "256MB")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -19,7 +19,8 @@ _ids = itertools.count(1)
 def metric(key: str, type: str = "conversion", **fields: Any) -> Metric:
     defaults: dict[str, Any] = {"name": key, "type": type, "event": "purchase"}
     defaults.update(fields)
-    return Metric.objects.create(key=key, **defaults)
+    found, _ = Metric.objects.get_or_create(key=key, defaults=defaults)
+    return found
 
 
 def experiment_with(
