@@ -89,6 +89,7 @@ class EventBatchApi(APIView):
             result = events_ingest(payload=request.data)
         except BatchTooLarge as exc:
             return Response(exc.errors, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        # Built directly (OutputSerializer documents the shape): up to 1000 rejections per batch.
         return Response(
             {
                 "accepted": result.accepted,

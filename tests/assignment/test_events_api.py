@@ -197,6 +197,17 @@ def test_events__malformed_json__400(app_client: APIClient, raw: str) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_events__json_body_with_other_content_type__read_as_json(
+    app_client: APIClient, content_type: str
+) -> None:
+    body = json.dumps({"events": [make_event()]})
+
+    response = app_client.generic("POST", URL, body, content_type=content_type)
+
+    assert response.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
+
+
 @pytest.mark.parametrize("sent_at", ["soon", "2024-05-01T12:00:00", 1714564800, [], {}])
 def test_events__invalid_sent_at__400_for_whole_batch(app_client: APIClient, sent_at: Any) -> None:
     response = post(app_client, {"events": [make_event()], "sent_at": sent_at})
