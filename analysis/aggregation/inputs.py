@@ -84,7 +84,8 @@ def _exposure_counts(experiment: Experiment, as_of: dt.datetime) -> dict[str, An
         experiment=experiment, phase=experiment.phase, first_exposed_at__lte=as_of
     ).aggregate(
         n_forced=Count("id", filter=Q(forced=True)),
-        n_multiple=Count("id", filter=Q(forced=False, multiple_variants=True)),
+        n_multiple=Count("id", filter=Q(multiple_variants=True)),
+        n_excluded=Count("id", filter=Q(forced=True) | Q(multiple_variants=True)),
         last=Max("first_exposed_at"),
     )
 
@@ -147,6 +148,7 @@ def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> dict[str
         "excluded": {
             "forced": counts["n_forced"],
             "multiple_variants": counts["n_multiple"],
+            "total": counts["n_excluded"],
         },
         "events": events,
         "freshness": {

@@ -129,7 +129,8 @@ def _multiple(inputs: dict[str, Any]) -> list[dict]:
     n = int(inputs["excluded"].get("multiple_variants", 0))
     if n == 0:
         return []
-    total = n + sum(int(x) for x in inputs["units"].values())
+    excluded = int(inputs["excluded"].get("total", n))
+    total = excluded + sum(int(x) for x in inputs["units"].values())
     return [
         _check(
             "multiple_exposures",

@@ -77,7 +77,7 @@ def synthetic_inputs(
             for i, v in enumerate(variants)
         ],
         "units": units,
-        "excluded": excluded or {"forced": 0, "multiple_variants": 0},
+        "excluded": excluded or {"forced": 0, "multiple_variants": 0, "total": 0},
         "events": 0,
         "freshness": {
             "last_exposure_at": last_exposure_at.isoformat() if last_exposure_at else None,

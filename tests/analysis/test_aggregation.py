@@ -209,7 +209,8 @@ def test_exclusions__forced_and_multiple_variant_units__left_out_and_counted(db:
     d.expose("t1", "treatment").expose("c1", "control").save()
     inputs = experiment_inputs(experiment=exp, as_of=AS_OF)
     assert inputs["units"] == {"control": 1, "treatment": 1}
-    assert inputs["excluded"] == {"forced": 2, "multiple_variants": 1}
+    # A unit can be both forced and exposed to several variants: counted in both, once in total.
+    assert inputs["excluded"] == {"forced": 2, "multiple_variants": 2, "total": 3}
     assert stats(inputs, "conv", "treatment")["conversions"] == 0
 
 

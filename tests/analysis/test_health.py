@@ -75,5 +75,7 @@ def test_health__planned_sample_too_small_for_mde__underpowered() -> None:
 
 
 def test_health__units_with_multiple_variants__warning_with_share() -> None:
-    check = _checks(excluded={"forced": 3, "multiple_variants": 200})["multiple_exposures"]
-    assert check["message"].startswith("200 units (0.99% of exposed units)")
+    check = _checks(excluded={"forced": 3, "multiple_variants": 200, "total": 202})[
+        "multiple_exposures"
+    ]
+    assert check["message"].startswith("200 units (0.99% of exposed units)")  # 200 / 20,202
