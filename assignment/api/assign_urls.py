@@ -2,9 +2,9 @@
 
 from django.urls import path
 
-from .assign import AssignApi, AssignOneApi
+from .assign import AssignApi, AssignOneApi, runtime_view
 
 urlpatterns = [
-    path("assign", AssignApi.as_view(), name="assign"),
-    path("assign/<str:experiment_key>", AssignOneApi.as_view(), name="assign-one"),
+    path("assign", runtime_view(AssignApi), name="assign"),
+    path("assign/<str:experiment_key>", runtime_view(AssignOneApi), name="assign-one"),
 ]

@@ -1,17 +1,20 @@
 """Recording exposures: the first assignment of a unit into a running experiment, per phase.
 
-``exposures_record`` writes with one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` statement
-(PostgreSQL and SQLite) in autocommit, so the rows are stored when it returns:
+``exposures_record`` writes in autocommit (PostgreSQL and SQLite), so the rows are stored when
+it returns:
 
-- a new (experiment, phase, unit_id) is inserted with its variant, the hashed ``bucket_id``,
-  ``forced`` for QA overrides, the attributes sent and the first-exposure time;
-- an existing row is left alone when it has the same variant; when this call resolved to
-  another variant (the unit's attributes changed, or an override was added), the row gets
-  ``multiple_variants = true`` (analysis leaves such units out); a forced answer also marks an
-  existing row ``forced``. The first variant and time are never overwritten.
+- one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` stores every new (experiment, phase,
+  unit_id) with its variant, the hashed ``bucket_id``, ``forced`` for QA overrides, the
+  attributes sent and the first-exposure time;
+- only when some rows already existed, one ``UPDATE ... FROM (VALUES ...)`` marks those whose
+  stored variant differs from this call's (the unit's attributes changed, or an override was
+  added) with ``multiple_variants = true`` (analysis leaves such units out), and marks a row
+  ``forced`` when this call was forced. The first variant and time are never overwritten.
+  Neither statement writes anything for a unit already stored with the same variant, so such a
+  call costs no commit to disk.
 
 Concurrent calls for the same unit cannot create two rows: the unique constraint decides, and
-the losers take the conflict branch.
+the losers see the winner's row in the second statement.
 
 Repeated calls stay cheap: each process remembers, in a bounded LRU, the (experiment, phase,
 unit_id) it has already written together with the variant it wrote; a call that resolves to the
@@ -87,17 +90,28 @@ _COLUMNS = (
 )
 
 
-def _sql(rows: int) -> str:
+def _insert_sql(rows: int) -> str:
     table = connection.ops.quote_name(Exposure._meta.db_table)
     placeholders = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
     return (
-        f"INSERT INTO {table} AS e ({', '.join(_COLUMNS)}) "
+        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
         f"VALUES {', '.join([placeholders] * rows)} "
-        "ON CONFLICT (experiment_id, phase, unit_id) DO UPDATE SET "
-        "multiple_variants = e.multiple_variants OR e.variant_id <> excluded.variant_id, "
-        "forced = e.forced OR excluded.forced "
-        "WHERE (e.variant_id <> excluded.variant_id AND NOT e.multiple_variants) "
-        "OR (excluded.forced AND NOT e.forced)"
+        "ON CONFLICT (experiment_id, phase, unit_id) DO NOTHING RETURNING experiment_id"
+    )
+
+
+def _flag_sql(rows: int) -> str:
+    """Flag existing rows of one unit: VALUES rows are (experiment_id, phase, variant_id,
+    forced), named column1..column4 by both PostgreSQL and SQLite."""
+    table = connection.ops.quote_name(Exposure._meta.db_table)
+    return (
+        f"UPDATE {table} AS e SET "
+        "multiple_variants = e.multiple_variants OR e.variant_id <> v.column3, "
+        "forced = e.forced OR v.column4 "
+        f"FROM (VALUES {', '.join(['(%s, %s, %s, %s)'] * rows)}) AS v "
+        "WHERE e.experiment_id = v.column1 AND e.phase = v.column2 AND e.unit_id = %s "
+        "AND ((e.variant_id <> v.column3 AND NOT e.multiple_variants) "
+        "OR (v.column4 AND NOT e.forced))"
     )
 
 
@@ -144,7 +158,16 @@ def exposures_record(
             )
         )
     with connection.cursor() as cursor:
-        cursor.execute(_sql(len(pending)), params)
+        cursor.execute(_insert_sql(len(pending)), params)
+        inserted = {row[0] for row in cursor.fetchall()}
+        existing = [(key, a) for key, a in pending if key[0] not in inserted]
+        if existing:
+            flag_params: list = []
+            for (experiment_id, phase, _), a in existing:
+                assert a.variant is not None
+                flag_params.extend((experiment_id, phase, a.variant.id, a.reason == "forced"))
+            flag_params.append(unit_id)
+            cursor.execute(_flag_sql(len(existing)), flag_params)
     written = [(key, a.variant.id) for key, a in pending if a.variant is not None]
 
     def remember() -> None:

@@ -247,3 +247,49 @@ def test_assign__roles__app_editor_admin_allowed_viewer_and_anonymous_refused(cl
         client_for(None).post("/api/v1/assign", {"unit_id": "u"}, format="json").status_code == 401
     )
     assert client_for(None).get("/api/v1/assign/perm?unit_id=u").status_code == 401
+
+
+def test_assign__staff_session__same_answers_and_errors_as_with_a_key(
+    app_client, django_user_model
+):
+    from rest_framework.test import APIClient
+
+    started_experiment(key="sess")
+    staff = APIClient()
+    staff.force_login(django_user_model.objects.create_user("qa", is_staff=True))
+    with_key = _one(app_client, "u5", experiments=["sess"], track=False)
+    with_session = _one(staff, "u5", experiments=["sess"], track=False)
+    assert with_session == with_key
+    bad_key = app_client.post("/api/v1/assign", {"unit_id": ""}, format="json")
+    bad_session = staff.post("/api/v1/assign", {"unit_id": ""}, format="json")
+    assert bad_key.status_code == bad_session.status_code == 400
+    assert bad_key.json() == bad_session.json()
+    missing_key = app_client.get("/api/v1/assign/nope?unit_id=u1")
+    missing_session = staff.get("/api/v1/assign/nope?unit_id=u1")
+    assert missing_key.status_code == missing_session.status_code == 404
+    assert missing_key.json() == missing_session.json()
+
+
+def test_assign__non_staff_session_or_unknown_key__refused(client_for, django_user_model):
+    from rest_framework.test import APIClient
+
+    started_experiment(key="sess")
+    person = APIClient()
+    person.force_login(django_user_model.objects.create_user("someone"))
+    assert person.post("/api/v1/assign", {"unit_id": "u"}, format="json").status_code == 403
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION="Bearer vk_not_a_key")
+    assert stranger.post("/api/v1/assign", {"unit_id": "u"}, format="json").status_code == 401
+
+
+def test_assign__wrong_method__405(app_client):
+    assert app_client.get("/api/v1/assign").status_code == 405
+    assert app_client.post("/api/v1/assign/x?unit_id=u", {}, format="json").status_code == 405
+
+
+def test_assign__openapi_schema__documents_both_forms(editor):
+    response = editor.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "post" in paths["/api/v1/assign"]
+    assert "get" in paths["/api/v1/assign/{experiment_key}"]
