@@ -40,7 +40,7 @@ from bench.harness import bench_env, gunicorn, median, percentile, recreate_data
 DATABASE = "verdict_bench_assign"
 EXPERIMENTS = [f"bench-exp-{i}" for i in range(10)]
 ATTRIBUTES = {"country": "SG", "plan": "free", "app_version": "3.4.1"}
-SEEN_UNITS = 2000
+SEEN_UNITS = 1000
 SCENARIOS = {
     "a": "bare Django view, same body size",
     "b": "assign 1 experiment, exposed unit",
@@ -186,6 +186,17 @@ def exposure_count(url: str) -> int:
         return conn.execute("SELECT count(*) FROM assignment_exposure").fetchone()[0]
 
 
+def transactions(url: str) -> int:
+    """Transactions committed in the database so far (each autocommit statement is one)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        return conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()[0]
+
+
 def answer_size(base: str, key: str) -> int:
     """The body size of a (b) answer, which (a) answers too."""
     split = urlsplit(base)
@@ -212,7 +223,12 @@ def main() -> None:
         default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
         help="CACHE_URL for the server ('' for per-process memory)",
     )
-    parser.add_argument("--warm-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--warm-seconds",
+        type=float,
+        default=15.0,
+        help="time spent exposing the (b)/(d) units before measuring, ~15 calls per unit",
+    )
     parser.add_argument("--quick", action="store_true", help="1.5 s per scenario, 2 rounds")
     args = parser.parse_args()
     if args.quick:
@@ -245,7 +261,11 @@ def main() -> None:
                 order = list(SCENARIOS) if round_no % 2 else list(reversed(SCENARIOS))
                 for scenario in order:
                     before = exposure_count(url) if scenario in "ce" else 0
+                    xact_before = transactions(url)
                     result = run_scenario(pool, scenario, args.seconds, args.procs, args.threads)
+                    time.sleep(1.1)  # backends report to pg_stat_database at most once a second
+                    # Minus the two of this measurement itself (and of exposure_count).
+                    result["db"] = max(transactions(url) - xact_before - 2, 0) / result["requests"]
                     if scenario in "ce":
                         per_request = 10 if scenario == "e" else 1
                         written = exposure_count(url) - before
@@ -257,7 +277,8 @@ def main() -> None:
                     results[scenario].append(result)
                     print(
                         f"  round {round_no} ({scenario}) {result['rps']:7.0f} req/s  "
-                        f"p50 {result['p50']:5.1f} ms  p99 {result['p99']:5.1f} ms"
+                        f"p50 {result['p50']:5.1f} ms  p99 {result['p99']:5.1f} ms  "
+                        f"{result['db']:.2f} db transactions/request"
                     )
 
     floor = median([r["rps"] for r in results["a"]])
