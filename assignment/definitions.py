@@ -5,7 +5,7 @@ one immutable :class:`Definitions` snapshot and replaces it when the shared vers
 (``experiments.services.definitions_cache``) changes: every experiment change and every QA
 override change bumps that counter once its transaction commits.
 
-Staleness bound:
+Staleness bound (both settings can be given as Django settings or environment variables):
 
 - the counter is read from the cache backend at most once every
   ``VERDICT_DEFINITIONS_CHECK_SECONDS`` (default 1; 0 checks on every request, one cache GET
@@ -19,6 +19,7 @@ Staleness bound:
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -43,8 +44,9 @@ S = ExperimentStatus
 LOADED = (S.DRAFT, S.RUNNING, S.PAUSED, S.STOPPED, S.CONCLUDED)
 # Statuses answered when a call names no experiments.
 LIVE = (S.RUNNING, S.PAUSED)
-CHECK_SECONDS = 1.0
-MAX_AGE_SECONDS = 30.0
+# Defaults; a Django setting of the same name, else the environment variable, overrides them.
+CHECK_SECONDS = float(os.environ.get("VERDICT_DEFINITIONS_CHECK_SECONDS") or 1.0)
+MAX_AGE_SECONDS = float(os.environ.get("VERDICT_DEFINITIONS_MAX_AGE_SECONDS") or 30.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ committed before it was remembered) and either has that variant or is already fl
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -69,7 +70,10 @@ class _RecordedUnits:
             self._data.clear()
 
 
-_recorded = _RecordedUnits(getattr(settings, "VERDICT_EXPOSURE_CACHE_SIZE", 100_000))
+_recorded = _RecordedUnits(
+    getattr(settings, "VERDICT_EXPOSURE_CACHE_SIZE", None)
+    or int(os.environ.get("VERDICT_EXPOSURE_CACHE_SIZE") or 100_000)
+)
 
 
 def exposure_cache_clear() -> None:
