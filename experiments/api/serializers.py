@@ -17,6 +17,7 @@ from experiments.models import (
     MetricType,
 )
 from experiments.services.lifecycle import allowed_actions
+from experiments.services.metrics import FIELDS as METRIC_FIELDS
 
 ATTRIBUTE_NAME = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
 
@@ -191,22 +192,7 @@ class MetricInput(serializers.Serializer):
 class MetricOutput(serializers.ModelSerializer):
     class Meta:
         model = Metric
-        fields = [
-            "key",
-            "name",
-            "description",
-            "type",
-            "event",
-            "value_field",
-            "numerator",
-            "denominator",
-            "window_hours",
-            "retention_day",
-            "higher_is_better",
-            "winsorize_percentile",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["key", *METRIC_FIELDS, "created_at", "updated_at"]
 
 
 class LayerInput(serializers.Serializer):

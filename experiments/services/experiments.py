@@ -108,12 +108,7 @@ def experiment_create(*, actor: Actor, data: dict[str, Any]) -> Experiment:
     experiment = Experiment(key=data["key"], layer=layer, owner=actor.user)
     experiment.salt = data.get("salt") or ""
     experiment.coverage = data.get("coverage", 1.0)
-    for field in SIMPLE_FIELDS:
-        if field in data:
-            setattr(experiment, field, data[field] if data[field] is not None else _default(field))
-    for field in PLAN_FIELDS:
-        if field in data.get("analysis_plan", {}):
-            setattr(experiment, field, data["analysis_plan"][field])
+    _apply_fields(experiment, data)
     experiment.save()
     _write_variants(experiment, data.get("variants", []))
     _write_metrics(experiment, data.get("metrics", []), metrics_by_key)
@@ -126,6 +121,16 @@ def experiment_create(*, actor: Actor, data: dict[str, Any]) -> Experiment:
 
 def _default(field: str) -> Any:
     return Experiment._meta.get_field(field).get_default()
+
+
+def _apply_fields(experiment: Experiment, data: dict[str, Any]) -> None:
+    """Copy the plain fields and the analysis plan from ``data`` (null means the default)."""
+    for field in SIMPLE_FIELDS:
+        if field in data:
+            setattr(experiment, field, data[field] if data[field] is not None else _default(field))
+    for field in PLAN_FIELDS:
+        if field in data.get("analysis_plan", {}):
+            setattr(experiment, field, data["analysis_plan"][field])
 
 
 def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:
@@ -203,12 +208,7 @@ def experiment_update(*, actor: Actor, experiment: Experiment, data: dict[str, A
             experiment.layer = layer
     if "coverage" in data:
         experiment.coverage = data["coverage"]
-    for field in SIMPLE_FIELDS:
-        if field in data:
-            setattr(experiment, field, data[field] if data[field] is not None else _default(field))
-    for field in PLAN_FIELDS:
-        if field in data.get("analysis_plan", {}):
-            setattr(experiment, field, data["analysis_plan"][field])
+    _apply_fields(experiment, data)
     experiment.save()
     if "variants" in data:
         _write_variants(experiment, data["variants"])
