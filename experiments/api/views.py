@@ -150,10 +150,9 @@ class MetricDetailApi(APIView):
     def get(self, request: Request, key: str) -> Response:
         return Response(s.MetricOutput(_metric_or_404(key)).data)
 
-    @extend_schema(request=s.MetricInput, responses=s.MetricOutput)
-    def patch(self, request: Request, key: str) -> Response:
+    def _update(self, request: Request, key: str, partial: bool) -> Response:
         metric = _metric_or_404(key)
-        data = s.MetricInput(data=request.data, partial=True)
+        data = s.MetricInput(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         metric = metric_update(
             actor=actor_from_request(request), metric=metric, data=dict(data.validated_data)
@@ -161,14 +160,12 @@ class MetricDetailApi(APIView):
         return Response(s.MetricOutput(metric).data)
 
     @extend_schema(request=s.MetricInput, responses=s.MetricOutput)
+    def patch(self, request: Request, key: str) -> Response:
+        return self._update(request, key, partial=True)
+
+    @extend_schema(request=s.MetricInput, responses=s.MetricOutput)
     def put(self, request: Request, key: str) -> Response:
-        metric = _metric_or_404(key)
-        data = s.MetricInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        metric = metric_update(
-            actor=actor_from_request(request), metric=metric, data=dict(data.validated_data)
-        )
-        return Response(s.MetricOutput(metric).data)
+        return self._update(request, key, partial=False)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, key: str) -> Response:
