@@ -57,10 +57,12 @@ class Cumulative:
     squares: np.ndarray
 
 
-def simulate_conversion(rng: np.random.Generator, experiments: int, lift: float) -> Cumulative:
+def simulate_conversion(
+    rng: np.random.Generator, experiments: int, lift: float, units: int = UNITS_PER_READ
+) -> Cumulative:
     rates = np.array([CONVERSION_RATE, CONVERSION_RATE * (1 + lift)])
-    counts = rng.binomial(UNITS_PER_READ, rates, size=(experiments, READS, 2)).astype(float)
-    n = np.full(counts.shape, UNITS_PER_READ, dtype=float).cumsum(axis=1)
+    counts = rng.binomial(units, rates, size=(experiments, READS, 2)).astype(float)
+    n = np.full(counts.shape, units, dtype=float).cumsum(axis=1)
     conversions = counts.cumsum(axis=1)
     return Cumulative(n=n, total=conversions, squares=conversions)
 
@@ -79,7 +81,11 @@ def revenue_shape() -> tuple[float, float, float]:
 
 
 def simulate_revenue(
-    rng: np.random.Generator, experiments: int, lift: float, cap: float | None = None
+    rng: np.random.Generator,
+    experiments: int,
+    lift: float,
+    cap: float | None = None,
+    units: int = UNITS_PER_READ,
 ) -> Cumulative:
     """Zero-inflated lognormal revenue per unit, reduced to (Σy, Σy²) per read and arm.
 
@@ -87,7 +93,7 @@ def simulate_revenue(
     """
     shape = (experiments, READS, 2)
     cells = int(np.prod(shape))
-    buyers = rng.binomial(UNITS_PER_READ, BUY_RATE, size=cells)
+    buyers = rng.binomial(units, BUY_RATE, size=cells)
     values = rng.lognormal(LOG_MU, LOG_SIGMA, size=int(buyers.sum()))
     cell = np.repeat(np.arange(cells), buyers)
     arm = cell % 2  # last axis is the arm
@@ -96,7 +102,7 @@ def simulate_revenue(
         values = np.minimum(values, cap)
     total = np.bincount(cell, weights=values, minlength=cells).reshape(shape)
     squares = np.bincount(cell, weights=values * values, minlength=cells).reshape(shape)
-    n = np.full(shape, UNITS_PER_READ, dtype=float).cumsum(axis=1)
+    n = np.full(shape, units, dtype=float).cumsum(axis=1)
     return Cumulative(n=n, total=total.cumsum(axis=1), squares=squares.cumsum(axis=1))
 
 
@@ -135,14 +141,18 @@ def _aa_rates(kind: str, sims: Cumulative, relative: bool) -> tuple[float, float
     return rate(fixed), rate(seq_stop), rate(naive_stop)
 
 
-def false_positive_study(rng: np.random.Generator, experiments: int) -> dict[str, float]:
+def false_positive_study(
+    rng: np.random.Generator, experiments: int, units: int = UNITS_PER_READ
+) -> dict[str, float]:
     """A/A experiments.  Relative effects (the default) unless the name says absolute."""
-    revenue = simulate_revenue(rng, experiments, 0.0)
+    revenue = simulate_revenue(rng, experiments, 0.0, units=units)
+    conversion = simulate_conversion(rng, experiments, 0.0, units)
+    capped = simulate_revenue(rng, experiments, 0.0, revenue_cap(), units=units)
     cases = (
-        ("conversion", "conversion", simulate_conversion(rng, experiments, 0.0), True),
+        ("conversion", "conversion", conversion, True),
         ("revenue", "revenue", revenue, True),
         ("revenue_absolute", "revenue", revenue, False),
-        ("revenue_p99", "revenue", simulate_revenue(rng, experiments, 0.0, revenue_cap()), True),
+        ("revenue_p99", "revenue", capped, True),
     )
     out: dict[str, float] = {}
     for name, kind, sims, relative in cases:
@@ -153,14 +163,16 @@ def false_positive_study(rng: np.random.Generator, experiments: int) -> dict[str
     return out
 
 
-def coverage_study(rng: np.random.Generator, experiments: int) -> dict[str, float]:
+def coverage_study(
+    rng: np.random.Generator, experiments: int, units: int = UNITS_PER_READ
+) -> dict[str, float]:
     out: dict[str, float] = {}
     studies = (
         ("conversion", simulate_conversion, CONVERSION_LIFT),
         ("revenue", simulate_revenue, REVENUE_LIFT),
     )
     for kind, simulate, lift in studies:
-        sims = simulate(rng, experiments, lift)
+        sims = simulate(rng, experiments, lift, units=units)
         fixed, bayes, seq_always = [], [], []
         for e in range(experiments):
             last = READS - 1
@@ -220,12 +232,14 @@ def cuped_study(rng: np.random.Generator, experiments: int) -> dict[str, float]:
     }
 
 
-def run(experiments: int = 2000, seed: int = 1) -> dict[str, float]:
+def run(
+    experiments: int = 2000, seed: int = 1, units_per_read: int = UNITS_PER_READ
+) -> dict[str, float]:
     """All studies; returns the figures keyed by name."""
     rng = np.random.default_rng(seed)
     figures: dict[str, float] = {}
-    figures.update(false_positive_study(rng, experiments))
-    figures.update(coverage_study(rng, experiments))
+    figures.update(false_positive_study(rng, experiments, units_per_read))
+    figures.update(coverage_study(rng, experiments, units_per_read))
     figures.update(cuped_study(rng, experiments))
     return figures
 
@@ -234,13 +248,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiments", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--units-per-read",
+        type=int,
+        default=UNITS_PER_READ,
+        help="units added per arm at each of the 20 reads",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
-    figures = run(args.experiments, args.seed)
+    figures = run(args.experiments, args.seed, args.units_per_read)
     n = args.experiments
     print(f"analysis.stats calibration: {n} simulated experiments per study, seed {args.seed}")
     print(
-        f"{READS} reads x {UNITS_PER_READ} units per arm; Monte Carlo s.e. of a 5% rate "
+        f"{READS} reads x {args.units_per_read} units per arm; Monte Carlo s.e. of a 5% rate "
         f"{mc_se(0.05, n):.2%}, of a 95% coverage {mc_se(0.95, n):.2%}"
     )
     mean, cv, skew = revenue_shape()
