@@ -1,20 +1,32 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
+from assignment.definitions import definitions_clear
+from assignment.services.exposures import exposure_cache_clear
 from experiments.auth import api_key_cache_clear
 from experiments.services.api_keys import api_key_create
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches() -> None:
+def _fresh_caches(settings: Any) -> Iterator[None]:
+    """Each test starts from the database: no API keys, definitions or written exposures
+    remembered in process; the definitions version is checked on every call, so a change is
+    served at once."""
     from django.core.cache import cache
 
+    settings.VERDICT_DEFINITIONS_CHECK_SECONDS = 0
     cache.clear()
     api_key_cache_clear()
+    definitions_clear()
+    exposure_cache_clear()
+    yield
+    definitions_clear()
+    exposure_cache_clear()
 
 
 @pytest.fixture

@@ -10,20 +10,7 @@ from typing import Any
 
 import pytest
 
-from assignment.definitions import definitions_clear
-from assignment.services.exposures import exposure_cache_clear
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "python"))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_assignment_caches(settings: Any) -> Iterator[None]:
-    settings.VERDICT_DEFINITIONS_CHECK_SECONDS = 0
-    definitions_clear()
-    exposure_cache_clear()
-    yield
-    definitions_clear()
-    exposure_cache_clear()
 
 
 class FakeServer:
