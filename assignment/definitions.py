@@ -19,7 +19,6 @@ Staleness bound (both settings can be given as Django settings or environment va
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,9 +43,6 @@ S = ExperimentStatus
 LOADED = (S.DRAFT, S.RUNNING, S.PAUSED, S.STOPPED, S.CONCLUDED)
 # Statuses answered when a call names no experiments.
 LIVE = (S.RUNNING, S.PAUSED)
-# Defaults; a Django setting of the same name, else the environment variable, overrides them.
-CHECK_SECONDS = float(os.environ.get("VERDICT_DEFINITIONS_CHECK_SECONDS") or 1.0)
-MAX_AGE_SECONDS = float(os.environ.get("VERDICT_DEFINITIONS_MAX_AGE_SECONDS") or 30.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +153,8 @@ def definitions_get() -> Definitions:
     global _current, _checked_at
     now = time.monotonic()
     current = _current
-    check_every = getattr(settings, "VERDICT_DEFINITIONS_CHECK_SECONDS", CHECK_SECONDS)
-    max_age = getattr(settings, "VERDICT_DEFINITIONS_MAX_AGE_SECONDS", MAX_AGE_SECONDS)
+    check_every = settings.VERDICT_DEFINITIONS_CHECK_SECONDS
+    max_age = settings.VERDICT_DEFINITIONS_MAX_AGE_SECONDS
     if current is not None and now - current.loaded_at < max_age:
         if check_every > 0 and now - _checked_at < check_every:
             return current

@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
+from core.limits import MAX_EVENT_NAME_LENGTH, MAX_UNIT_ID_LENGTH
+
 
 class Exposure(models.Model):
     """The first time a unit was assigned a variant of a running experiment, in one phase.
@@ -15,8 +17,8 @@ class Exposure(models.Model):
         "experiments.Experiment", on_delete=models.CASCADE, related_name="exposures"
     )
     phase = models.PositiveIntegerField()
-    unit_id = models.CharField(max_length=256)
-    bucket_id = models.CharField(max_length=256)
+    unit_id = models.CharField(max_length=MAX_UNIT_ID_LENGTH)
+    bucket_id = models.CharField(max_length=MAX_UNIT_ID_LENGTH)
     variant = models.ForeignKey(
         "experiments.Variant", on_delete=models.CASCADE, related_name="exposures"
     )
@@ -48,8 +50,8 @@ class Event(models.Model):
     """
 
     event_id = models.CharField(max_length=128)
-    unit_id = models.CharField(max_length=256)
-    event = models.CharField(max_length=64)
+    unit_id = models.CharField(max_length=MAX_UNIT_ID_LENGTH)
+    event = models.CharField(max_length=MAX_EVENT_NAME_LENGTH)
     timestamp = models.DateTimeField()
     client_timestamp = models.DateTimeField()
     received_at = models.DateTimeField()

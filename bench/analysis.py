@@ -65,8 +65,8 @@ def setup_experiment() -> dict[str, int]:
     """Create the metrics and the running experiment through the ORM; returns ids."""
     from django.utils import timezone
 
+    from core.actors import Actor
     from experiments.models import Experiment, ExperimentMetric, Metric, Variant
-    from experiments.services.actors import Actor
     from experiments.services.lifecycle import experiment_transition
 
     exp = Experiment.objects.create(key=KEY, name="Bench", kind="pricing", cuped=True, mde=0.02)

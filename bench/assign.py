@@ -60,9 +60,9 @@ def setup_definitions(url: str) -> str:
     django.setup()
     from django.db import connections
 
+    from core.actors import Actor
+    from core.api_keys import api_key_create
     from experiments.models import Experiment, ExperimentMetric, Layer, Metric, Variant
-    from experiments.services.actors import Actor
-    from experiments.services.api_keys import api_key_create
     from experiments.services.lifecycle import experiment_transition
 
     metric = Metric.objects.create(key="paid", name="Paid", type="conversion", event="purchase")

@@ -154,7 +154,7 @@ def create_app_key(url: str) -> str:
     django.setup()
     from django.db import connections
 
-    from experiments.services.api_keys import api_key_create
+    from core.api_keys import api_key_create
 
     _, raw = api_key_create(name="bench-events", role="app")
     connections.close_all()

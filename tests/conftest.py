@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from assignment.definitions import definitions_clear
 from assignment.services.exposures import exposure_cache_clear
-from experiments.auth import api_key_cache_clear
-from experiments.services.api_keys import api_key_create
+from core.api_keys import api_key_create
+from core.auth import api_key_cache_clear
 
 
 @pytest.fixture(autouse=True)

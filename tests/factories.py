@@ -6,8 +6,8 @@ from typing import Any
 
 import factory
 
+from core.actors import Actor
 from experiments.models import Experiment, ExperimentMetric, Layer, Metric, MetricRole, Variant
-from experiments.services.actors import Actor
 from experiments.services.lifecycle import experiment_transition
 
 

@@ -7,9 +7,9 @@ import logging
 
 from django.db.models import Max
 
+from core.actors import Actor
+from core.errors import ValidationFailed
 from experiments.models import Experiment, ExperimentStatus
-from experiments.services.actors import Actor
-from experiments.services.errors import ValidationFailed
 from experiments.services.lifecycle import experiment_transition
 
 from .notifications import owner_notify

@@ -27,9 +27,9 @@ from assignment.services.assign_input import (
     assign_request_parse,
 )
 from assignment.services.exposures import exposures_record
-from experiments.auth import api_key_lookup
-from experiments.permissions import RUNTIME_CALLERS, RuntimePermission
-from experiments.services.errors import ValidationFailed
+from core.auth import api_key_lookup
+from core.errors import ValidationFailed
+from core.permissions import RUNTIME_CALLERS, RuntimePermission
 
 
 class AssignmentOutput(serializers.Serializer):

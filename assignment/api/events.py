@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignment.services.events import BatchTooLarge, events_ingest
-from experiments.permissions import RuntimePermission
+from core.permissions import RuntimePermission
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 

@@ -20,12 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from experiments.services.errors import ValidationFailed
+from core.errors import ValidationFailed
+from core.limits import MAX_UNIT_ID_LENGTH, storable_text
 from experiments.targeting.jsvalues import number_to_string
 
 __all__ = ["AssignRequest", "assign_query_parse", "assign_request_parse"]
 
-MAX_ID_LENGTH = 256
 MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_NAME = 128
 MAX_STRING_VALUE = 1024
@@ -55,26 +55,15 @@ def _unit_id(value: Any) -> str:
         )
     if not value.strip():
         raise ValidationFailed({"unit_id": ["Must not be empty."]})
-    if len(value) > MAX_ID_LENGTH:
+    if len(value) > MAX_UNIT_ID_LENGTH:
         raise ValidationFailed(
-            {"unit_id": [f"At most {MAX_ID_LENGTH} characters (got {len(value)})."]}
+            {"unit_id": [f"At most {MAX_UNIT_ID_LENGTH} characters (got {len(value)})."]}
         )
-    if not _text_ok(value):
+    if not storable_text(value):
         raise ValidationFailed(
             {"unit_id": ["Must be valid Unicode text without NUL characters or lone surrogates."]}
         )
     return value
-
-
-def _text_ok(text: str) -> bool:
-    """Text the database can store: no NUL character, no lone surrogate."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _type(value: Any) -> str:
@@ -95,7 +84,7 @@ def _type(value: Any) -> str:
 
 def _scalar_ok(value: Any) -> bool:
     if isinstance(value, str):
-        return len(value) <= MAX_STRING_VALUE and _text_ok(value)
+        return len(value) <= MAX_STRING_VALUE and storable_text(value)
     if isinstance(value, float):
         return math.isfinite(value)
     return value is None or isinstance(value, bool | int)
@@ -114,7 +103,7 @@ def _attributes(value: Any) -> dict[str, Any]:
         )
     problems: list[str] = []
     for name, item in value.items():
-        if not name or len(name) > MAX_ATTRIBUTE_NAME or not _text_ok(name):
+        if not name or len(name) > MAX_ATTRIBUTE_NAME or not storable_text(name):
             problems.append(
                 f"Attribute names must have 1 to {MAX_ATTRIBUTE_NAME} characters (valid text)."
             )

@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-EVENT_NAME_PATTERN = "^[a-z0-9_.:-]{1,64}$"
+from core.limits import EVENT_NAME_PATTERN, MAX_UNIT_ID_LENGTH, is_event_name, storable_text
+
 MAX_EVENT_ID_LENGTH = 128
-MAX_UNIT_ID_LENGTH = 256
 MAX_PROPERTIES_BYTES = 8 * 1024
 MAX_FUTURE = timedelta(hours=24)
 MAX_AGE = timedelta(days=90)
 REQUIRED_FIELDS = ("event_id", "unit_id", "event", "timestamp")
 
-_EVENT_NAME = re.compile(r"[a-z0-9_.:-]{1,64}")
 _MAX_TIMESTAMP_LENGTH = 64
 
 
@@ -97,19 +95,6 @@ def parse_aware_datetime(value: Any) -> datetime | None:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None
     return parsed
-
-
-def storable_text(text: str) -> bool:
-    """Whether PostgreSQL can store ``text``: no NUL character, valid UTF-8 (no lone surrogate)."""
-    if "\x00" in text:
-        return False
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _identifier(item: dict[str, Any], field: str, max_length: int, reason: str) -> str:
@@ -208,7 +193,7 @@ def event_validate(item: Any, window: TimeWindow) -> EventRow | str:
         event_id = _identifier(item, "event_id", MAX_EVENT_ID_LENGTH, Reason.EVENT_ID)
         unit_id = _identifier(item, "unit_id", MAX_UNIT_ID_LENGTH, Reason.UNIT_ID)
         name = item["event"]
-        if type(name) is not str or _EVENT_NAME.fullmatch(name) is None:
+        if not is_event_name(name):
             return Reason.EVENT_NAME
         timestamp, client_timestamp = _event_time(item["timestamp"], window)
         value = _value(item.get("value"))

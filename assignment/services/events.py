@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from assignment.models import Event
-from experiments.services.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 from .event_validation import EventRow, TimeWindow, event_validate, parse_aware_datetime
 

@@ -24,7 +24,6 @@ committed before it was remembered) and either has that variant or is already fl
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -70,10 +69,7 @@ class _RecordedUnits:
             self._data.clear()
 
 
-_recorded = _RecordedUnits(
-    getattr(settings, "VERDICT_EXPOSURE_CACHE_SIZE", None)
-    or int(os.environ.get("VERDICT_EXPOSURE_CACHE_SIZE") or 100_000)
-)
+_recorded = _RecordedUnits(settings.VERDICT_EXPOSURE_CACHE_SIZE)
 
 
 def exposure_cache_clear() -> None:

@@ -1,38 +1,25 @@
-"""Settings shared by every environment, read from environment variables.
+"""Settings shared by every environment, read from environment variables in this one place.
 
+Every value comes from ``env`` (django-environ); nothing else in Verdict reads the environment.
 Defaults are safe for a laptop: a SQLite file in the project, an in-process cache, and Celery
 tasks run eagerly (no broker). Set ``DATABASE_URL``, ``CELERY_BROKER_URL`` and ``CACHE_URL`` to use
-PostgreSQL and Redis.
+PostgreSQL and Redis. The README's settings table lists every variable.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import dj_database_url
+import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
+env = environ.Env()
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -45,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "template_partials",
+    "core",
     "experiments",
     "assignment",
     "analysis",
@@ -82,12 +70,8 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-    )
-}
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; the timeout waits out short write locks.
     DATABASES["default"]["OPTIONS"] = {
@@ -99,7 +83,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-_cache_url = os.environ.get("CACHE_URL", "")
+_cache_url = env.str("CACHE_URL", default="")
 if _cache_url.startswith("redis"):
     CACHES = {
         "default": {
@@ -129,12 +113,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "experiments.auth.ApiKeyAuthentication",
+        "core.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["experiments.permissions.ControlPlanePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.ControlPlanePermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "experiments.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -146,29 +130,39 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: with no broker configured, tasks run eagerly in the calling process.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
 
-EMAIL_BACKEND = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
-DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "verdict@localhost")
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="verdict@localhost")
+
+# Assignment: how often each server process checks for experiment changes (0: every call),
+# the age after which definitions are reloaded regardless, and the exposures each process
+# remembers to skip database writes.
+VERDICT_DEFINITIONS_CHECK_SECONDS = env.float("VERDICT_DEFINITIONS_CHECK_SECONDS", default=1.0)
+VERDICT_DEFINITIONS_MAX_AGE_SECONDS = env.float("VERDICT_DEFINITIONS_MAX_AGE_SECONDS", default=30.0)
+VERDICT_EXPOSURE_CACHE_SIZE = env.int("VERDICT_EXPOSURE_CACHE_SIZE", default=100_000)
 
 # Analysis notifications: a signed JSON POST per new health problem or decision (optional).
-VERDICT_WEBHOOK_URL = os.environ.get("VERDICT_WEBHOOK_URL", "")
-VERDICT_WEBHOOK_SECRET = os.environ.get("VERDICT_WEBHOOK_SECRET", "")
-VERDICT_WEBHOOK_RETRIES = int(os.environ.get("VERDICT_WEBHOOK_RETRIES", "3"))
-VERDICT_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("VERDICT_WEBHOOK_BACKOFF_SECONDS", "1"))
+VERDICT_WEBHOOK_URL = env.str("VERDICT_WEBHOOK_URL", default="")
+VERDICT_WEBHOOK_SECRET = env.str("VERDICT_WEBHOOK_SECRET", default="")
+VERDICT_WEBHOOK_RETRIES = env.int("VERDICT_WEBHOOK_RETRIES", default=3)
+VERDICT_WEBHOOK_BACKOFF_SECONDS = env.float("VERDICT_WEBHOOK_BACKOFF_SECONDS", default=1.0)
+VERDICT_WEBHOOK_TIMEOUT_SECONDS = env.float("VERDICT_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # PostgreSQL work_mem for the aggregation queries of a refresh (server memory, per query node).
-VERDICT_ANALYSIS_WORK_MEM = os.environ.get("VERDICT_ANALYSIS_WORK_MEM", "256MB")
+VERDICT_ANALYSIS_WORK_MEM = env.str("VERDICT_ANALYSIS_WORK_MEM", default="256MB")
+# The demo command's admin password.
+VERDICT_DEMO_PASSWORD = env.str("VERDICT_DEMO_PASSWORD", default="verdict-demo")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }

@@ -9,14 +9,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.actors import actor_from_request
+from core.limits import MAX_UNIT_ID_LENGTH
 from experiments import selectors
 from experiments.models import Experiment, Override
-from experiments.services.actors import actor_from_request
 from experiments.services.overrides import override_delete, override_set
 
 
 class OverrideInput(serializers.Serializer):
-    unit_id = serializers.CharField(max_length=256, trim_whitespace=False)
+    unit_id = serializers.CharField(max_length=MAX_UNIT_ID_LENGTH, trim_whitespace=False)
     variant = serializers.SlugField(max_length=64)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 

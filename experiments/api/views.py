@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.actors import actor_from_request
 from experiments import selectors
 from experiments.models import Experiment, Layer, Metric
-from experiments.services.actors import actor_from_request
 from experiments.services.experiments import (
     experiment_create,
     experiment_delete,
@@ -190,7 +190,7 @@ class LayerListApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.LayerInput(data=request.data)
         data.is_valid(raise_exception=True)
-        layer = layer_create(**data.validated_data)
+        layer = layer_create(actor=actor_from_request(request), **data.validated_data)
         return Response(s.LayerOutput(layer).data, status=status.HTTP_201_CREATED)
 
 
@@ -207,6 +207,7 @@ class LayerDetailApi(APIView):
         if "key" in data.validated_data and data.validated_data["key"] != layer.key:
             return Response({"key": ["A layer's key cannot change."]}, status=400)
         layer = layer_update(
+            actor=actor_from_request(request),
             layer=layer,
             name=data.validated_data.get("name"),
             description=data.validated_data.get("description"),
@@ -215,5 +216,5 @@ class LayerDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, key: str) -> Response:
-        layer_delete(layer=_layer_or_404(key))
+        layer_delete(actor=actor_from_request(request), layer=_layer_or_404(key))
         return Response(status=status.HTTP_204_NO_CONTENT)

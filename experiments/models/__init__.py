@@ -1,4 +1,3 @@
-from .api_key import ApiKey, ApiKeyRole
 from .audit import AuditLogEntry
 from .experiment import (
     AnalysisMethod,
@@ -15,8 +14,6 @@ from .variant import Override, Variant
 
 __all__ = [
     "AnalysisMethod",
-    "ApiKey",
-    "ApiKeyRole",
     "AuditLogEntry",
     "Correction",
     "Decision",

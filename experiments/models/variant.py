@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
+from core.limits import MAX_UNIT_ID_LENGTH
+
 
 class Variant(models.Model):
     """An arm of an experiment: a relative weight and the JSON payload the app acts on."""
@@ -38,7 +40,7 @@ class Override(models.Model):
     experiment = models.ForeignKey(
         "experiments.Experiment", on_delete=models.CASCADE, related_name="overrides"
     )
-    unit_id = models.CharField(max_length=256)
+    unit_id = models.CharField(max_length=MAX_UNIT_ID_LENGTH)
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="overrides")
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.actors import Actor
 from experiments.models import AuditLogEntry, Experiment
-
-from .actors import Actor
 
 
 def experiment_state(experiment: Experiment) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import transaction
 
+from core.actors import Actor
+from core.errors import ValidationFailed
 from experiments.models import (
     Experiment,
     ExperimentMetric,
@@ -15,10 +17,8 @@ from experiments.models import (
     Variant,
 )
 
-from .actors import Actor
 from .audit import audit_record, experiment_state
 from .definitions_cache import definitions_changed
-from .errors import ValidationFailed
 from .validation import Errors, check_metric_roles, check_targeting, check_variants
 
 PLAN_FIELDS = ("alpha", "method", "correction", "cuped", "mde")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
+from core.actors import Actor
+from core.errors import ValidationFailed
 from experiments.models import Experiment, ExperimentStatus, Layer
 
-from .errors import ValidationFailed
+from .audit import audit_record
 
 # Statuses that hold a slice of their layer.
 HOLDING = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
@@ -51,23 +55,57 @@ def layer_allocate(*, experiment: Experiment) -> tuple[float, float]:
     )
 
 
-def layer_create(*, key: str, name: str, description: str = "") -> Layer:
+def _layer_state(layer: Layer) -> dict[str, str]:
+    return {"key": layer.key, "name": layer.name, "description": layer.description}
+
+
+@transaction.atomic
+def layer_create(*, actor: Actor, key: str, name: str, description: str = "") -> Layer:
+    """Create a layer; the audit log records who created it."""
     if Layer.objects.filter(key=key).exists():
         raise ValidationFailed({"key": [f'A layer with key "{key}" exists.']})
-    return Layer.objects.create(key=key, name=name, description=description)
+    layer = Layer.objects.create(key=key, name=name, description=description)
+    audit_record(
+        actor=actor, action="create", object_type="layer", object_key=key, after=_layer_state(layer)
+    )
+    return layer
 
 
-def layer_update(*, layer: Layer, name: str | None = None, description: str | None = None) -> Layer:
+@transaction.atomic
+def layer_update(
+    *, actor: Actor, layer: Layer, name: str | None = None, description: str | None = None
+) -> Layer:
+    """Rename or describe a layer (its key is fixed); a change writes an audit entry."""
+    before = _layer_state(layer)
     if name is not None:
         layer.name = name
     if description is not None:
         layer.description = description
     layer.save()
+    after = _layer_state(layer)
+    if before != after:
+        audit_record(
+            actor=actor,
+            action="update",
+            object_type="layer",
+            object_key=layer.key,
+            before=before,
+            after=after,
+        )
     return layer
 
 
-def layer_delete(*, layer: Layer) -> None:
+@transaction.atomic
+def layer_delete(*, actor: Actor, layer: Layer) -> None:
+    """Delete a layer no experiment uses; the audit entry keeps what it was."""
     used_by = list(layer.experiments.values_list("key", flat=True))
     if used_by:
         raise ValidationFailed(f'Layer "{layer.key}" is used by experiments: {", ".join(used_by)}.')
+    audit_record(
+        actor=actor,
+        action="delete",
+        object_type="layer",
+        object_key=layer.key,
+        before=_layer_state(layer),
+    )
     layer.delete()

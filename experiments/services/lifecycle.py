@@ -10,12 +10,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import Actor
+from core.errors import TransitionNotAllowed, ValidationFailed
 from experiments.models import Decision, Experiment, ExperimentStatus, Phase
 
-from .actors import Actor
 from .audit import audit_record, experiment_state
 from .definitions_cache import definitions_changed
-from .errors import TransitionNotAllowed, ValidationFailed
 from .layers import layer_allocate
 from .validation import check_ready_to_start
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db import transaction
 
+from core.actors import Actor
+from core.errors import ValidationFailed
+from core.limits import EVENT_NAME_HELP, is_event_name
 from experiments.models import Metric, MetricType
 
-from .actors import Actor
 from .audit import audit_record
-from .errors import ValidationFailed
 
-EVENT_NAME = re.compile(r"^[a-z0-9_.:-]{1,64}$")
 FIELDS = (
     "name",
     "description",
@@ -32,9 +31,9 @@ FIELDS = (
 def _check_event(value: Any, field: str, errors: dict[str, list[str]]) -> None:
     if not value:
         errors.setdefault(field, []).append("An event name is required for this metric type.")
-    elif not isinstance(value, str) or not EVENT_NAME.match(value):
+    elif not is_event_name(value):
         errors.setdefault(field, []).append(
-            f"{value!r} is not a valid event name (1-64 of a-z, 0-9, _ . : -)."
+            f"{value!r} is not a valid event name ({EVENT_NAME_HELP})."
         )
 
 

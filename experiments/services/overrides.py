@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from core.actors import Actor
+from core.errors import ValidationFailed
+from core.limits import MAX_UNIT_ID_LENGTH, storable_text
 from experiments.models import Experiment, ExperimentStatus, Override
 
-from .actors import Actor
 from .audit import audit_record
 from .definitions_cache import definitions_changed
-from .errors import ValidationFailed
-
-MAX_UNIT_ID = 256
 
 
 def _state(override: Override) -> dict[str, str]:
@@ -25,10 +24,12 @@ def _state(override: Override) -> dict[str, str]:
 def _check_unit_id(unit_id: object) -> str:
     if not isinstance(unit_id, str) or not unit_id.strip():
         raise ValidationFailed({"unit_id": ["Give the unit id to force (a non-empty string)."]})
-    if len(unit_id) > MAX_UNIT_ID:
-        raise ValidationFailed({"unit_id": [f"At most {MAX_UNIT_ID} characters."]})
-    if "\x00" in unit_id:
-        raise ValidationFailed({"unit_id": ["Must not contain the NUL character."]})
+    if len(unit_id) > MAX_UNIT_ID_LENGTH:
+        raise ValidationFailed({"unit_id": [f"At most {MAX_UNIT_ID_LENGTH} characters."]})
+    if not storable_text(unit_id):
+        raise ValidationFailed(
+            {"unit_id": ["Must be valid Unicode text without NUL characters or lone surrogates."]}
+        )
     return unit_id
 
 

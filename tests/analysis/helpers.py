@@ -7,8 +7,8 @@ import itertools
 from typing import Any
 
 from assignment.models import Event, Exposure
+from core.actors import Actor
 from experiments.models import Experiment, ExperimentMetric, Metric, Variant
-from experiments.services.actors import Actor
 from experiments.services.lifecycle import experiment_transition
 from tests.factories import ExperimentFactory
 

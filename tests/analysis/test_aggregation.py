@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from analysis.aggregation import experiment_inputs
-from experiments.services.actors import Actor
+from core.actors import Actor
 from experiments.services.lifecycle import experiment_new_phase
 from tests.analysis.helpers import T0, Data, experiment_with, metric, stats
 

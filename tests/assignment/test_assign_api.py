@@ -6,8 +6,8 @@ import pytest
 
 from assignment.hashing import hash_fraction
 from assignment.models import Exposure
+from core.actors import Actor
 from experiments.models import Experiment
-from experiments.services.actors import Actor
 from experiments.services.lifecycle import experiment_transition
 from tests.factories import ready_experiment, started_experiment
 

@@ -14,7 +14,7 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from assignment.models import Event
-from experiments.services.api_keys import api_key_create
+from core.api_keys import api_key_create
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

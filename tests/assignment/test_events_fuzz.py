@@ -138,7 +138,7 @@ def test_events__random_json__never_a_server_error(app_client: APIClient, body: 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=st.binary(max_size=200))
 def test_events__random_bytes__never_a_server_error(raw: bytes) -> None:
-    from experiments.services.api_keys import api_key_create
+    from core.api_keys import api_key_create
 
     client = APIClient()
     _, key = api_key_create(name="fuzz", role="app")

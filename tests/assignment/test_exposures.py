@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from assignment.hashing import hash_fraction
 from assignment.models import Exposure
-from experiments.services.actors import Actor
-from experiments.services.api_keys import api_key_create
+from core.actors import Actor
+from core.api_keys import api_key_create
 from experiments.services.lifecycle import experiment_new_phase
 from experiments.services.overrides import override_set
 from tests.factories import started_experiment

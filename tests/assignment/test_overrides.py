@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assignment.models import Exposure
+from core.actors import Actor
 from experiments.models import AuditLogEntry
-from experiments.services.actors import Actor
 from experiments.services.lifecycle import experiment_transition
 from tests.factories import ready_experiment, started_experiment
 

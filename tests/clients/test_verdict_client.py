@@ -9,8 +9,8 @@ import pytest
 from verdict_client import VerdictClient
 
 from assignment.models import Event, Exposure
-from experiments.services.actors import Actor
-from experiments.services.api_keys import api_key_create
+from core.actors import Actor
+from core.api_keys import api_key_create
 from experiments.services.lifecycle import experiment_new_phase, experiment_transition
 from tests.factories import started_experiment
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from experiments.models import ApiKey
+from core.models import ApiKey
 
 METRIC = {"key": "paid_conversion", "name": "Paid", "type": "conversion", "event": "purchase"}
 
@@ -50,7 +50,7 @@ def test_writer_roles__create_metric__201(client_for, role) -> None:
 def test_revoked_key__401(client_for) -> None:
     from django.utils import timezone
 
-    from experiments.auth import api_key_cache_clear
+    from core.auth import api_key_cache_clear
 
     client = client_for("editor")
     ApiKey.objects.update(revoked_at=timezone.now())

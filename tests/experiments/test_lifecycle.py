@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.actors import Actor
+from core.errors import TransitionNotAllowed, ValidationFailed
 from experiments.models import AuditLogEntry, ExperimentStatus, Phase
-from experiments.services.actors import Actor
-from experiments.services.errors import TransitionNotAllowed, ValidationFailed
 from experiments.services.lifecycle import TRANSITIONS, experiment_transition
 from tests.factories import LayerFactory, ready_experiment
 

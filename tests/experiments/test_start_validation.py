@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.actors import Actor
+from core.errors import ValidationFailed
 from experiments.models import ExperimentMetric
-from experiments.services.actors import Actor
-from experiments.services.errors import ValidationFailed
 from experiments.services.lifecycle import experiment_transition
 from tests.factories import ExperimentFactory, MetricFactory, VariantFactory, ready_experiment
 

@@ -1,12 +1,11 @@
-import os
-
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from core.actors import Actor
 from experiments.demo import EXPERIMENTS, METRICS
 from experiments.models import Experiment, ExperimentStatus, Metric
-from experiments.services.actors import Actor
 from experiments.services.experiments import experiment_create
 from experiments.services.lifecycle import experiment_transition
 from experiments.services.metrics import metric_create
@@ -21,7 +20,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
-        password = os.environ.get("VERDICT_DEMO_PASSWORD", "verdict-demo")
+        password = settings.VERDICT_DEMO_PASSWORD
         User = get_user_model()  # noqa: N806
         user, created = User.objects.get_or_create(
             username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True}

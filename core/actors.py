@@ -18,7 +18,7 @@ class Actor:
 
 def actor_from_request(request: Any) -> Actor:
     """The actor behind a Django or DRF request (a user session or an API key)."""
-    from experiments.models import ApiKey
+    from core.models import ApiKey
 
     auth = getattr(request, "auth", None)
     if isinstance(auth, ApiKey):

@@ -1,3 +1,5 @@
+"""API keys: the bearer credentials every API checks (only a hash is stored)."""
+
 import hashlib
 
 from django.db import models
@@ -22,6 +24,8 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The table keeps the name it had when the model lived in ``experiments``.
+        db_table = "experiments_apikey"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role}, {self.prefix}…)"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import secrets
 
-from experiments.models import ApiKey, ApiKeyRole
+from core.models import ApiKey, ApiKeyRole
 
 from .errors import ValidationFailed
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import authentication, exceptions
 
-from experiments.models import ApiKey
+from core.models import ApiKey
 
 # Looked-up keys are remembered briefly so the hot path (assign, events) skips a query per call.
 # A revoked key keeps working for at most this many seconds on a server that saw it.

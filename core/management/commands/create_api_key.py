@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from experiments.models import ApiKeyRole
-from experiments.services.api_keys import api_key_create
-from experiments.services.errors import ValidationFailed
+from core.api_keys import api_key_create
+from core.errors import ValidationFailed
+from core.models import ApiKeyRole
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from typing import Any
 
 from rest_framework import permissions
 
-from experiments.models import ApiKey, ApiKeyRole
+from core.models import ApiKey, ApiKeyRole
 
 WRITERS = {ApiKeyRole.ADMIN, ApiKeyRole.EDITOR}
 RUNTIME_CALLERS = {ApiKeyRole.APP, ApiKeyRole.ADMIN, ApiKeyRole.EDITOR}

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """What every app uses and no app owns: errors, the actor, API keys, input limits."""
+
+    name = "core"
+    default_auto_field = "django.db.models.BigAutoField"
