@@ -6,3 +6,7 @@ class CoreConfig(AppConfig):
 
     name = "core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the OpenAPI description of the bearer API-key authentication.
+        from core import schema  # noqa: F401
