@@ -9,125 +9,136 @@ Rules, in order:
    significantly worse: keep control.
 4. Otherwise, when the planned sample is reached (or the experiment is stopped): inconclusive;
    before that: keep running.
+
+"Significantly better / worse" is the variant's ``outcome`` and "a guardrail significantly
+worse" is ``guardrail_losses``, both from ``analysis.services.outcomes``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+
+from analysis.contract import (
+    INCONCLUSIVE,
+    KEEP_CONTROL,
+    KEEP_RUNNING,
+    SHIP,
+    Decision,
+    MetricResult,
+    Plan,
+    PowerResult,
+    SnapshotInputs,
+    SrmResult,
+)
 
 from .formatting import count, evidence
+from .outcomes import guardrail_losses
 
-SHIP, KEEP_CONTROL, KEEP_RUNNING, INCONCLUSIVE = (
-    "ship",
-    "keep_control",
-    "keep_running",
-    "inconclusive",
-)
 DONE_STATUSES = ("stopped", "concluded", "archived")
 
 
-def _result(recommendation: str, reasons: list[str], variant: str | None = None) -> dict[str, Any]:
-    return {"recommendation": recommendation, "variant": variant, "reasons": reasons}
+def _result(recommendation: str, reasons: list[str], variant: str | None = None) -> Decision:
+    return Decision(recommendation=recommendation, variant=variant, reasons=tuple(reasons))
 
 
-def _guardrail_losses(metrics: list[dict[str, Any]]) -> dict[str, list[str]]:
+def _loss_reasons(metrics: Sequence[MetricResult]) -> dict[str, list[str]]:
     """Variant -> reasons: guardrails significantly worse for it."""
     out: dict[str, list[str]] = {}
-    for m in metrics:
-        if m["role"] != "guardrail":
-            continue
-        for row in m["variants"]:
-            if not row["is_control"] and row.get("outcome") == "worse":
-                out.setdefault(row["variant"], []).append(
-                    f"Guardrail {m['metric']} is significantly worse for {row['variant']}: "
-                    f"{evidence(row)}."
-                )
+    for loss in guardrail_losses(metrics):
+        out.setdefault(loss.variant, []).append(
+            f"Guardrail {loss.metric} is significantly worse for {loss.variant}: "
+            f"{evidence(loss.row)}."
+        )
     return out
+
+
+def _plan_note(inputs: SnapshotInputs, plan: Plan, power: PowerResult) -> str:
+    if power.planned_sample_reached is None:
+        return (
+            "No planned sample size, duration or minimum detectable effect is set: keep running "
+            "to a pre-planned sample rather than stopping at the first significant result."
+        )
+    target = plan.planned_sample_size
+    needed = power.required_units_per_arm
+    if target:
+        return f"{count(inputs.total_units)} of the planned {count(target)} units so far."
+    if needed:
+        return (
+            f"{count(power.units_per_arm)} of the {count(needed)} units per variant "
+            "needed for the planned minimum detectable effect so far."
+        )
+    return "The planned duration has not elapsed yet."
 
 
 def decision_summary(
     *,
-    inputs: dict[str, Any],
-    plan: dict[str, Any],
-    srm: dict[str, Any],
-    metrics: list[dict[str, Any]],
-    power: dict[str, Any],
-) -> dict[str, Any]:
+    inputs: SnapshotInputs,
+    plan: Plan,
+    srm: SrmResult,
+    metrics: Sequence[MetricResult],
+    power: PowerResult,
+) -> Decision:
     """The recommendation for this snapshot, with its reasons in words."""
-    if srm["mismatch"]:
+    if srm.mismatch:
+        p = "n/a" if srm.p_value is None else f"{srm.p_value:.2g}"
         return _result(
             KEEP_RUNNING,
             [
-                f"Sample ratio mismatch (p = {srm['p_value']:.2g}): units are not split as the "
+                f"Sample ratio mismatch (p = {p}): units are not split as the "
                 "weights say, so the results cannot be trusted. Investigate assignment "
                 "(targeting changes, redirects, bot filtering, exposure logging) before deciding."
             ],
         )
-    primary = next((m for m in metrics if m["role"] == "primary"), None)
+    primary = next((m for m in metrics if m.role == "primary"), None)
     if primary is None:
         return _result(KEEP_RUNNING, ["The experiment has no primary metric to decide on."])
-    rows = [r for r in primary["variants"] if not r["is_control"]]
-    name = primary["metric"]
-    if all(r["status"] != "ok" for r in rows):
+    rows = primary.treatments
+    name = primary.metric
+    if all(r.status != "ok" for r in rows):
         return _result(
             KEEP_RUNNING,
-            [f"Not enough data yet to compare {name} ({', '.join(r['status'] for r in rows)})."],
+            [f"Not enough data yet to compare {name} ({', '.join(str(r.status) for r in rows)})."],
         )
-    losses = _guardrail_losses(metrics)
-    winners = [r for r in rows if r["outcome"] == "better" and r["variant"] not in losses]
+    losses = _loss_reasons(metrics)
+    winners = [r for r in rows if r.is_better and r.variant not in losses]
     if winners:
-        best = max(winners, key=lambda r: abs(r["effect"]))
+        best = max(winners, key=lambda r: abs(r.effect or 0.0))
         return _result(
             SHIP,
             [
-                f"{best['variant']} is significantly better than control on {name}: "
-                f"{evidence(best)}.",
-                f"No guardrail is significantly worse for {best['variant']}.",
+                f"{best.variant} is significantly better than control on {name}: {evidence(best)}.",
+                f"No guardrail is significantly worse for {best.variant}.",
             ],
-            best["variant"],
+            best.variant,
         )
-    blocked = [r for r in rows if r["outcome"] == "better" and r["variant"] in losses]
-    losers = [r for r in rows if r["outcome"] == "worse"]
+    blocked = [r for r in rows if r.is_better and r.variant in losses]
+    losers = [r for r in rows if r.is_worse]
     if len(blocked) + len(losers) == len(rows):
         reasons = [
-            f"{r['variant']} is significantly worse than control on {name}: {evidence(r)}."
+            f"{r.variant} is significantly worse than control on {name}: {evidence(r)}."
             for r in losers
         ]
         for r in blocked:
-            reasons.append(f"{r['variant']} improves {name} ({evidence(r)}) but:")
-            reasons.extend(losses[r["variant"]])
+            reasons.append(f"{r.variant} improves {name} ({evidence(r)}) but:")
+            reasons.extend(losses[r.variant])
         return _result(KEEP_CONTROL, reasons)
 
-    flat = [r["variant"] for r in rows if r not in losers and r not in blocked]
-    reached = power.get("planned_sample_reached")
-    units = sum(int(n) for n in inputs["units"].values())
-    if reached or inputs.get("status") in DONE_STATUSES:
+    flat = [r.variant for r in rows if r not in losers and r not in blocked]
+    reached = power.planned_sample_reached
+    if reached or inputs.status in DONE_STATUSES:
         why = "the planned sample is reached" if reached else "the experiment has stopped"
         return _result(
             INCONCLUSIVE,
             [
                 f"No significant difference on {name} for {', '.join(flat)} and {why} "
-                f"({count(units)} units). The effect, if any, is smaller than this test can see."
+                f"({count(inputs.total_units)} units). The effect, if any, is smaller than this "
+                "test can see."
             ],
         )
-    if reached is None:
-        plan_note = (
-            "No planned sample size, duration or minimum detectable effect is set: keep running "
-            "to a pre-planned sample rather than stopping at the first significant result."
-        )
-    else:
-        target = plan.get("planned_sample_size")
-        needed = power.get("required_units_per_arm")
-        if target:
-            plan_note = f"{count(units)} of the planned {count(target)} units so far."
-        elif needed:
-            plan_note = (
-                f"{count(power['units_per_arm'])} of the {count(needed)} units per variant "
-                "needed for the planned minimum detectable effect so far."
-            )
-        else:
-            plan_note = "The planned duration has not elapsed yet."
     return _result(
         KEEP_RUNNING,
-        [f"No significant difference on {name} yet for {', '.join(flat)}.", plan_note],
+        [
+            f"No significant difference on {name} yet for {', '.join(flat)}.",
+            _plan_note(inputs, plan, power),
+        ],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from analysis.contract import VariantResult
 
 
 def pct(x: float | None) -> str:
@@ -15,14 +15,14 @@ def pvalue(p: float | None) -> str:
     return "p < 0.0001" if p < 0.0001 else f"p = {p:.4f}"
 
 
-def evidence(row: dict[str, Any]) -> str:
+def evidence(row: VariantResult) -> str:
     """'+4.2% (95% CI +1.0% to +7.4%, p = 0.0100)' or with the chance to win (Bayesian)."""
-    ci = row.get("ci") or [None, None]
-    if row.get("chance_to_win") is not None:
-        tail = f"chance to win {row['chance_to_win']:.1%}"
+    low, high = row.ci or (None, None)
+    if row.chance_to_win is not None:
+        tail = f"chance to win {row.chance_to_win:.1%}"
     else:
-        tail = pvalue(row.get("p_value"))
-    return f"{pct(row.get('effect'))} (interval {pct(ci[0])} to {pct(ci[1])}, {tail})"
+        tail = pvalue(row.p_value)
+    return f"{pct(row.effect)} (interval {pct(low)} to {pct(high)}, {tail})"
 
 
 def count(n: int | float) -> str:

@@ -1,46 +1,58 @@
 """Health checks of a snapshot, with messages that say what to do (pure).
 
-Each check is ``{"check", "severity", "condition", "message"}``; ``condition`` is a stable key
-(the same problem gives the same key in every snapshot) used to notify the owner once.
+Each check is a ``HealthCheck`` (``check``, ``severity``, ``condition``, ``message``);
+``condition`` is a stable key (the same problem gives the same key in every snapshot) used to
+notify the owner once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+
+from analysis.contract import (
+    HealthCheck,
+    MetricResult,
+    Plan,
+    PowerResult,
+    SegmentResult,
+    SnapshotInputs,
+    SrmResult,
+)
 
 from .formatting import count, evidence
+from .outcomes import guardrail_losses
 
 NO_EXPOSURE_HOURS = 24
 
 
-def _check(check: str, severity: str, message: str, condition: str | None = None) -> dict:
-    return {
-        "check": check,
-        "severity": severity,
-        "condition": condition or check,
-        "message": message,
-    }
+def _check(check: str, severity: str, message: str, condition: str | None = None) -> HealthCheck:
+    return HealthCheck(
+        check=check, severity=severity, condition=condition or check, message=message
+    )
 
 
-def _srm(srm: dict[str, Any], segments: list[dict[str, Any]]) -> list[dict]:
-    if not srm["mismatch"]:
+def _p(p: float | None) -> str:
+    return "n/a" if p is None else f"{p:.2g}"
+
+
+def _srm(srm: SrmResult, segments: Sequence[SegmentResult]) -> list[HealthCheck]:
+    if not srm.mismatch:
         return []
-    observed = " / ".join(f"{k} {count(n)}" for k, n in srm["observed"].items())
-    expected = " / ".join(f"{k} {count(round(n))}" for k, n in srm["expected"].items())
+    observed = " / ".join(f"{k} {count(n)}" for k, n in srm.observed.items())
+    expected = " / ".join(f"{k} {count(round(n or 0))}" for k, n in srm.expected.items())
     message = (
-        f"Sample ratio mismatch (p = {srm['p_value']:.2g}): observed {observed}, expected "
-        f"{expected}."
+        f"Sample ratio mismatch (p = {_p(srm.p_value)}): observed {observed}, expected {expected}."
     )
     worst = min(
-        (s for s in segments if s["units"] > 0 and s["value"] != "other"),
-        key=lambda s: s["srm"]["p_value"],
+        (s for s in segments if s.units > 0 and s.value != "other"),
+        key=lambda s: s.srm.p_value if s.srm.p_value is not None else 1.0,
         default=None,
     )
     if worst is not None:
         message += (
-            f" The imbalance is largest for {worst['attribute']} = {worst['value']} "
-            f"(p = {worst['srm']['p_value']:.2g}, {count(worst['units'])} units)."
+            f" The imbalance is largest for {worst.attribute} = {worst.value} "
+            f"(p = {_p(worst.srm.p_value)}, {count(worst.units)} units)."
         )
     message += (
         " Results are not trustworthy until this is explained: check targeting or weight changes"
@@ -50,21 +62,16 @@ def _srm(srm: dict[str, Any], segments: list[dict[str, Any]]) -> list[dict]:
     return [_check("srm", "error", message)]
 
 
-def _no_exposures(inputs: dict[str, Any]) -> list[dict]:
-    if inputs.get("status") != "running":
+def _no_exposures(inputs: SnapshotInputs) -> list[HealthCheck]:
+    if inputs.status != "running":
         return []
-    as_of = dt.datetime.fromisoformat(inputs["as_of"])
-    last = inputs["freshness"].get("last_exposure_at") or inputs.get("started_at")
+    last = inputs.freshness.last_exposure_at or inputs.started_at
     if last is None:
         return []
-    hours = (as_of - dt.datetime.fromisoformat(last)).total_seconds() / 3600
+    hours = (inputs.as_of_datetime - dt.datetime.fromisoformat(last)).total_seconds() / 3600
     if hours < NO_EXPOSURE_HOURS:
         return []
-    seen = (
-        "No exposures at all"
-        if not inputs["freshness"].get("last_exposure_at")
-        else ("No new exposures")
-    )
+    seen = "No exposures at all" if not inputs.freshness.last_exposure_at else "No new exposures"
     return [
         _check(
             "no_exposures",
@@ -76,61 +83,54 @@ def _no_exposures(inputs: dict[str, Any]) -> list[dict]:
     ]
 
 
-def _guardrails(metrics: list[dict[str, Any]]) -> list[dict]:
-    out = []
-    for m in metrics:
-        if m["role"] != "guardrail":
-            continue
-        for row in m["variants"]:
-            if not row["is_control"] and row.get("outcome") == "worse":
-                out.append(
-                    _check(
-                        "guardrail_worse",
-                        "error",
-                        f"Guardrail {m['metric']} is significantly worse for {row['variant']}: "
-                        f"{evidence(row)}. Consider stopping or pausing this variant and "
-                        "look at the segments to see who is affected.",
-                        condition=f"guardrail_worse:{m['metric']}:{row['variant']}",
-                    )
-                )
-    return out
+def _guardrails(metrics: Sequence[MetricResult]) -> list[HealthCheck]:
+    return [
+        _check(
+            "guardrail_worse",
+            "error",
+            f"Guardrail {loss.metric} is significantly worse for {loss.variant}: "
+            f"{evidence(loss.row)}. Consider stopping or pausing this variant and "
+            "look at the segments to see who is affected.",
+            condition=f"guardrail_worse:{loss.metric}:{loss.variant}",
+        )
+        for loss in guardrail_losses(metrics)
+    ]
 
 
-def _underpowered(inputs: dict[str, Any], plan: dict[str, Any], power: dict[str, Any]) -> list:
-    needed = power.get("required_units_per_arm")
-    if not needed or not plan.get("mde"):
+def _underpowered(inputs: SnapshotInputs, plan: Plan, power: PowerResult) -> list[HealthCheck]:
+    needed = power.required_units_per_arm
+    if not needed or not plan.mde:
         return []
-    arms = max(len(inputs["variants"]), 1)
-    planned = plan.get("planned_sample_size")
+    arms = max(len(inputs.variants), 1)
+    planned = plan.planned_sample_size
     planned_per_arm = planned / arms if planned else None
-    done = power.get("planned_sample_reached") or inputs.get("status") in ("stopped", "concluded")
+    done = power.planned_sample_reached or inputs.status in ("stopped", "concluded")
     short_plan = planned_per_arm is not None and planned_per_arm < needed
-    short_now = bool(done) and power["units_per_arm"] < needed
+    short_now = bool(done) and power.units_per_arm < needed
     if not (short_plan or short_now):
         return []
-    have = planned_per_arm if short_plan else power["units_per_arm"]
+    have = planned_per_arm if short_plan else power.units_per_arm
     what = "The planned sample" if short_plan else "The sample collected"
-    current = power.get("current_mde")
+    current = power.current_mde
     can = f" it can only detect about {current:.1%}" if current and not short_plan else ""
     return [
         _check(
             "underpowered",
             "warning",
-            f"Underpowered: {what.lower()[0] + what[1:]} of {count(have)} units per variant is "
-            f"below the {count(needed)} needed to detect the planned minimum effect of "
-            f"{plan['mde']:.1%} on {power['metric']} at {power['power']:.0%} power;"
+            f"Underpowered: {what.lower()[0] + what[1:]} of {count(have or 0)} units per variant "
+            f"is below the {count(needed)} needed to detect the planned minimum effect of "
+            f"{plan.mde:.1%} on {power.metric} at {power.power:.0%} power;"
             f"{can or ' a real effect of that size may be missed'}. Run longer, raise coverage, "
             "or accept a larger minimum detectable effect.",
         )
     ]
 
 
-def _multiple(inputs: dict[str, Any]) -> list[dict]:
-    n = int(inputs["excluded"].get("multiple_variants", 0))
+def _multiple(inputs: SnapshotInputs) -> list[HealthCheck]:
+    n = inputs.excluded.multiple_variants
     if n == 0:
         return []
-    excluded = int(inputs["excluded"].get("total", n))
-    total = excluded + sum(int(x) for x in inputs["units"].values())
+    total = inputs.excluded.total + inputs.total_units
     return [
         _check(
             "multiple_exposures",
@@ -144,18 +144,18 @@ def _multiple(inputs: dict[str, Any]) -> list[dict]:
 
 def health_checks(
     *,
-    inputs: dict[str, Any],
-    plan: dict[str, Any],
-    srm: dict[str, Any],
-    metrics: list[dict[str, Any]],
-    segments: list[dict[str, Any]],
-    power: dict[str, Any],
-) -> list[dict[str, Any]]:
-    """Every check that fires for this snapshot (an empty list when all is well)."""
-    return [
+    inputs: SnapshotInputs,
+    plan: Plan,
+    srm: SrmResult,
+    metrics: Sequence[MetricResult],
+    segments: Sequence[SegmentResult],
+    power: PowerResult,
+) -> tuple[HealthCheck, ...]:
+    """Every check that fires for this snapshot (empty when all is well)."""
+    return (
         *_srm(srm, segments),
         *_no_exposures(inputs),
         *_guardrails(metrics),
         *_underpowered(inputs, plan, power),
         *_multiple(inputs),
-    ]
+    )
