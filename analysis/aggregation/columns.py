@@ -1,4 +1,4 @@
-"""Per-unit columns: what each metric needs from a unit's events, as SQL aggregate expressions.
+"""Per-unit columns: what each metric needs from a unit's events, declared once per metric type.
 
 One pass over the events joined to the exposed units computes, per unit, every column of every
 metric of the experiment (``y`` the metric value, ``x`` its pre-exposure value for CUPED,
@@ -8,15 +8,25 @@ metric of the experiment (``y`` the metric value, ``x`` its pre-exposure value f
 - CUPED pre-period: ``t0 - window_hours <= timestamp < t0``;
 - retention day N: ``t0 + N days <= timestamp < t0 + (N + 1) days``, and the column is NULL
   for units whose day N has not fully elapsed at the snapshot's ``as_of`` time.
+
+``METRIC_TYPES`` declares, for each metric type, its per-unit columns (name, SQL expression,
+the name of its winsorization cap) and the per-variant sums over them (the statistics field
+each one feeds, and its SQL). The unit table, the caps, the per-variant SELECT list and the
+parsing of its rows (``sums.py``) are all derived from that declaration.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .dialect import Dialect
+from analysis.stats import MeanStats, ProportionStats, RatioStats
+
+from .dialect import Dialect, Fragment, merge_params
+from .source import Source
 
 DAY = 86_400
 
@@ -64,64 +74,215 @@ class MetricSpec:
         return self.window_seconds if self.cuped else 0
 
 
-@dataclass
-class UnitColumns:
-    """The SELECT list (name -> aggregate expression) and its parameters, in order."""
+@dataclass(frozen=True)
+class UnitContext:
+    """What a per-unit column expression is built from."""
 
-    names: list[str] = field(default_factory=list)
-    exprs: list[str] = field(default_factory=list)
-    params: list[Any] = field(default_factory=list)
-
-    def add(self, name: str, expr: str, params: list[Any]) -> None:
-        self.names.append(name)
-        self.exprs.append(f"{expr} AS {name}")
-        self.params.extend(params)
+    d: Dialect
+    src: Source
+    as_of: dt.datetime
 
 
-def _between(d: Dialect, low: int, high: int) -> str:
-    ts = d.ts("ev.timestamp")
-    t0 = "u.first_exposed_at"
-    return f"{ts} >= {d.shift(t0, low)} AND {ts} < {d.shift(t0, high)}"
+# (context, metric, parameter-name prefix) -> the per-unit aggregate expression.
+ColumnExpr = Callable[[UnitContext, MetricSpec, str], Fragment]
 
 
-def _flag(d: Dialect, event: str, low: int, high: int) -> tuple[str, list[Any]]:
-    return f"MAX(CASE WHEN ev.event = %s AND {_between(d, low, high)} THEN 1 ELSE 0 END)", [event]
+@dataclass(frozen=True)
+class Column:
+    """One per-unit column of a metric type.
+
+    ``name`` is the column's suffix in the unit table (``m<i>_<name>``) and the placeholder
+    that sum expressions use for it; ``cap`` is the key of its winsorization cap in the
+    snapshot inputs (``metrics[].caps``), ``None`` for a column that is never capped;
+    ``cuped_only`` columns exist only when the metric is analysed with CUPED.
+    """
+
+    name: str
+    expr: ColumnExpr
+    cap: str | None = None
+    cuped_only: bool = False
+
+
+@dataclass(frozen=True)
+class Sum:
+    """One per-variant aggregate over the unit table and the statistics field it feeds.
+
+    ``sql`` refers to the metric's columns as ``{y}``, ``{x}``, ``{num}``, ``{den}`` (each
+    replaced by the column, capped when the metric is winsorized). A sum over a column the
+    metric does not have (``{x}`` without CUPED) is left out, and its field keeps the
+    statistics class's default. A field named ``n`` replaces the unit count (retention counts
+    only mature units; the others are reported as immature).
+    """
+
+    field: str
+    sql: str
+
+    @property
+    def columns(self) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(self.sql) if name}
+
+
+@dataclass(frozen=True)
+class MetricType:
+    stats: type[ProportionStats] | type[MeanStats] | type[RatioStats]
+    columns: tuple[Column, ...]
+    sums: tuple[Sum, ...]
+
+
+def _between(c: UnitContext, low: int, high: int) -> str:
+    ts = c.d.ts(c.src.ev.timestamp)
+    t0 = c.src.u.first_exposed_at
+    return f"{ts} >= {c.d.shift(t0, low)} AND {ts} < {c.d.shift(t0, high)}"
+
+
+def _flag(c: UnitContext, param: str, event: str, low: int, high: int) -> Fragment:
+    """1 when the unit has an ``event`` in ``[t0 + low, t0 + high)``, else 0."""
+    return Fragment(
+        f"MAX(CASE WHEN {c.src.ev.event} = %({param}_event)s AND {_between(c, low, high)}"
+        " THEN 1 ELSE 0 END)",
+        {f"{param}_event": event},
+    )
 
 
 def _total(
-    d: Dialect, event: str, value_field: str | None, low: int, high: int
-) -> tuple[str, list[Any]]:
-    value, params = d.event_value(value_field)
-    expr = (
-        f"COALESCE(SUM(CASE WHEN ev.event = %s AND {_between(d, low, high)} THEN {value} END), 0)"
+    c: UnitContext, param: str, event: str, value_field: str | None, low: int, high: int
+) -> Fragment:
+    """The sum of the unit's ``event`` values in ``[t0 + low, t0 + high)`` (0 without any)."""
+    ev = c.src.ev
+    value = c.d.event_value(
+        value_field, value=ev.value, properties=ev.properties, param=f"{param}_field"
     )
-    return expr, [event, *params]
+    return Fragment(
+        f"COALESCE(SUM(CASE WHEN {ev.event} = %({param}_event)s AND {_between(c, low, high)}"
+        f" THEN {value.sql} END), 0)",
+        merge_params({f"{param}_event": event}, value.params),
+    )
 
 
-def unit_columns(d: Dialect, metrics: list[MetricSpec], as_of: dt.datetime) -> UnitColumns:
+def _converted(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
+    return _flag(c, param, m.event, 0, m.window_seconds)
+
+
+def _value(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
+    return _total(c, param, m.event, m.value_field, 0, m.window_seconds)
+
+
+def _pre_value(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
+    return _total(c, param, m.event, m.value_field, -m.window_seconds, 0)
+
+
+def _part(which: str) -> ColumnExpr:
+    def expr(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
+        part = getattr(m, which) or {}
+        return _total(c, param, part["event"], part.get("value_field"), 0, m.window_seconds)
+
+    return expr
+
+
+def _retained(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
+    day = int(m.retention_day or 1)
+    flag = _flag(c, param, m.event, day * DAY, (day + 1) * DAY)
+    cutoff = c.as_of - dt.timedelta(days=day + 1)
+    return Fragment(
+        f"CASE WHEN {c.d.ts(c.src.u.first_exposed_at)} <= %({param}_mature)s THEN {flag.sql} END",
+        merge_params({f"{param}_mature": c.d.time_param(cutoff)}, flag.params),
+    )
+
+
+def _sum(column: str) -> str:
+    return f"COALESCE(SUM({{{column}}}), 0)"
+
+
+def _product(a: str, b: str) -> str:
+    return f"COALESCE(SUM({{{a}}} * {{{b}}}), 0)"
+
+
+METRIC_TYPES: dict[str, MetricType] = {
+    "conversion": MetricType(
+        stats=ProportionStats,
+        columns=(Column("y", _converted),),
+        sums=(Sum("conversions", _sum("y")),),
+    ),
+    "retention": MetricType(
+        stats=ProportionStats,
+        columns=(Column("y", _retained),),
+        sums=(Sum("n", "COUNT({y})"), Sum("conversions", _sum("y"))),
+    ),
+    "mean": MetricType(
+        stats=MeanStats,
+        columns=(
+            Column("y", _value, cap="value"),
+            Column("x", _pre_value, cap="pre", cuped_only=True),
+        ),
+        sums=(
+            Sum("sum", _sum("y")),
+            Sum("sum_squares", _product("y", "y")),
+            Sum("pre_sum", _sum("x")),
+            Sum("pre_sum_squares", _product("x", "x")),
+            Sum("cross_sum", _product("y", "x")),
+        ),
+    ),
+    "ratio": MetricType(
+        stats=RatioStats,
+        columns=(
+            Column("num", _part("numerator"), cap="numerator"),
+            Column("den", _part("denominator")),
+        ),
+        sums=(
+            Sum("numerator_sum", _sum("num")),
+            Sum("numerator_sum_squares", _product("num", "num")),
+            Sum("denominator_sum", _sum("den")),
+            Sum("denominator_sum_squares", _product("den", "den")),
+            Sum("numerator_denominator_sum", _product("num", "den")),
+        ),
+    ),
+}
+
+
+def metric_type(m: MetricSpec) -> MetricType:
+    try:
+        return METRIC_TYPES[m.type]
+    except KeyError:
+        raise ValueError(f"unknown metric type {m.type!r}") from None
+
+
+def metric_columns(m: MetricSpec) -> dict[str, str]:
+    """The metric's per-unit columns: declared name -> column name in the unit table."""
+    return {
+        col.name: f"{m.prefix}_{col.name}"
+        for col in metric_type(m).columns
+        if m.cuped or not col.cuped_only
+    }
+
+
+def metric_sums(m: MetricSpec) -> tuple[Sum, ...]:
+    """The metric's per-variant sums (those over columns it has)."""
+    have = metric_columns(m)
+    return tuple(s for s in metric_type(m).sums if s.columns <= have.keys())
+
+
+@dataclass
+class UnitColumns:
+    """The per-unit SELECT list (aggregate expressions with their aliases) and its
+    parameters."""
+
+    names: list[str] = field(default_factory=list)
+    exprs: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, name: str, expr: Fragment) -> None:
+        self.names.append(name)
+        self.exprs.append(f"{expr.sql} AS {name}")
+        self.params = merge_params(self.params, expr.params)
+
+
+def unit_columns(c: UnitContext, metrics: list[MetricSpec]) -> UnitColumns:
     """The per-unit columns for ``metrics`` (see the module docstring for the windows)."""
     cols = UnitColumns()
     for m in metrics:
-        p, w = m.prefix, m.window_seconds
-        if m.type == "conversion":
-            cols.add(f"{p}_y", *_flag(d, m.event, 0, w))
-        elif m.type == "mean":
-            cols.add(f"{p}_y", *_total(d, m.event, m.value_field, 0, w))
-            if m.cuped:
-                cols.add(f"{p}_x", *_total(d, m.event, m.value_field, -w, 0))
-        elif m.type == "ratio":
-            num, den = m.numerator or {}, m.denominator or {}
-            cols.add(f"{p}_num", *_total(d, num["event"], num.get("value_field"), 0, w))
-            cols.add(f"{p}_den", *_total(d, den["event"], den.get("value_field"), 0, w))
-        elif m.type == "retention":
-            day = int(m.retention_day or 1)
-            expr, params = _flag(d, m.event, day * DAY, (day + 1) * DAY)
-            cutoff = as_of - dt.timedelta(days=day + 1)
-            cols.add(
-                f"{p}_y",
-                f"CASE WHEN {d.ts('u.first_exposed_at')} <= %s THEN {expr} END",
-                [d.time_param(cutoff), *params],
-            )
-        else:  # pragma: no cover - the metric model only allows the four types
-            raise ValueError(f"unknown metric type {m.type!r}")
+        names = metric_columns(m)
+        for col in metric_type(m).columns:
+            if col.name in names:
+                name = names[col.name]
+                cols.add(name, col.expr(c, m, name))
     return cols

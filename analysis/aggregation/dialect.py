@@ -10,10 +10,31 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+Names = TypeVar("Names")
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A piece of SQL and its named parameters (``%(name)s`` placeholders)."""
+
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def merge_params(*groups: dict[str, Any]) -> dict[str, Any]:
+    """One parameter dict from several; a name used twice must mean the same value."""
+    out: dict[str, Any] = {}
+    for group in groups:
+        for name, value in group.items():
+            if name in out and out[name] != value:
+                raise ValueError(f"query parameter {name!r} has two values")
+            out[name] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -23,6 +44,23 @@ class Dialect:
     @property
     def postgres(self) -> bool:
         return self.vendor == "postgresql"
+
+    # -- names ----------------------------------------------------------------------------
+    @staticmethod
+    def quote(name: str) -> str:
+        """An identifier quoted for SQL (the same on PostgreSQL and SQLite)."""
+        return '"' + name.replace('"', '""') + '"'
+
+    def qualify(self, names: Names, alias: str) -> Names:
+        """A copy of a table-names dataclass (see ``assignment.tables``) ready for SQL: its
+        ``table`` quoted, every other field a column of ``alias`` (``alias."column"``)."""
+        values = {
+            f.name: self.quote(getattr(names, f.name))
+            if f.name == "table"
+            else f"{alias}.{self.quote(getattr(names, f.name))}"
+            for f in fields(names)  # type: ignore[arg-type]
+        }
+        return type(names)(**values)
 
     # -- time -----------------------------------------------------------------------------
     def ts(self, column: str) -> str:
@@ -53,25 +91,28 @@ class Dialect:
     def least(self, a: str, b: str) -> str:
         return f"LEAST({a}, {b})" if self.postgres else f"MIN({a}, {b})"
 
-    def event_value(self, value_field: str | None) -> tuple[str, list[Any]]:
+    def event_value(
+        self, value_field: str | None, *, value: str, properties: str, param: str
+    ) -> Fragment:
         """The number an event contributes: its ``value_field`` property when that is a
-        number, else the event's ``value``; with no value field, 1 (the metric counts events).
+        number, else the event's ``value`` column; with no value field, 1 (the metric counts
+        events). ``value`` and ``properties`` are the event's columns; ``param`` names the
+        query parameter that carries the property.
         """
         if not value_field:
-            return "1", []
+            return Fragment("1")
         if value_field == "value" or '"' in value_field or "\\" in value_field:
-            return "ev.value", []
+            return Fragment(value)
         if self.postgres:
-            return (
-                "COALESCE(CASE WHEN jsonb_typeof(ev.properties -> %s) = 'number'"
-                " THEN (ev.properties ->> %s)::double precision END, ev.value)",
-                [value_field, value_field],
+            return Fragment(
+                f"COALESCE(CASE WHEN jsonb_typeof({properties} -> %({param})s) = 'number'"
+                f" THEN ({properties} ->> %({param})s)::double precision END, {value})",
+                {param: value_field},
             )
-        path = f'$."{value_field}"'
-        return (
-            "COALESCE(CASE WHEN json_type(ev.properties, %s) IN ('integer', 'real')"
-            " THEN json_extract(ev.properties, %s) END, ev.value)",
-            [path, path],
+        return Fragment(
+            f"COALESCE(CASE WHEN json_type({properties}, %({param})s) IN ('integer', 'real')"
+            f" THEN json_extract({properties}, %({param})s) END, {value})",
+            {param: f'$."{value_field}"'},
         )
 
     # -- JSON attributes ------------------------------------------------------------------
@@ -101,9 +142,10 @@ class Dialect:
             return {}
         if self.postgres:
             parts = ", ".join(
-                f"percentile_cont(%s) WITHIN GROUP (ORDER BY {col})" for col in wanted
+                f"percentile_cont(%(p_{col})s) WITHIN GROUP (ORDER BY {col})" for col in wanted
             )
-            cursor.execute(f"SELECT {parts} FROM {table}", [p / 100.0 for p in wanted.values()])
+            params = {f"p_{col}": pct / 100.0 for col, pct in wanted.items()}
+            cursor.execute(f"SELECT {parts} FROM {table}", params)
             row = cursor.fetchone()
             return {col: float(v) for col, v in zip(wanted, row, strict=True) if v is not None}
         cursor.execute(f"SELECT COUNT(*) FROM {table}")
@@ -114,7 +156,9 @@ class Dialect:
         for col, pct in wanted.items():
             pos = (n - 1) * pct / 100.0
             low = math.floor(pos)
-            cursor.execute(f"SELECT {col} FROM {table} ORDER BY {col} LIMIT 2 OFFSET %s", [low])
+            cursor.execute(
+                f"SELECT {col} FROM {table} ORDER BY {col} LIMIT 2 OFFSET %(low)s", {"low": low}
+            )
             values = [float(r[0]) for r in cursor.fetchall()]
             high_value = values[1] if len(values) > 1 else values[0]
             out[col] = values[0] + (high_value - values[0]) * (pos - low)

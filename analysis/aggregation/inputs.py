@@ -8,7 +8,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Max, Q
 
-from analysis.stats import MeanStats, ProportionStats, RatioStats
 from assignment.models import Exposure
 from experiments.models import Experiment, MetricRole, Phase
 
@@ -16,8 +15,8 @@ from .columns import MetricSpec
 from .dialect import Dialect
 from .query import Scope, caps_for, unit_table, unit_totals, variant_sums
 from .segments import segment_sums, segment_values
+from .sums import metric_caps, zero_stats
 
-CAP_NAMES = {"y": "value", "x": "pre", "num": "numerator"}
 ROLE_ORDER = {MetricRole.PRIMARY: 0, MetricRole.SECONDARY: 1, MetricRole.GUARDRAIL: 2}
 
 
@@ -53,15 +52,6 @@ def metric_specs(experiment: Experiment) -> list[MetricSpec]:
             )
         )
     return specs
-
-
-def _zero(m: MetricSpec) -> Any:
-    if m.type in ("conversion", "retention"):
-        return ProportionStats(n=0, conversions=0)
-    if m.type == "mean":
-        pre = {"pre_sum": 0.0, "pre_sum_squares": 0.0, "cross_sum": 0.0} if m.cuped else {}
-        return MeanStats(n=0, sum=0.0, sum_squares=0.0, **pre)
-    return RatioStats(0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def _variants(experiment: Experiment) -> list[dict[str, Any]]:
@@ -108,7 +98,7 @@ def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> dict[str
         seg_rows = segment_sums(d, table, primary, caps, top) if primary else []
 
     units = {v["key"]: 0 for v in variants}
-    stats: dict[str, dict[str, Any]] = {m.key: {k: _zero(m) for k in units} for m in metrics}
+    stats: dict[str, dict[str, Any]] = {m.key: {k: zero_stats(m) for k in units} for m in metrics}
     immature: dict[str, dict[str, int]] = {m.key: dict.fromkeys(units, 0) for m in metrics}
     for (variant_id,), n, per_metric in rows:
         key = by_id.get(variant_id)
@@ -131,7 +121,7 @@ def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> dict[str
                 "value": value,
                 "metric": primary[0].key,
                 "units": dict.fromkeys(units, 0),
-                "stats": {k: _zero(primary[0]).to_dict() for k in units},
+                "stats": {k: zero_stats(primary[0]).to_dict() for k in units},
             },
         )
         seg["units"][key] = n
@@ -166,11 +156,7 @@ def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> dict[str
                 "retention_day": m.retention_day,
                 "winsorize_percentile": m.winsorize_percentile,
                 "cuped": m.cuped,
-                "caps": {
-                    CAP_NAMES[c.rsplit("_", 1)[1]]: v
-                    for c, v in caps.items()
-                    if c.startswith(f"{m.prefix}_")
-                },
+                "caps": metric_caps(m, caps),
                 "stats": {k: s.to_dict() for k, s in stats[m.key].items()},
                 "immature_units": immature[m.key],
             }

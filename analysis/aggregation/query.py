@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from .columns import MetricSpec, unit_columns
-from .dialect import Dialect
-from .sums import capped_columns, metric_sums, metric_width, stats_from_row
+from .columns import MetricSpec, UnitContext, unit_columns
+from .dialect import Dialect, Fragment, merge_params
+from .source import Source, source
+from .sums import capped_columns, metric_select, stats_from_row
 
 
 @dataclass(frozen=True)
@@ -33,47 +34,63 @@ class Scope:
     variants: dict[int, str]  # variant id -> key
 
 
-def _events_join(d: Dialect, metrics: list[MetricSpec]) -> tuple[str, list[Any]]:
+def _events_join(d: Dialect, src: Source, metrics: list[MetricSpec]) -> Fragment:
+    """The events of the metrics' names inside the widest window of any metric, before
+    ``as_of`` (the ``%(as_of)s`` parameter, which the caller supplies)."""
+    u, ev = src.u, src.ev
     names = sorted({e for m in metrics for e in m.events() if e})
     pre = max((m.pre_span() for m in metrics), default=0)
     post = max((m.post_span() for m in metrics), default=0)
-    ts = d.ts("ev.timestamp")
-    marks = ", ".join(["%s"] * len(names)) or "NULL"
-    sql = (
-        f"LEFT JOIN assignment_event ev ON ev.unit_id = u.unit_id AND ev.event IN ({marks})"
-        f" AND {ts} >= {d.shift('u.first_exposed_at', -pre)}"
-        f" AND {ts} < {d.shift('u.first_exposed_at', post)} AND {ts} < %s"
+    ts = d.ts(ev.timestamp)
+    params = {f"event_{i}": name for i, name in enumerate(names)}
+    marks = ", ".join(f"%({p})s" for p in params) or "NULL"
+    return Fragment(
+        f"LEFT JOIN {ev.table} ev ON {ev.unit_id} = {u.unit_id} AND {ev.event} IN ({marks})"
+        f" AND {ts} >= {d.shift(u.first_exposed_at, -pre)}"
+        f" AND {ts} < {d.shift(u.first_exposed_at, post)} AND {ts} < %(as_of)s",
+        params,
     )
-    return sql, [*names]
 
 
 @contextlib.contextmanager
 def unit_table(d: Dialect, scope: Scope, metrics: list[MetricSpec]) -> Iterator[str]:
-    """Create the per-unit temporary table; yields its name and drops it afterwards."""
+    """Create the per-unit temporary table; yields its name and drops it afterwards.
+
+    Its columns: ``exposure_id``, ``variant_id``, ``n_events`` and ``last_event`` (events
+    counted from exposure on), then every metric's per-unit columns (``columns.py``).
+    """
     name = f"verdict_units_{uuid.uuid4().hex[:12]}"
-    cols = unit_columns(d, metrics, scope.as_of)
-    join, join_params = _events_join(d, metrics)
-    ts_ev, ts_t0 = d.ts("ev.timestamp"), d.ts("u.first_exposed_at")
+    src = source(d)
+    u, ev = src.u, src.ev
+    cols = unit_columns(UnitContext(d, src, scope.as_of), metrics)
+    join = _events_join(d, src, metrics)
+    ts_ev, ts_t0 = d.ts(ev.timestamp), d.ts(u.first_exposed_at)
     select = ", ".join(
         [
-            "u.id AS exposure_id",
-            "u.variant_id AS variant_id",
+            f"{u.id} AS exposure_id",
+            f"{u.variant} AS variant_id",
             f"SUM(CASE WHEN {ts_ev} >= {ts_t0} THEN 1 ELSE 0 END) AS n_events",
-            f"MAX(CASE WHEN {ts_ev} >= {ts_t0} THEN ev.timestamp END) AS last_event",
+            f"MAX(CASE WHEN {ts_ev} >= {ts_t0} THEN {ev.timestamp} END) AS last_event",
             *cols.exprs,
         ]
     )
-    as_of = d.time_param(scope.as_of)
     on_commit = " ON COMMIT DROP" if d.postgres else ""
     sql = (
         f"CREATE TEMPORARY TABLE {name}{on_commit} AS SELECT {select}"
-        f" FROM assignment_exposure u {join}"
-        " WHERE u.experiment_id = %s AND u.phase = %s AND NOT u.forced"
-        f" AND NOT u.multiple_variants AND {ts_t0} <= %s"
-        " GROUP BY u.id, u.variant_id"
+        f" FROM {u.table} u {join.sql}"
+        f" WHERE {u.experiment} = %(experiment_id)s AND {u.phase} = %(phase)s"
+        f" AND NOT {u.forced} AND NOT {u.multiple_variants} AND {ts_t0} <= %(as_of)s"
+        f" GROUP BY {u.id}, {u.variant}"
     )
-    params = [*cols.params, *join_params, as_of, scope.experiment_id, scope.phase, as_of]
-    # Parameter order follows the SQL text: SELECT list, then JOIN, then WHERE.
+    params = merge_params(
+        cols.params,
+        join.params,
+        {
+            "as_of": d.time_param(scope.as_of),
+            "experiment_id": scope.experiment_id,
+            "phase": scope.phase,
+        },
+    )
     with _session(d), connection.cursor() as cursor:
         cursor.execute(sql, params)
         if d.postgres:
@@ -96,46 +113,44 @@ def _session(d: Dialect) -> Iterator[None]:
         yield
 
 
+Row = tuple[tuple[Any, ...], int, dict[str, tuple[Any, int]]]
+
+
 def variant_sums(
     d: Dialect,
     table: str,
     metrics: list[MetricSpec],
     caps: dict[str, float],
     *,
-    group_sql: str = "",
+    groups: Sequence[str] = (),
     from_sql: str = "",
     where_sql: str = "",
-    tail_params: list[Any] | None = None,
-    group_width: int = 0,
-) -> list[tuple[tuple[Any, ...], int, dict[str, tuple[Any, int]]]]:
+    extra_params: dict[str, Any] | None = None,
+) -> list[Row]:
     """Rows of ((group values..., variant id), units, {metric key: (stats, immature)}).
 
-    ``tail_params`` are the parameters of ``from_sql`` and ``where_sql``, in order.
+    ``groups`` are expressions to group by before the variant; ``extra_params`` are the
+    named parameters of ``from_sql`` and ``where_sql``.
     """
-    exprs: list[str] = []
-    params: list[Any] = []
-    for m in metrics:
-        e, p = metric_sums(d, m, caps)
-        exprs.extend(e)
-        params.extend(p)
-    groups = f"{group_sql}, " if group_sql else ""
+    keys = [f"{g} AS g{i}" for i, g in enumerate(groups)]
+    selects = [metric_select(d, m, caps) for m in metrics]
+    sums = [f.sql for f in selects if f.sql]
     sql = (
-        f"SELECT {groups}t.variant_id, COUNT(*), {', '.join(exprs) or '0'}"
+        f"SELECT {', '.join([*keys, 't.variant_id AS variant_id', 'COUNT(*) AS n_units'])}"
+        f"{''.join(', ' + s for s in sums)}"
         f" FROM {table} t {from_sql} {where_sql}"
-        f" GROUP BY {', '.join(str(i + 1) for i in range(group_width + 1))}"
+        f" GROUP BY {', '.join(str(i + 1) for i in range(len(groups) + 1))}"
     )
+    params = merge_params(*(f.params for f in selects), extra_params or {})
     out = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *(tail_params or [])])
-        for row in cursor.fetchall():
-            key = tuple(row[: group_width + 1])
-            units = int(row[group_width + 1])
-            pos = group_width + 2
-            per_metric = {}
-            for m in metrics:
-                width = metric_width(m)
-                per_metric[m.key] = stats_from_row(m, units, row[pos : pos + width])
-                pos += width
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            key = (*(row[f"g{i}"] for i in range(len(groups))), row["variant_id"])
+            units = int(row["n_units"])
+            per_metric = {m.key: stats_from_row(m, units, row) for m in metrics}
             out.append((key, units, per_metric))
     return out
 

@@ -8,7 +8,8 @@ from django.db import connection
 
 from .columns import MetricSpec
 from .dialect import Dialect
-from .query import variant_sums
+from .query import Row, variant_sums
+from .source import exposures_as
 
 TOP_VALUES = 20
 MAX_KEYS = 30
@@ -19,8 +20,9 @@ OTHER = "other"
 
 
 def _attr_source(d: Dialect) -> tuple[str, str, str, str]:
-    attr_from, key, value, scalar = d.attribute_pairs("x.attributes")
-    join = f"JOIN assignment_exposure x ON x.id = t.exposure_id {attr_from}"
+    x = exposures_as(d, "x")
+    attr_from, key, value, scalar = d.attribute_pairs(x.attributes)
+    join = f"JOIN {x.table} x ON {x.id} = t.exposure_id {attr_from}"
     return join, key, value, scalar
 
 
@@ -34,11 +36,11 @@ def segment_values(d: Dialect, table: str, exclude: set[str]) -> dict[str, list[
         " COUNT(*) OVER (PARTITION BY k) AS nd, SUM(n) OVER (PARTITION BY k) AS nk FROM ("
         f"  SELECT {key} AS k, {value} AS v, COUNT(*) AS n FROM {table} t {join}"
         f"  WHERE {scalar} GROUP BY 1, 2) g) r"
-        " WHERE rn <= %s ORDER BY nk DESC, k, rn"
+        " WHERE rn <= %(top)s ORDER BY nk DESC, k, rn"
     )
     keys: dict[str, list[str]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [TOP_VALUES])
+        cursor.execute(sql, {"top": TOP_VALUES})
         for k, v, _n, distinct, _nk in cursor.fetchall():
             if k in exclude or k.lower() in IDENTIFIER_KEYS or int(distinct) > MAX_DISTINCT:
                 continue
@@ -54,24 +56,29 @@ def segment_sums(
     metrics: list[MetricSpec],
     caps: dict[str, float],
     top: dict[str, list[str]],
-) -> list[tuple[tuple[Any, ...], int, dict[str, tuple[Any, int]]]]:
+) -> list[Row]:
     """Rows of ((attribute, value, variant id), units, {metric: (stats, immature)})."""
     pairs = [(k, v) for k, values in top.items() for v in values]
     if not pairs:
         return []
     join, key, value, scalar = _attr_source(d)
-    keys_sql = ", ".join(["%s"] * len(top))
+    params: dict[str, Any] = {}
+    for i, (k, v) in enumerate(pairs):
+        params[f"top_k_{i}"], params[f"top_v_{i}"] = k, v
+    for i, k in enumerate(top):
+        params[f"key_{i}"] = k
     # The top values as a derived table, which both databases accept in a join.
-    top_sql = " UNION ALL ".join(["SELECT %s AS k, %s AS v"] * len(pairs))
-    params: list[Any] = [p for pair in pairs for p in pair] + list(top)
+    top_sql = " UNION ALL ".join(
+        f"SELECT %(top_k_{i})s AS k, %(top_v_{i})s AS v" for i in range(len(pairs))
+    )
+    keys_sql = ", ".join(f"%(key_{i})s" for i in range(len(top)))
     return variant_sums(
         d,
         table,
         metrics,
         caps,
-        group_sql=f"{key}, COALESCE(top.v, '{OTHER}')",
+        groups=[key, f"COALESCE(top.v, '{OTHER}')"],
         from_sql=f"{join} LEFT JOIN ({top_sql}) top ON top.k = {key} AND top.v = {value}",
         where_sql=f"WHERE {scalar} AND {key} IN ({keys_sql})",
-        tail_params=params,
-        group_width=2,
+        extra_params=params,
     )
