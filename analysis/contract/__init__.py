@@ -14,27 +14,30 @@ from .inputs import (
     SnapshotInputs,
     VariantSpec,
 )
-from .results import (
+from .metrics import (
     BETTER,
-    INCONCLUSIVE,
-    KEEP_CONTROL,
-    KEEP_RUNNING,
     NOT_ENOUGH_DATA,
     NOT_SIGNIFICANT,
     OUTCOMES,
+    ROLES,
+    WORSE,
+    MetricResult,
+    SegmentResult,
+    SrmResult,
+    VariantResult,
+)
+from .results import (
+    INCONCLUSIVE,
+    KEEP_CONTROL,
+    KEEP_RUNNING,
     RECOMMENDATIONS,
     RESULTS_SCHEMA_VERSION,
     SHIP,
-    WORSE,
     Decision,
     HealthCheck,
-    MetricResult,
     PowerResult,
     Results,
-    SegmentResult,
-    SrmResult,
     UnitsResult,
-    VariantResult,
 )
 from .versions import UnknownSchemaVersion, results_from_stored, results_upgrade
 
@@ -48,6 +51,7 @@ __all__ = [
     "OUTCOMES",
     "RECOMMENDATIONS",
     "RESULTS_SCHEMA_VERSION",
+    "ROLES",
     "SHIP",
     "WORSE",
     "Decision",
