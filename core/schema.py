@@ -1,16 +1,28 @@
-"""OpenAPI descriptions of Verdict's own authentication, registered when the ``core`` app loads.
+"""OpenAPI descriptions shared by every API: the bearer API-key scheme and the error shapes.
 
-drf-spectacular finds an ``OpenApiAuthenticationExtension`` by the class it targets; this one
-documents ``core.auth.ApiKeyAuthentication`` as the HTTP bearer scheme ``apiKeyAuth``, so every
-operation lists it and Swagger UI's "Authorize" dialog sends ``Authorization: Bearer <key>``.
+Loaded by ``CoreConfig.ready`` so the extensions are registered before a schema is generated:
+
+- ``ApiKeyScheme`` documents ``core.auth.ApiKeyAuthentication`` as the HTTP bearer scheme
+  ``apiKeyAuth``; every operation lists it, and Swagger UI's "Authorize" dialog then sends
+  ``Authorization: Bearer <key>``.
+- ``ValidationErrors`` is the 400 (and 409) body ``{"field": ["message", ...]}`` that
+  ``core.api_errors.exception_handler`` answers; ``ErrorDetail`` is DRF's ``{"detail": "..."}``
+  for 401, 403, 404 and unparseable bodies. Views list the errors they can answer with
+  ``error_responses(...)``; ``add_auth_errors`` (a postprocessing hook) adds 401 and 403 to every
+  operation that takes an API key.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+)
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer
+from rest_framework import serializers
 
 API_KEY_SCHEME = "apiKeyAuth"
 
@@ -30,3 +42,99 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "calls only assign and events."
         )
         return scheme
+
+
+class ErrorDetail(serializers.Serializer):
+    """``{"detail": "..."}``: authentication, permission, not found, or a body that is not JSON."""
+
+    detail = serializers.CharField()
+
+
+class ValidationErrors(serializers.Serializer):
+    """``{"field": ["message", ...]}``: each field path (``variants[1].weight``,
+    ``non_field_errors``) with its messages. Documentation only; see ``ValidationErrorsSchema``."""
+
+
+class ValidationErrorsSchema(OpenApiSerializerExtension):
+    target_class = ValidationErrors
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "description": (
+                "Messages per field path; `non_field_errors` holds messages about the whole "
+                "request."
+            ),
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "example": {
+                "variants[1].weight": ['Variant "b" has weight 0; weights must be positive.']
+            },
+        }
+
+
+_BAD_REQUEST = PolymorphicProxySerializer(
+    component_name="BadRequest",
+    serializers=[ValidationErrors, ErrorDetail],
+    resource_type_field_name=None,
+)
+
+ERROR_RESPONSES: dict[int, OpenApiResponse] = {
+    400: OpenApiResponse(
+        _BAD_REQUEST,
+        description=(
+            'Invalid input: `{"field": ["message"]}` per field path. A body that is not JSON '
+            'answers `{"detail": "..."}`. Nothing is stored.'
+        ),
+    ),
+    404: OpenApiResponse(ErrorDetail, description="No object with that key."),
+    409: OpenApiResponse(
+        ValidationErrors,
+        description=(
+            "The experiment's status does not allow this action; the message names the actions "
+            'allowed now: `{"status": ["Cannot pause an experiment that is draft. Allowed now: '
+            'start, archive."]}`.'
+        ),
+    ),
+}
+
+AUTH_RESPONSES: dict[str, dict[str, Any]] = {
+    "401": {"description": "No API key or session, or an unknown or revoked key."},
+    "403": {"description": "This key's role (or this user) may not call this operation."},
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """The documented error answers for ``codes`` (400, 404, 409), for ``extend_schema``."""
+    return {code: ERROR_RESPONSES[code] for code in codes}
+
+
+def add_auth_errors(
+    result: dict[str, Any], generator: Any, request: Any, public: bool, **kwargs: Any
+) -> dict[str, Any]:
+    """Postprocessing hook: 401 and 403 (``ErrorDetail``) on every operation taking an API key."""
+    detail_ref = {"$ref": "#/components/schemas/ErrorDetail"}
+    used = False
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            schemes = {name for entry in operation.get("security", []) for name in entry}
+            if API_KEY_SCHEME not in schemes:
+                continue
+            for code, response in AUTH_RESPONSES.items():
+                operation["responses"].setdefault(
+                    code,
+                    {**response, "content": {"application/json": {"schema": detail_ref}}},
+                )
+                used = True
+    if used:
+        schemas = result.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault(
+            "ErrorDetail",
+            {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+            },
+        )
+    return result

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "core",
@@ -127,6 +128,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Define experiments, assign units, record events and read results.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies are documented as JSON, the format the API and its clients use (DRF's
+    # form parsers also accept flat bodies on the control plane; they are left out).
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.add_auth_errors",
+    ],
+    # Swagger UI and Redoc are served from this server's static files (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # validatorUrl: null keeps Swagger UI from sending the schema to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: with no broker configured, tasks run eagerly in the calling process.
