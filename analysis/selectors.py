@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from analysis.contract import Results, results_from_stored
 from analysis.models import ResultSnapshot, SnapshotStatus
 from experiments.models import Experiment
 
@@ -34,3 +35,11 @@ def snapshot_history(*, experiment: Experiment, limit: int = 100) -> QuerySet[Re
         .order_by("-computed_at", "-id")
         .defer("inputs")[:limit]
     )
+
+
+def snapshot_results(*, snapshot: ResultSnapshot) -> Results:
+    """The snapshot's typed results, whatever schema version they were stored with.
+
+    Raises ``analysis.contract.UnknownSchemaVersion`` for results written by a newer Verdict.
+    """
+    return results_from_stored(snapshot.results)

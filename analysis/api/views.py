@@ -1,12 +1,16 @@
-"""Result endpoints: thin views over the snapshot selectors and the refresh service."""
+"""Result endpoints: thin views over the snapshot selectors and the refresh service.
+
+Bodies are rendered by the output serializers of ``analysis.api.serializers``, which mirror
+the typed results contract (``analysis.contract``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,10 +19,21 @@ from analysis import selectors
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.services.export import results_csv, results_summary
 from analysis.services.refresh import experiment_refresh_request
+from core.schema import ErrorDetail
 from experiments.models import Experiment
 from experiments.selectors import experiment_get
 
+from .serializers import (
+    RefreshQueuedSerializer,
+    ResultsHistorySerializer,
+    ResultsResponseSerializer,
+)
+
 NO_RESULTS = "No results yet: refresh with POST /api/v1/experiments/{key}/results/refresh."
+
+NOT_FOUND = OpenApiResponse(
+    ErrorDetail, description="No experiment with that key, or (results) no snapshot yet."
+)
 
 
 def _experiment_or_404(key: str) -> Experiment:
@@ -35,25 +50,27 @@ def _latest_or_404(experiment: Experiment) -> ResultSnapshot:
     return snapshot
 
 
-def _with_refresh_state(experiment: Experiment, snapshot: ResultSnapshot) -> dict[str, Any]:
-    body = {**snapshot.results, "snapshot_id": snapshot.id, "last_refresh": None}
+def _last_refresh(experiment: Experiment) -> dict[str, Any] | None:
     attempt = selectors.snapshot_last_attempt(experiment=experiment)
-    if attempt is not None and attempt.status == SnapshotStatus.FAILED:
-        body["last_refresh"] = {
-            "status": "failed",
-            "at": attempt.computed_at.isoformat(),
-            "error": attempt.error,
-        }
-    return body
+    if attempt is None or attempt.status != SnapshotStatus.FAILED:
+        return None
+    return {"status": "failed", "at": attempt.computed_at.isoformat(), "error": attempt.error}
 
 
 class ResultsApi(APIView):
     """The latest good snapshot of an experiment (the shape is documented in docs/analysis.md)."""
 
-    @extend_schema(responses={200: dict, 404: dict})
+    @extend_schema(responses={200: ResultsResponseSerializer, 404: NOT_FOUND})
     def get(self, request: Request, key: str) -> Response:
         experiment = _experiment_or_404(key)
-        return Response(_with_refresh_state(experiment, _latest_or_404(experiment)))
+        snapshot = _latest_or_404(experiment)
+        results = selectors.snapshot_results(snapshot=snapshot)
+        body = {
+            **results.to_dict(),
+            "snapshot_id": snapshot.id,
+            "last_refresh": _last_refresh(experiment),
+        }
+        return Response(ResultsResponseSerializer(body).data)
 
 
 class ResultsHistoryApi(APIView):
@@ -61,7 +78,7 @@ class ResultsHistoryApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int, description="At most this many (1-1000).")],
-        responses={200: dict},
+        responses={200: ResultsHistorySerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, key: str) -> Response:
         experiment = _experiment_or_404(key)
@@ -71,24 +88,28 @@ class ResultsHistoryApi(APIView):
                 {"limit": ["A whole number from 1 to 1000."]}, status=status.HTTP_400_BAD_REQUEST
             )
         snapshots = selectors.snapshot_history(experiment=experiment, limit=int(raw))
-        return Response(
-            {
-                "experiment": experiment.key,
-                "snapshots": [
-                    {"snapshot_id": s.id, **results_summary(s.results)} for s in snapshots
-                ],
-            }
-        )
+        body = {
+            "experiment": experiment.key,
+            "snapshots": [
+                {
+                    "snapshot_id": s.id,
+                    **results_summary(selectors.snapshot_results(snapshot=s)),
+                }
+                for s in snapshots
+            ],
+        }
+        return Response(ResultsHistorySerializer(body).data)
 
 
 class ResultsCsvApi(APIView):
     """The latest snapshot as CSV: one row per metric and variant."""
 
-    @extend_schema(responses={(200, "text/csv"): str})
+    @extend_schema(responses={(200, "text/csv"): str, 404: NOT_FOUND})
     def get(self, request: Request, key: str) -> HttpResponse:
         experiment = _experiment_or_404(key)
         snapshot = _latest_or_404(experiment)
-        response = HttpResponse(results_csv(snapshot.results), content_type="text/csv")
+        results = selectors.snapshot_results(snapshot=snapshot)
+        response = HttpResponse(results_csv(results), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{experiment.key}-results.csv"'
         return response
 
@@ -96,17 +117,8 @@ class ResultsCsvApi(APIView):
 class ResultsRefreshApi(APIView):
     """Queue a refresh; 202. Without a broker it runs in-process before the response."""
 
-    @extend_schema(
-        request=None,
-        responses={
-            202: inline_serializer(
-                "RefreshQueued",
-                {"experiment": serializers.CharField(), "status": serializers.CharField()},
-            )
-        },
-    )
+    @extend_schema(request=None, responses={202: RefreshQueuedSerializer, 404: NOT_FOUND})
     def post(self, request: Request, key: str) -> Response:
         experiment = _experiment_or_404(key)
-        return Response(
-            experiment_refresh_request(experiment=experiment), status=status.HTTP_202_ACCEPTED
-        )
+        body = experiment_refresh_request(experiment=experiment)
+        return Response(RefreshQueuedSerializer(body).data, status=status.HTTP_202_ACCEPTED)

@@ -6,6 +6,8 @@ import csv
 import io
 from typing import Any
 
+from analysis.contract import Results
+
 CSV_COLUMNS = [
     "experiment",
     "phase",
@@ -28,53 +30,56 @@ CSV_COLUMNS = [
 ]
 
 
-def results_csv(results: dict[str, Any]) -> str:
+def results_csv(results: Results) -> str:
     """One row per metric and variant (relative effects; empty cells where not applicable)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    for m in results.get("metrics", []):
-        for row in m["variants"]:
-            ci = row.get("ci") or [None, None]
+    for m in results.metrics:
+        for row in m.variants:
+            low, high = row.ci or (None, None)
             writer.writerow(
                 {
-                    "experiment": results["experiment"],
-                    "phase": results["phase"],
-                    "computed_at": results["computed_at"],
-                    "metric": m["metric"],
-                    "role": m["role"],
-                    **row,
-                    "ci_low": ci[0],
-                    "ci_high": ci[1],
+                    "experiment": results.experiment,
+                    "phase": results.phase,
+                    "computed_at": results.computed_at,
+                    "metric": m.metric,
+                    "role": m.role,
+                    **row.to_dict(),
+                    "ci_low": low,
+                    "ci_high": high,
                 }
             )
     return out.getvalue()
 
 
-HISTORY_FIELDS = ("variant", "units", "mean", "effect", "ci", "p_value", "chance_to_win")
-
-
-def results_summary(results: dict[str, Any]) -> dict[str, Any]:
+def results_summary(results: Results) -> dict[str, Any]:
     """A small view of one snapshot for charts of the effect over time."""
     return {
-        "computed_at": results["computed_at"],
-        "as_of": results["as_of"],
-        "phase": results["phase"],
-        "units": results["units"]["total"],
-        "srm": {"p_value": results["srm"]["p_value"], "mismatch": results["srm"]["mismatch"]},
-        "decision": results["decision"]["recommendation"],
+        "computed_at": results.computed_at,
+        "as_of": results.as_of,
+        "phase": results.phase,
+        "units": results.units.total,
+        "srm": {"p_value": results.srm.p_value, "mismatch": results.srm.mismatch},
+        "decision": results.decision.recommendation,
         "metrics": [
             {
-                "metric": m["metric"],
-                "role": m["role"],
+                "metric": m.metric,
+                "role": m.role,
                 "variants": [
                     {
-                        **{k: row.get(k) for k in HISTORY_FIELDS},
-                        "significant": row.get("significant"),
+                        "variant": row.variant,
+                        "units": row.units,
+                        "mean": row.mean,
+                        "effect": row.effect,
+                        "ci": None if row.ci is None else list(row.ci),
+                        "p_value": row.p_value,
+                        "chance_to_win": row.chance_to_win,
+                        "significant": None if row.is_control else row.significant,
                     }
-                    for row in m["variants"]
+                    for row in m.variants
                 ],
             }
-            for m in results.get("metrics", [])
+            for m in results.metrics
         ],
     }

@@ -1,0 +1,248 @@
+"""Output serializers of the result endpoints, mirroring ``analysis.contract``.
+
+They render a contract object's ``to_dict()`` (field for field, in the same order) and give
+``/api/schema/`` the full results shape. A key the dict leaves out is left out of the output
+too: the control's row has no comparison fields, and only retention metrics have
+``immature_units``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from analysis.contract import OUTCOMES, RECOMMENDATIONS, ROLES
+from analysis.stats import STATUSES
+
+
+class OutputSerializer(serializers.Serializer):
+    """Renders a dict; fields whose key the dict lacks are omitted rather than null."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if isinstance(instance, Mapping):
+            return {k: v for k, v in data.items() if k in instance}
+        return data
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class IsoDateTimeField(serializers.CharField):
+    """An ISO 8601 timestamp, served exactly as stored."""
+
+
+def _number(help_text: str = "", *, optional: bool = False) -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, required=not optional, help_text=help_text)
+
+
+def _interval(help_text: str, *, optional: bool = False) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        required=not optional,
+        help_text=help_text,
+    )
+
+
+class VariantResultSerializer(OutputSerializer):
+    """One variant of a metric or segment. The control's row has only ``variant`` to
+    ``mean`` (and ``immature_units`` for retention); the other fields compare a treatment
+    with the control."""
+
+    variant = serializers.CharField()
+    name = serializers.CharField()
+    is_control = serializers.BooleanField()
+    units = serializers.IntegerField()
+    mean = _number("The arm's mean (or ratio); null when undefined.")
+    effect = _number("Relative effect: (treatment - control) / |control|.", optional=True)
+    ci = _interval("Interval for the relative effect at level 1 - alpha.", optional=True)
+    stderr = _number(optional=True)
+    p_value = _number(
+        "Adjusted for multiple testing when the metric is `corrected`; null for Bayesian plans.",
+        optional=True,
+    )
+    p_value_unadjusted = _number(optional=True)
+    chance_to_win = _number("Bayesian plans only.", optional=True)
+    risk = _interval(
+        "Bayesian plans only: expected loss of keeping control, of shipping.", optional=True
+    )
+    significant = serializers.BooleanField(required=False)
+    outcome = serializers.ChoiceField(
+        choices=OUTCOMES,
+        required=False,
+        help_text="Accounts for the metric's direction: `better` is significant in the good "
+        "direction.",
+    )
+    status = serializers.ChoiceField(
+        choices=STATUSES, required=False, help_text="Anything but `ok`: not enough data."
+    )
+    variance_reduction = _number("CUPED's share of variance removed.", optional=True)
+    absolute_effect = _number("treatment - control.", optional=True)
+    absolute_ci = _interval("Interval for the absolute effect.", optional=True)
+    immature_units = serializers.IntegerField(
+        required=False, help_text="Retention metrics only: units whose day N has not elapsed."
+    )
+
+
+class MetricResultSerializer(OutputSerializer):
+    metric = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    role = serializers.ChoiceField(choices=ROLES)
+    higher_is_better = serializers.BooleanField()
+    corrected = serializers.BooleanField(help_text="p-values adjusted for multiple testing.")
+    cuped = serializers.BooleanField()
+    winsorized_at = _number("The cap on per-unit values, when winsorized.")
+    variants = VariantResultSerializer(many=True)
+
+
+class SrmResultSerializer(OutputSerializer):
+    p_value = _number()
+    mismatch = serializers.BooleanField()
+    statistic = _number()
+    observed = serializers.DictField(child=serializers.IntegerField())
+    expected = serializers.DictField(child=serializers.FloatField(allow_null=True))
+
+
+class SegmentResultSerializer(OutputSerializer):
+    attribute = serializers.CharField()
+    value = serializers.CharField()
+    metric = serializers.CharField()
+    units = serializers.IntegerField()
+    srm = SrmResultSerializer()
+    variants = VariantResultSerializer(many=True)
+
+
+class PowerResultSerializer(OutputSerializer):
+    metric = serializers.CharField(allow_null=True)
+    planned_mde = _number()
+    power = serializers.FloatField()
+    units_per_arm = serializers.IntegerField()
+    required_units_per_arm = serializers.IntegerField(allow_null=True)
+    current_mde = _number()
+    planned_sample_reached = serializers.BooleanField(allow_null=True)
+
+
+class HealthCheckSerializer(OutputSerializer):
+    check = serializers.CharField()
+    severity = serializers.CharField()
+    condition = serializers.CharField(help_text="The same problem has the same key every time.")
+    message = serializers.CharField()
+
+
+class DecisionSerializer(OutputSerializer):
+    recommendation = serializers.ChoiceField(choices=RECOMMENDATIONS)
+    variant = serializers.CharField(allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class PlanSerializer(OutputSerializer):
+    alpha = serializers.FloatField()
+    method = serializers.CharField()
+    correction = serializers.CharField(allow_null=True)
+    cuped = serializers.BooleanField()
+    mde = _number()
+    planned_sample_size = serializers.IntegerField(allow_null=True)
+    planned_duration_days = serializers.IntegerField(allow_null=True)
+
+
+class ExcludedSerializer(OutputSerializer):
+    forced = serializers.IntegerField()
+    multiple_variants = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class UnitsSerializer(OutputSerializer):
+    total = serializers.IntegerField()
+    by_variant = serializers.DictField(child=serializers.IntegerField())
+    excluded = ExcludedSerializer()
+
+
+class FreshnessSerializer(OutputSerializer):
+    last_exposure_at = IsoDateTimeField(allow_null=True)
+    last_event_at = IsoDateTimeField(allow_null=True)
+
+
+class ResultsSerializer(OutputSerializer):
+    """``analysis.contract.Results``."""
+
+    schema_version = serializers.IntegerField()
+    experiment = serializers.CharField()
+    phase = serializers.IntegerField()
+    status = serializers.CharField(help_text="The experiment's status at the refresh.")
+    computed_at = IsoDateTimeField()
+    as_of = IsoDateTimeField(help_text="Data up to this time.")
+    engine_version = serializers.CharField()
+    plan = PlanSerializer()
+    units = UnitsSerializer()
+    events = serializers.IntegerField()
+    freshness = FreshnessSerializer()
+    srm = SrmResultSerializer()
+    power = PowerResultSerializer()
+    metrics = MetricResultSerializer(many=True)
+    segments = SegmentResultSerializer(many=True)
+    decision = DecisionSerializer()
+    health = HealthCheckSerializer(many=True)
+
+
+class LastRefreshSerializer(OutputSerializer):
+    status = serializers.CharField()
+    at = IsoDateTimeField()
+    error = serializers.CharField()
+
+
+class ResultsResponseSerializer(ResultsSerializer):
+    """The latest good snapshot's results, its id, and the last refresh when it failed."""
+
+    snapshot_id = serializers.IntegerField()
+    last_refresh = LastRefreshSerializer(
+        allow_null=True, help_text="Null unless the newest refresh failed."
+    )
+
+
+class HistoryVariantSerializer(OutputSerializer):
+    variant = serializers.CharField()
+    units = serializers.IntegerField()
+    mean = _number()
+    effect = _number()
+    ci = _interval("Interval for the relative effect.")
+    p_value = _number()
+    chance_to_win = _number()
+    significant = serializers.BooleanField(allow_null=True, help_text="Null for the control.")
+
+
+class HistoryMetricSerializer(OutputSerializer):
+    metric = serializers.CharField()
+    role = serializers.ChoiceField(choices=ROLES)
+    variants = HistoryVariantSerializer(many=True)
+
+
+class HistorySrmSerializer(OutputSerializer):
+    p_value = _number()
+    mismatch = serializers.BooleanField()
+
+
+class HistorySnapshotSerializer(OutputSerializer):
+    snapshot_id = serializers.IntegerField()
+    computed_at = IsoDateTimeField()
+    as_of = IsoDateTimeField()
+    phase = serializers.IntegerField()
+    units = serializers.IntegerField()
+    srm = HistorySrmSerializer()
+    decision = serializers.ChoiceField(choices=RECOMMENDATIONS)
+    metrics = HistoryMetricSerializer(many=True)
+
+
+class ResultsHistorySerializer(OutputSerializer):
+    experiment = serializers.CharField()
+    snapshots = HistorySnapshotSerializer(many=True)
+
+
+class RefreshQueuedSerializer(OutputSerializer):
+    experiment = serializers.CharField()
+    status = serializers.CharField()
