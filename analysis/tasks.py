@@ -7,14 +7,17 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from analysis.models import ResultSnapshot
-from analysis.services.notifications import snapshot_notify
-from analysis.services.scheduler import experiments_due_for_refresh, schedules_apply
+from analysis.models import Notification, ResultSnapshot
+from analysis.services.notifications import notification_webhook_deliver, snapshot_notify
+from analysis.services.refresh_due import experiments_due_for_refresh
 from analysis.services.snapshots import RefreshFailed, experiment_refresh
-from experiments.models import Experiment
+from core.notifications import WebhookTransient
+from core.tasks import RetryingTask
+from experiments.models import Experiment, ExperimentStatus
 
 logger = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError)
@@ -51,20 +54,39 @@ def notify_snapshot(snapshot_id: int) -> int:
 
 @shared_task(name="analysis.refresh_due")
 def refresh_due() -> list[int]:
-    """Beat, every minute: queue a refresh for each running experiment that is due."""
+    """Beat, every minute: queue a refresh for each running experiment that is due, and the
+    final refresh of each experiment stopped since its last one (as of now, so the whole
+    running time counts)."""
     now = timezone.now()
     slot = now.replace(second=0, microsecond=0).isoformat()
     due = experiments_due_for_refresh(now=now)
     for experiment in due:
-        refresh_experiment.delay(experiment.id, slot)
+        final = experiment.status == ExperimentStatus.STOPPED
+        refresh_experiment.delay(experiment.id, None if final else slot)
     return [e.id for e in due]
 
 
-@shared_task(name="analysis.apply_schedules")
-def apply_schedules() -> dict[str, list[str]]:
-    """Beat, every minute: scheduled starts and stops; a stopped experiment gets a final
-    refresh."""
-    done = schedules_apply(now=timezone.now())
-    for experiment in Experiment.objects.filter(key__in=done["stopped"]):
-        refresh_experiment.delay(experiment.id, None)
-    return done
+@shared_task(
+    bind=True,
+    base=RetryingTask,
+    name="analysis.deliver_notification_webhook",
+    autoretry_for=(WebhookTransient,),
+    retry_backoff=settings.VERDICT_WEBHOOK_BACKOFF_SECONDS,
+    retry_backoff_max=600,
+    retry_jitter=False,
+    max_retries=None,  # bounded by VERDICT_WEBHOOK_RETRIES, read when the task runs
+)
+def deliver_notification_webhook(self: Any, notification_id: int) -> str:
+    """POST one notification to the webhook. Unreachable, 429 and 5xx answers are retried with
+    exponential backoff; after the last try the notification waits for the next snapshot. A
+    4xx answer is final."""
+    note = Notification.objects.filter(pk=notification_id).first()
+    if note is None:
+        return "missing"
+    try:
+        notification_webhook_deliver(note=note)
+    except WebhookTransient:
+        if self.request.retries >= settings.VERDICT_WEBHOOK_RETRIES:
+            return "gave_up"
+        raise
+    return "sent" if note.webhook_sent_at else (note.webhook_error or "skipped")

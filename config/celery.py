@@ -10,10 +10,11 @@ app = Celery("verdict")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Analysis: every minute, apply scheduled starts/stops and queue the refreshes that are due
-# (each running experiment every ``refresh_minutes``, 15 by default).
+# Every minute: apply scheduled starts and stops (experiments), and queue the refreshes that are
+# due (analysis: each running experiment every ``refresh_minutes``, 15 by default, and a final
+# one after a stop).
 app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
-    "analysis-apply-schedules": {"task": "analysis.apply_schedules", "schedule": 60.0},
+    "experiments-apply-schedules": {"task": "experiments.apply_schedules", "schedule": 60.0},
     "analysis-refresh-due": {"task": "analysis.refresh_due", "schedule": 60.0},
 }

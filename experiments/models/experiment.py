@@ -40,6 +40,10 @@ class Decision(models.TextChoices):
 class Experiment(models.Model):
     """An experiment: its definition, its pre-registered analysis plan and its conclusion."""
 
+    # Not stored: set by the lifecycle service on the instance it returns, with what the caller
+    # should be told that did not stop the action (e.g. overlapping live experiments at start).
+    warnings: tuple[str, ...] | list[str] = ()
+
     key = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     hypothesis = models.TextField(blank=True)

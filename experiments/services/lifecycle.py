@@ -17,6 +17,7 @@ from experiments.models import Decision, Experiment, ExperimentStatus, Phase
 from .audit import audit_record, experiment_state
 from .definitions_cache import definitions_changed
 from .layers import layer_allocate
+from .overlaps import overlap_warnings
 from .validation import check_ready_to_start
 
 S = ExperimentStatus
@@ -58,7 +59,8 @@ def _check_start(experiment: Experiment) -> None:
         raise ValidationFailed(errors)
 
 
-def _apply_start(experiment: Experiment, now: Any) -> None:
+def _apply_start(experiment: Experiment, now: Any) -> list[str]:
+    """Start the experiment; returns warnings about live experiments it overlaps."""
     _check_start(experiment)
     if experiment.layer_id:
         experiment.layer_start, experiment.layer_end = layer_allocate(experiment=experiment)
@@ -72,6 +74,7 @@ def _apply_start(experiment: Experiment, now: Any) -> None:
         reason="start",
         started_at=now,
     )
+    return overlap_warnings(experiment=experiment)
 
 
 def _apply_stop(experiment: Experiment, now: Any) -> None:
@@ -114,6 +117,9 @@ def experiment_transition(
 
     Raises ``TransitionNotAllowed`` when the current status does not allow it and
     ``ValidationFailed`` when the experiment is not ready (for start) or input is wrong.
+    The returned experiment's ``warnings`` lists what the caller should be told but that does
+    not stop the action: for start, the live experiments it overlaps (recorded in the audit
+    entry too).
     """
     if action not in TRANSITIONS:
         raise ValidationFailed({"action": [f"Unknown action {action!r}."]})
@@ -131,23 +137,29 @@ def experiment_transition(
         )
     before = experiment_state(experiment)
     now = timezone.now()
+    warnings: list[str] = []
     if action == "start":
-        _apply_start(experiment, now)
+        warnings = _apply_start(experiment, now)
     elif action == "stop":
         _apply_stop(experiment, now)
     elif action == "conclude":
         _apply_conclude(experiment, now, params or {})
     experiment.status = target
     experiment.save()
+    after = experiment_state(experiment)
+    if warnings:
+        after["warnings"] = warnings
+    message = str((params or {}).get("reason", ""))
     audit_record(
         actor=actor,
         action=action,
         experiment=experiment,
         before=before,
-        after=experiment_state(experiment),
-        message=str((params or {}).get("reason", "")),
+        after=after,
+        message=" ".join([message, *warnings]).strip(),
     )
     definitions_changed()
+    experiment.warnings = warnings
     return experiment
 
 

@@ -77,16 +77,23 @@ def _srm_experiment(owner):
     return exp
 
 
+def _notify(snapshot, capture):
+    """snapshot_notify as the refresh task runs it: webhooks go out once the commit is done."""
+    with capture(execute=True):
+        return snapshot_notify(snapshot=snapshot)
+
+
 def test_notify__health_problem__email_and_signed_webhook_once(
-    db: None, owner, webhook_settings
+    db: None, owner, webhook_settings, django_capture_on_commit_callbacks
 ) -> None:
     exp = _srm_experiment(owner)
+    capture = django_capture_on_commit_callbacks
     with Receiver() as hook:
         webhook_settings.VERDICT_WEBHOOK_URL = hook.url
         first = experiment_refresh(experiment=exp, as_of=T0 + 10 * H)
-        sent = snapshot_notify(snapshot=first)
+        sent = _notify(first, capture)
         later = experiment_refresh(experiment=exp, as_of=T0 + 20 * H)
-        again = snapshot_notify(snapshot=later)
+        again = _notify(later, capture)
     assert [n.condition for n in sent] == ["phase-1:health:srm"]
     assert again == []
     assert len(mail.outbox) == 1
@@ -105,12 +112,13 @@ def test_notify__health_problem__email_and_signed_webhook_once(
 
 
 def test_notify__webhook_errors_then_ok__retried_until_delivered(
-    db: None, owner, webhook_settings
+    db: None, owner, webhook_settings, django_capture_on_commit_callbacks
 ) -> None:
     exp = _srm_experiment(owner)
     with Receiver(statuses=[500, 503]) as hook:
         webhook_settings.VERDICT_WEBHOOK_URL = hook.url
-        snapshot_notify(snapshot=experiment_refresh(experiment=exp, as_of=T0 + 10 * H))
+        snapshot = experiment_refresh(experiment=exp, as_of=T0 + 10 * H)
+        _notify(snapshot, django_capture_on_commit_callbacks)
     assert len(hook.calls) == 3
     assert len({c["headers"]["X-Verdict-Delivery"] for c in hook.calls}) == 1
     note = Notification.objects.get()
@@ -118,22 +126,47 @@ def test_notify__webhook_errors_then_ok__retried_until_delivered(
 
 
 def test_notify__webhook_down__kept_and_delivered_with_a_later_snapshot(
-    db: None, owner, webhook_settings
+    db: None, owner, webhook_settings, django_capture_on_commit_callbacks
 ) -> None:
     exp = _srm_experiment(owner)
+    capture = django_capture_on_commit_callbacks
     with Receiver() as hook:
         url = hook.url
     webhook_settings.VERDICT_WEBHOOK_URL = url  # the server is closed now: refused
-    snapshot_notify(snapshot=experiment_refresh(experiment=exp, as_of=T0 + 10 * H))
+    _notify(experiment_refresh(experiment=exp, as_of=T0 + 10 * H), capture)
     note = Notification.objects.get()
     assert note.webhook_sent_at is None and note.webhook_attempts == 3 and note.webhook_error
     assert len(mail.outbox) == 1
     with Receiver() as hook:
         webhook_settings.VERDICT_WEBHOOK_URL = hook.url
-        snapshot_notify(snapshot=experiment_refresh(experiment=exp, as_of=T0 + 20 * H))
+        _notify(experiment_refresh(experiment=exp, as_of=T0 + 20 * H), capture)
     assert len(hook.calls) == 1
     assert Notification.objects.get().webhook_sent_at is not None
     assert len(mail.outbox) == 1  # the email was not sent again
+
+
+def test_notify__webhook_answers_4xx__final_and_not_sent_with_later_snapshots(
+    db: None, owner, webhook_settings, django_capture_on_commit_callbacks
+) -> None:
+    exp = _srm_experiment(owner)
+    capture = django_capture_on_commit_callbacks
+    with Receiver(statuses=[410]) as hook:
+        webhook_settings.VERDICT_WEBHOOK_URL = hook.url
+        _notify(experiment_refresh(experiment=exp, as_of=T0 + 10 * H), capture)
+        _notify(experiment_refresh(experiment=exp, as_of=T0 + 15 * H), capture)
+        _notify(experiment_refresh(experiment=exp, as_of=T0 + 20 * H), capture)
+    assert len(hook.calls) == 1  # neither retried nor re-sent with the later snapshots
+    note = Notification.objects.get()
+    assert (note.webhook_attempts, note.webhook_status) == (1, 410)
+    assert note.webhook_sent_at is None and "410" in note.webhook_error
+
+
+def test_webhook_task__retries__use_celery_backoff_not_a_sleep(webhook_settings) -> None:
+    from analysis.tasks import deliver_notification_webhook
+    from core.notifications import WebhookTransient
+
+    assert deliver_notification_webhook.autoretry_for == (WebhookTransient,)
+    assert deliver_notification_webhook.retry_backoff
 
 
 def test_notify__decision_reached__owner_told_once_through_the_refresh_task(

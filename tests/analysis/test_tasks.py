@@ -1,17 +1,17 @@
-"""Celery tasks: refresh idempotence and failure, due refreshes, scheduled start and stop."""
+"""Celery tasks: refresh idempotence and failure, due refreshes, a stopped experiment's final
+refresh."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.core import mail
 from django.utils import timezone
 
-from analysis.models import Notification, ResultSnapshot
+from analysis.models import ResultSnapshot
 from analysis.selectors import snapshot_latest
-from analysis.tasks import apply_schedules, refresh_due, refresh_experiment
+from analysis.tasks import refresh_due, refresh_experiment
 from config.celery import app
-from experiments.models import AuditLogEntry, Experiment, Metric
+from experiments.models import Experiment, Metric
 from tests.analysis.helpers import T0, Data, experiment_with, metric
 from tests.factories import ExperimentFactory
 
@@ -32,8 +32,8 @@ def _exp(**fields) -> Experiment:
 def test_beat_schedule__configured__refresh_and_schedule_tasks_every_minute() -> None:
     entries = {e["task"]: e["schedule"] for e in app.conf.beat_schedule.values()}
     assert entries["analysis.refresh_due"] == 60.0
-    assert entries["analysis.apply_schedules"] == 60.0
-    assert {"analysis.refresh_due", "analysis.apply_schedules"} <= set(app.tasks)
+    assert entries["experiments.apply_schedules"] == 60.0
+    assert {"analysis.refresh_due", "experiments.apply_schedules"} <= set(app.tasks)
 
 
 def test_refresh_task__run_twice_with_same_slot__one_snapshot(db: None) -> None:
@@ -84,31 +84,15 @@ def test_refresh_due__running_experiments__refreshed_per_their_interval(db: None
     assert ResultSnapshot.objects.filter(experiment=fresh).count() == 1
 
 
-def test_apply_schedules__due_start_and_stop__applied_by_the_scheduler(db: None) -> None:
-    past = timezone.now() - dt.timedelta(minutes=1)
-    future = timezone.now() + dt.timedelta(hours=1)
-    to_start = experiment_with([(metric("conv"), "primary")], start=False, scheduled_start_at=past)
-    later = experiment_with([(metric("conv2"), "primary")], start=False, scheduled_start_at=future)
-    to_stop = _exp(scheduled_stop_at=past)
-    done = apply_schedules.delay().get()
-    assert done["started"] == [to_start.key]
-    assert done["stopped"] == [to_stop.key]
-    assert Experiment.objects.get(pk=to_start.pk).status == "running"
-    assert Experiment.objects.get(pk=later.pk).status == "draft"
-    assert Experiment.objects.get(pk=to_stop.pk).status == "stopped"
-    entry = AuditLogEntry.objects.filter(experiment=to_stop, action="stop").get()
-    assert entry.actor_label == "scheduler"
-    # The stopped experiment gets a final refresh.
-    assert ResultSnapshot.objects.filter(experiment=to_stop, status="ok").count() == 1
+def test_refresh_due__experiment_stopped_since_last_snapshot__gets_a_final_refresh(
+    db: None,
+) -> None:
+    from core.actors import Actor
+    from experiments.services.lifecycle import experiment_transition
 
-
-def test_apply_schedules__start_not_ready__owner_told_once(db: None, django_user_model) -> None:
-    owner = django_user_model.objects.create_user("pm", email="pm@example.com")
-    past = timezone.now() - dt.timedelta(minutes=1)
-    exp = ExperimentFactory(scheduled_start_at=past, owner=owner)  # no variants: not ready
-    for _ in range(2):
-        assert apply_schedules.delay().get()["not_ready"] == [exp.key]
-    assert Experiment.objects.get(pk=exp.pk).status == "draft"
-    assert Notification.objects.filter(experiment=exp).count() == 1
-    assert len(mail.outbox) == 1
-    assert "scheduled start did not happen" in mail.outbox[0].subject
+    exp = _exp()
+    refresh_experiment.delay(exp.id, (T0 + 10 * H).isoformat())
+    experiment_transition(actor=Actor.system(), experiment=exp, action="stop")
+    assert exp.id in refresh_due.delay().get()
+    assert ResultSnapshot.objects.filter(experiment=exp, status="ok").count() == 2
+    assert exp.id not in refresh_due.delay().get()  # once only
