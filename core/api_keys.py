@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.utils import timezone
+
 from core.models import ApiKey, ApiKeyRole
 
 from .errors import ValidationFailed
@@ -18,3 +20,16 @@ def api_key_create(*, name: str, role: str) -> tuple[ApiKey, str]:
         name=name.strip(), role=role, prefix=raw[:10], key_hash=ApiKey.hash_key(raw)
     )
     return key, raw
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    """Revoke a key: it stops authenticating at once on this server and within
+    ``KEY_CACHE_SECONDS`` on servers that looked it up recently. Revoking twice keeps the first
+    time."""
+    from .auth import api_key_cache_clear
+
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    api_key_cache_clear()
+    return key
