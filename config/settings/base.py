@@ -128,6 +128,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Define experiments, assign units, record events and read results.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets that several components share, named once.
+    "ENUM_NAME_OVERRIDES": {
+        "ExperimentStatusEnum": "experiments.models.ExperimentStatus",
+        "ExperimentKindEnum": "experiments.models.ExperimentKind",
+        "MetricRoleEnum": "analysis.contract.ROLES",
+        "MetricTypeEnum": "experiments.models.MetricType",
+        "ConclusionDecisionEnum": "experiments.models.Decision",
+        "RecommendationEnum": "analysis.contract.RECOMMENDATIONS",
+    },
     # Request bodies are documented as JSON, the format the API and its clients use (DRF's
     # form parsers also accept flat bodies on the control plane; they are left out).
     "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],

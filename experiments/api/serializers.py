@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from experiments.models import (
@@ -12,16 +13,18 @@ from experiments.models import (
     Decision,
     Experiment,
     ExperimentKind,
+    ExperimentStatus,
     Metric,
     MetricRole,
     MetricType,
 )
-from experiments.services.lifecycle import allowed_actions
+from experiments.services.lifecycle import TRANSITIONS, allowed_actions
 from experiments.services.metrics import FIELDS as METRIC_FIELDS
 
 ATTRIBUTE_NAME = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {}})
 class StrictDictField(serializers.JSONField):
     """A JSON object (not a list, string or number)."""
 
@@ -35,15 +38,19 @@ class StrictDictField(serializers.JSONField):
 class VariantInput(serializers.Serializer):
     key = serializers.SlugField(max_length=64)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    weight = serializers.FloatField(required=False, default=1.0)
+    weight = serializers.FloatField(
+        required=False, default=1.0, help_text="Relative weight; must be positive to start."
+    )
     is_control = serializers.BooleanField(required=False, default=False)
-    payload = serializers.JSONField(required=False, default=dict)
+    payload = serializers.JSONField(
+        required=False, default=dict, help_text='Any JSON the app acts on, e.g. {"plan": "pro"}.'
+    )
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class MetricLinkInput(serializers.Serializer):
     metric = serializers.SlugField(max_length=64)
-    role = serializers.ChoiceField(choices=MetricRole.choices)
+    role = serializers.ChoiceField(choices=MetricRole.values)
 
 
 class PlanInput(serializers.Serializer):
@@ -64,7 +71,10 @@ class ExperimentInput(serializers.Serializer):
     unit_attribute = serializers.RegexField(ATTRIBUTE_NAME, required=False)
     layer = serializers.SlugField(required=False, allow_null=True, allow_blank=True)
     layer_share = serializers.FloatField(required=False, min_value=0.0001, max_value=1.0)
-    targeting = StrictDictField(required=False)
+    targeting = StrictDictField(
+        required=False,
+        help_text='MongoDB-style conditions on attributes, e.g. {"country": {"$in": ["CN"]}}.',
+    )
     variants = VariantInput(many=True, required=False)
     metrics = MetricLinkInput(many=True, required=False)
     analysis_plan = PlanInput(required=False)
@@ -94,12 +104,32 @@ class VariantOutput(serializers.Serializer):
     description = serializers.CharField()
 
 
+class MetricLinkOutput(serializers.Serializer):
+    metric = serializers.CharField(help_text="The metric's key.")
+    role = serializers.ChoiceField(choices=MetricRole.values)
+
+
+class PlanOutput(serializers.Serializer):
+    alpha = serializers.FloatField()
+    method = serializers.ChoiceField(choices=AnalysisMethod.choices)
+    correction = serializers.ChoiceField(choices=Correction.choices)
+    cuped = serializers.BooleanField()
+    mde = serializers.FloatField(allow_null=True)
+
+
+class ConclusionOutput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    winner = serializers.CharField(allow_null=True, help_text="The shipped variant's key.")
+    review = serializers.CharField()
+    concluded_at = serializers.DateTimeField(allow_null=True)
+
+
 class ExperimentOutput(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
     hypothesis = serializers.CharField()
-    kind = serializers.CharField()
-    status = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ExperimentKind.choices)
+    status = serializers.ChoiceField(choices=ExperimentStatus.choices)
     owner = serializers.SerializerMethodField()
     salt = serializers.CharField(source="hash_seed")
     phase = serializers.IntegerField()
@@ -108,16 +138,16 @@ class ExperimentOutput(serializers.Serializer):
     layer = serializers.SerializerMethodField()
     layer_share = serializers.FloatField()
     layer_range = serializers.SerializerMethodField()
-    targeting = serializers.JSONField()
+    targeting = StrictDictField()
     variants = VariantOutput(many=True, source="variants.all")
     metrics = serializers.SerializerMethodField()
-    analysis_plan = serializers.JSONField()
-    scheduled_start_at = serializers.DateTimeField()
-    scheduled_stop_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField()
-    stopped_at = serializers.DateTimeField()
-    planned_sample_size = serializers.IntegerField()
-    planned_duration_days = serializers.IntegerField()
+    analysis_plan = serializers.SerializerMethodField()
+    scheduled_start_at = serializers.DateTimeField(allow_null=True)
+    scheduled_stop_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    planned_sample_size = serializers.IntegerField(allow_null=True)
+    planned_duration_days = serializers.IntegerField(allow_null=True)
     refresh_minutes = serializers.IntegerField()
     conclusion = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
@@ -133,9 +163,15 @@ class ExperimentOutput(serializers.Serializer):
     def get_layer_range(self, obj: Experiment) -> list[float] | None:
         return None if obj.layer_start is None else [obj.layer_start, obj.layer_end]
 
+    @extend_schema_field(MetricLinkOutput(many=True))
     def get_metrics(self, obj: Experiment) -> list[dict[str, str]]:
         return [{"metric": link.metric.key, "role": link.role} for link in obj.metric_links.all()]
 
+    @extend_schema_field(PlanOutput)
+    def get_analysis_plan(self, obj: Experiment) -> dict[str, Any]:
+        return obj.analysis_plan
+
+    @extend_schema_field(ConclusionOutput(allow_null=True))
     def get_conclusion(self, obj: Experiment) -> dict[str, Any] | None:
         if not obj.decision:
             return None
@@ -146,6 +182,12 @@ class ExperimentOutput(serializers.Serializer):
             "concluded_at": obj.concluded_at,
         }
 
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(choices=list(TRANSITIONS)),
+            help_text="The lifecycle actions the current status allows.",
+        )
+    )
     def get_allowed_actions(self, obj: Experiment) -> list[str]:
         return allowed_actions(obj.status)
 
@@ -172,6 +214,11 @@ class RatioPartInput(serializers.Serializer):
     value_field = serializers.CharField(max_length=64, required=False, allow_null=True)
 
 
+@extend_schema_field(RatioPartInput(allow_null=True))
+class RatioPartJsonField(serializers.JSONField):
+    """A stored ratio part (``{"event": ..., "value_field": ...}``), output as stored."""
+
+
 class MetricInput(serializers.Serializer):
     key = serializers.SlugField(max_length=64)
     name = serializers.CharField(max_length=200)
@@ -190,6 +237,9 @@ class MetricInput(serializers.Serializer):
 
 
 class MetricOutput(serializers.ModelSerializer):
+    numerator = RatioPartJsonField(allow_null=True)
+    denominator = RatioPartJsonField(allow_null=True)
+
     class Meta:
         model = Metric
         fields = ["key", *METRIC_FIELDS, "created_at", "updated_at"]
@@ -201,12 +251,24 @@ class LayerInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class LayerExperimentOutput(serializers.Serializer):
+    key = serializers.CharField()
+    status = serializers.ChoiceField(choices=ExperimentStatus.choices)
+    range = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        help_text="The slice [start, end) of the layer this experiment holds.",
+    )
+
+
 class LayerOutput(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
     experiments = serializers.SerializerMethodField()
 
+    @extend_schema_field(LayerExperimentOutput(many=True))
     def get_experiments(self, obj: Any) -> list[dict[str, Any]]:
         return [
             {"key": e.key, "status": e.status, "range": [e.layer_start, e.layer_end]}
@@ -220,5 +282,5 @@ class AuditOutput(serializers.Serializer):
     actor = serializers.CharField(source="actor_label")
     action = serializers.CharField()
     message = serializers.CharField()
-    before = serializers.JSONField()
-    after = serializers.JSONField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)

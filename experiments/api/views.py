@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import actor_from_request
+from core.schema import error_responses
 from experiments import selectors
-from experiments.models import Experiment, Layer, Metric
+from experiments.models import Experiment, ExperimentKind, ExperimentStatus, Layer, Metric
 from experiments.services.experiments import (
     experiment_create,
     experiment_delete,
@@ -38,14 +40,28 @@ def _experiment_response(key: str, code: int = status.HTTP_200_OK) -> Response:
 
 
 class ExperimentListApi(APIView):
-    @extend_schema(responses=s.ExperimentOutput(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=ExperimentStatus.values, description="Only this status."
+            ),
+            OpenApiParameter(
+                "kind", str, enum=ExperimentKind.values, description="Only this kind."
+            ),
+        ],
+        responses=s.ExperimentOutput(many=True),
+    )
     def get(self, request: Request) -> Response:
         qs = selectors.experiment_list(
             status=request.query_params.get("status"), kind=request.query_params.get("kind")
         )
         return Response(s.ExperimentOutput(qs, many=True).data)
 
-    @extend_schema(request=s.ExperimentInput, responses={201: s.ExperimentOutput})
+    @extend_schema(
+        request=s.ExperimentInput,
+        responses={201: s.ExperimentOutput, **error_responses(400)},
+        description="Create a draft experiment.",
+    )
     def post(self, request: Request) -> Response:
         data = s.ExperimentInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -54,7 +70,7 @@ class ExperimentListApi(APIView):
 
 
 class ExperimentDetailApi(APIView):
-    @extend_schema(responses=s.ExperimentOutput)
+    @extend_schema(responses={200: s.ExperimentOutput, **error_responses(404)})
     def get(self, request: Request, key: str) -> Response:
         return _experiment_response(key)
 
@@ -67,26 +83,71 @@ class ExperimentDetailApi(APIView):
         )
         return _experiment_response(experiment.key)
 
-    @extend_schema(request=s.ExperimentInput, responses=s.ExperimentOutput)
+    @extend_schema(
+        request=s.ExperimentInput,
+        responses={200: s.ExperimentOutput, **error_responses(400, 404)},
+        description=(
+            "Replace the definition. Once started, the key, salt, unit attribute, layer, variants "
+            "and weights are fixed (new-phase changes weights); coverage may only rise."
+        ),
+    )
     def put(self, request: Request, key: str) -> Response:
         return self._update(request, key, partial=False)
 
-    @extend_schema(request=s.ExperimentInput, responses=s.ExperimentOutput)
+    @extend_schema(
+        request=s.ExperimentInput,
+        responses={200: s.ExperimentOutput, **error_responses(400, 404)},
+        description="Change the fields given; the same rules as PUT.",
+    )
     def patch(self, request: Request, key: str) -> Response:
         return self._update(request, key, partial=True)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        responses={204: None, **error_responses(400, 404)},
+        description="Delete a draft (a started experiment is archived instead: 400).",
+    )
     def delete(self, request: Request, key: str) -> Response:
         experiment_delete(actor=actor_from_request(request), experiment=_experiment_or_404(key))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+ACTION_DESCRIPTIONS = {
+    "start": (
+        "Start a draft: checks the definition (two or more variants, one control, positive "
+        "weights, one primary metric, valid targeting), takes its layer slice and begins "
+        "assigning units. 400 with messages per field when the definition is not ready."
+    ),
+    "pause": "Pause a running experiment: units keep their variant, no new units enter.",
+    "resume": "Resume a paused experiment.",
+    "stop": "Stop a running or paused experiment: assignment ends and its layer slice is freed.",
+    "conclude": (
+        "Record the decision on a stopped experiment: ship a variant (`winner` is required), "
+        "keep control or inconclusive, with a review of expected vs actual."
+    ),
+    "archive": "Archive a draft, stopped or concluded experiment.",
+}
+
+
+class ExperimentActionSchema(AutoSchema):
+    """One documented operation per lifecycle action: ``conclude`` takes the decision, the others
+    an optional ``reason`` recorded in the audit log."""
+
+    def get_request_serializer(self) -> Any:
+        return s.ConcludeInput if self.view.action_name == "conclude" else s.ReasonInput
+
+    def get_response_serializers(self) -> Any:
+        return {200: s.ExperimentOutput, **error_responses(400, 404, 409)}
+
+    def get_description(self) -> str:
+        return ACTION_DESCRIPTIONS.get(self.view.action_name, "")
 
 
 class ExperimentActionApi(APIView):
     """POST /experiments/<key>/<action> for start, pause, resume, stop, conclude, archive."""
 
     action_name = ""
+    schema = ExperimentActionSchema()
 
-    @extend_schema(request=s.ReasonInput, responses=s.ExperimentOutput)
     def post(self, request: Request, key: str) -> Response:
         experiment = _experiment_or_404(key)
         body: Any = s.ConcludeInput if self.action_name == "conclude" else s.ReasonInput
@@ -102,7 +163,15 @@ class ExperimentActionApi(APIView):
 
 
 class ExperimentNewPhaseApi(APIView):
-    @extend_schema(request=s.NewPhaseInput, responses=s.ExperimentOutput)
+    @extend_schema(
+        request=s.NewPhaseInput,
+        responses={200: s.ExperimentOutput, **error_responses(400, 404, 409)},
+        description=(
+            "Begin a new phase of a running or paused experiment: the explicit way to lower "
+            "coverage, change weights (by variant key) or re-randomize. The new phase gets a new "
+            "salt (given, or derived), so every unit is assigned afresh."
+        ),
+    )
     def post(self, request: Request, key: str) -> Response:
         experiment = _experiment_or_404(key)
         data = s.NewPhaseInput(data=request.data)
@@ -119,7 +188,7 @@ class ExperimentNewPhaseApi(APIView):
 
 
 class ExperimentAuditApi(APIView):
-    @extend_schema(responses=s.AuditOutput(many=True))
+    @extend_schema(responses={200: s.AuditOutput(many=True), **error_responses(404)})
     def get(self, request: Request, key: str) -> Response:
         entries = selectors.experiment_audit(experiment=_experiment_or_404(key))
         return Response(s.AuditOutput(entries, many=True).data)
@@ -137,7 +206,7 @@ class MetricListApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(s.MetricOutput(selectors.metric_list(), many=True).data)
 
-    @extend_schema(request=s.MetricInput, responses={201: s.MetricOutput})
+    @extend_schema(request=s.MetricInput, responses={201: s.MetricOutput, **error_responses(400)})
     def post(self, request: Request) -> Response:
         data = s.MetricInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -146,7 +215,7 @@ class MetricListApi(APIView):
 
 
 class MetricDetailApi(APIView):
-    @extend_schema(responses=s.MetricOutput)
+    @extend_schema(responses={200: s.MetricOutput, **error_responses(404)})
     def get(self, request: Request, key: str) -> Response:
         return Response(s.MetricOutput(_metric_or_404(key)).data)
 
@@ -159,15 +228,22 @@ class MetricDetailApi(APIView):
         )
         return Response(s.MetricOutput(metric).data)
 
-    @extend_schema(request=s.MetricInput, responses=s.MetricOutput)
+    @extend_schema(
+        request=s.MetricInput, responses={200: s.MetricOutput, **error_responses(400, 404)}
+    )
     def patch(self, request: Request, key: str) -> Response:
         return self._update(request, key, partial=True)
 
-    @extend_schema(request=s.MetricInput, responses=s.MetricOutput)
+    @extend_schema(
+        request=s.MetricInput, responses={200: s.MetricOutput, **error_responses(400, 404)}
+    )
     def put(self, request: Request, key: str) -> Response:
         return self._update(request, key, partial=False)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        responses={204: None, **error_responses(400, 404)},
+        description="Delete a metric no experiment uses (400 otherwise).",
+    )
     def delete(self, request: Request, key: str) -> Response:
         metric_delete(actor=actor_from_request(request), metric=_metric_or_404(key))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -186,7 +262,7 @@ class LayerListApi(APIView):
         layers = selectors.layer_list().prefetch_related("experiments")
         return Response(s.LayerOutput(layers, many=True).data)
 
-    @extend_schema(request=s.LayerInput, responses={201: s.LayerOutput})
+    @extend_schema(request=s.LayerInput, responses={201: s.LayerOutput, **error_responses(400)})
     def post(self, request: Request) -> Response:
         data = s.LayerInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -195,11 +271,15 @@ class LayerListApi(APIView):
 
 
 class LayerDetailApi(APIView):
-    @extend_schema(responses=s.LayerOutput)
+    @extend_schema(responses={200: s.LayerOutput, **error_responses(404)})
     def get(self, request: Request, key: str) -> Response:
         return Response(s.LayerOutput(_layer_or_404(key)).data)
 
-    @extend_schema(request=s.LayerInput, responses=s.LayerOutput)
+    @extend_schema(
+        request=s.LayerInput,
+        responses={200: s.LayerOutput, **error_responses(400, 404)},
+        description="Rename or describe a layer; its key cannot change.",
+    )
     def patch(self, request: Request, key: str) -> Response:
         layer = _layer_or_404(key)
         data = s.LayerInput(data=request.data, partial=True)
@@ -214,7 +294,10 @@ class LayerDetailApi(APIView):
         )
         return Response(s.LayerOutput(layer).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        responses={204: None, **error_responses(400, 404)},
+        description="Delete a layer no experiment uses (400 otherwise).",
+    )
     def delete(self, request: Request, key: str) -> Response:
         layer_delete(actor=actor_from_request(request), layer=_layer_or_404(key))
         return Response(status=status.HTTP_204_NO_CONTENT)
