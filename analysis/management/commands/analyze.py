@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from analysis.contract import Results
+from analysis.selectors import snapshot_results
 from analysis.services.snapshots import RefreshFailed, experiment_refresh
 from experiments.models import Experiment
 
@@ -31,39 +33,42 @@ class Command(BaseCommand):
             snapshot = experiment_refresh(experiment=experiment)
         except RefreshFailed as exc:
             raise CommandError(f"Refresh failed: {exc.snapshot.error}") from exc
-        r = snapshot.results
+        results = snapshot_results(snapshot=snapshot)
         if options["json"]:
-            self.stdout.write(json.dumps(r, indent=2))
+            self.stdout.write(json.dumps(results.to_dict(), indent=2))
             return
+        self._summary(snapshot.id, snapshot.duration_seconds, results)
+
+    def _summary(self, snapshot_id: int, seconds: float, r: Results) -> None:
         w = self.stdout.write
-        w(f"{r['experiment']} phase {r['phase']} ({r['status']}), snapshot {snapshot.id}")
-        w(f"as of {r['as_of']}, computed in {snapshot.duration_seconds:.2f} s")
-        units = ", ".join(f"{k} {n:,}" for k, n in r["units"]["by_variant"].items())
-        ex = r["units"]["excluded"]
+        w(f"{r.experiment} phase {r.phase} ({r.status}), snapshot {snapshot_id}")
+        w(f"as of {r.as_of}, computed in {seconds:.2f} s")
+        units = ", ".join(f"{k} {n:,}" for k, n in r.units.by_variant.items())
+        ex = r.units.excluded
         w(
-            f"units: {units} (excluded: {ex['forced']} forced, "
-            f"{ex['multiple_variants']} multiple variants); events: {r['events']:,}"
+            f"units: {units} (excluded: {ex.forced} forced, "
+            f"{ex.multiple_variants} multiple variants); events: {r.events:,}"
         )
-        w(f"SRM p = {_fmt(r['srm']['p_value'])}{' MISMATCH' if r['srm']['mismatch'] else ''}")
-        for m in r["metrics"]:
-            w(f"\n{m['metric']} ({m['role']}, {m['type']})")
-            for v in m["variants"]:
-                line = f"  {v['variant']:<16} units {v['units']:>9,}  mean {_fmt(v['mean'])}"
-                if not v["is_control"]:
-                    ci = v.get("ci") or [None, None]
+        w(f"SRM p = {_fmt(r.srm.p_value)}{' MISMATCH' if r.srm.mismatch else ''}")
+        for m in r.metrics:
+            w(f"\n{m.metric} ({m.role}, {m.type})")
+            for v in m.variants:
+                line = f"  {v.variant:<16} units {v.units:>9,}  mean {_fmt(v.mean)}"
+                if not v.is_control:
+                    low, high = v.ci or (None, None)
                     line += (
-                        f"  effect {_fmt(v['effect'], '+.2%')}"
-                        f" [{_fmt(ci[0], '+.2%')}, {_fmt(ci[1], '+.2%')}]"
+                        f"  effect {_fmt(v.effect, '+.2%')}"
+                        f" [{_fmt(low, '+.2%')}, {_fmt(high, '+.2%')}]"
                     )
-                    if v.get("chance_to_win") is not None:
-                        line += f"  chance to win {v['chance_to_win']:.1%}"
+                    if v.chance_to_win is not None:
+                        line += f"  chance to win {v.chance_to_win:.1%}"
                     else:
-                        line += f"  p {_fmt(v['p_value'])}"
-                    line += f"  {v['outcome']}"
+                        line += f"  p {_fmt(v.p_value)}"
+                    line += f"  {v.outcome}"
                 w(line)
-        d = r["decision"]
-        w(f"\nDecision: {d['recommendation']}" + (f" {d['variant']}" if d["variant"] else ""))
-        for reason in d["reasons"]:
+        d = r.decision
+        w(f"\nDecision: {d.recommendation}" + (f" {d.variant}" if d.variant else ""))
+        for reason in d.reasons:
             w(f"  - {reason}")
-        for h in r["health"]:
-            w(f"Health [{h['severity']}] {h['check']}: {h['message']}")
+        for h in r.health:
+            w(f"Health [{h.severity}] {h.check}: {h.message}")
