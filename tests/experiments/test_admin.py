@@ -483,3 +483,13 @@ def test_admin_exposures_events_and_audit__read_only(staff, app_client):
     url = f"/admin/experiments/auditlogentry/{entry.pk}/change/"
     assert staff.post(url, {"action": "forged"}).status_code == 403
     assert staff.post(f"/admin/experiments/auditlogentry/{entry.pk}/delete/").status_code == 403
+
+
+def test_admin_action__start_overlapping_experiment__started_with_warning(staff):
+    started_experiment(key="price-a", kind="pricing")
+    second = ready_experiment(key="price-b", kind="pricing")
+    response = run_action(staff, "start", second)
+    second.refresh_from_db()
+    assert second.status == "running"
+    warnings = [m for m in messages_of(response) if m.startswith("price-b: ")]
+    assert warnings and "price-a" in warnings[0]
