@@ -12,7 +12,15 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -20,8 +28,13 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from assignment.definitions import definitions_get
-from assignment.services.assign import Assignment, assign_experiment, assign_unit
+from assignment.services.assign import REASONS, Assignment, assign_experiment, assign_unit
 from assignment.services.assign_input import (
+    MAX_ATTRIBUTE_NAME,
+    MAX_ATTRIBUTES,
+    MAX_EXPERIMENTS,
+    MAX_LIST_ITEMS,
+    MAX_STRING_VALUE,
     AssignRequest,
     assign_query_parse,
     assign_request_parse,
@@ -29,45 +42,115 @@ from assignment.services.assign_input import (
 from assignment.services.exposures import exposures_record
 from core.auth import api_key_lookup
 from core.errors import ValidationFailed
+from core.limits import MAX_UNIT_ID_LENGTH
 from core.permissions import RUNTIME_CALLERS, RuntimePermission
+from core.schema import ErrorDetail, ValidationErrors
 
 
 class AssignmentOutput(serializers.Serializer):
     """Documentation of one answer (the view builds the dict directly)."""
 
-    experiment = serializers.CharField()
-    variant = serializers.CharField(allow_null=True)
-    payload = serializers.JSONField(allow_null=True)
+    experiment = serializers.CharField(help_text="The experiment's key.")
+    variant = serializers.CharField(
+        allow_null=True, help_text="The variant's key; null when the unit is not in."
+    )
+    payload = serializers.JSONField(
+        allow_null=True, help_text="The variant's payload; null when there is no variant."
+    )
     in_experiment = serializers.BooleanField()
-    reason = serializers.ChoiceField(
-        choices=[
-            "hashed",
-            "forced",
-            "not_targeted",
-            "outside_coverage",
-            "outside_layer",
-            "not_running",
-            "paused",
-            "missing_unit_attribute",
-            "unknown_experiment",
-        ]
+    reason = serializers.ChoiceField(choices=list(REASONS))
+
+
+_SCALAR = [
+    {"type": "string", "maxLength": MAX_STRING_VALUE},
+    {"type": "number"},
+    {"type": "boolean"},
+]
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "minLength": 1, "maxLength": MAX_UNIT_ID_LENGTH},
+            {"type": "integer"},
+        ],
+        "description": (
+            f"The unit to assign: a non-empty string of at most {MAX_UNIT_ID_LENGTH} characters, "
+            "or an integer (used as its decimal string)."
+        ),
+    }
+)
+class UnitIdField(serializers.Field):
+    """Documents ``unit_id`` (string or integer); ``assign_request_parse`` validates it."""
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "maxProperties": MAX_ATTRIBUTES,
+        "additionalProperties": {
+            "nullable": True,
+            "oneOf": [
+                *_SCALAR,
+                {"type": "array", "maxItems": MAX_LIST_ITEMS, "items": {"oneOf": _SCALAR}},
+            ],
+        },
+        "description": (
+            f"A flat object of at most {MAX_ATTRIBUTES} attributes (names of 1 to "
+            f"{MAX_ATTRIBUTE_NAME} characters) for targeting and the randomization unit: "
+            f"strings of at most {MAX_STRING_VALUE} characters, finite numbers, booleans, null, "
+            f"or arrays of at most {MAX_LIST_ITEMS} of those. Nested objects are refused."
+        ),
+        "example": {"country": "CN", "is_new_user": True, "app_version": "3.2.1"},
+    }
+)
+class AttributesField(serializers.Field):
+    """Documents ``attributes``; ``assign_request_parse`` validates it."""
+
+
+class AssignInput(serializers.Serializer):
+    """The body of POST /api/v1/assign; any other field is refused with 400."""
+
+    unit_id = UnitIdField()
+    attributes = AttributesField(required=False)
+    experiments = serializers.ListField(
+        child=serializers.CharField(min_length=1),
+        required=False,
+        allow_null=True,
+        min_length=1,
+        max_length=MAX_EXPERIMENTS,
+        help_text=(
+            "The experiment keys to assign in (repeats are answered once); leave it out for "
+            "every live (running or paused) experiment."
+        ),
+    )
+    track = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="false assigns without recording exposures (e.g. for previews).",
     )
 
 
-AssignInput = inline_serializer(
-    "AssignInput",
-    fields={
-        "unit_id": serializers.CharField(max_length=256),
-        "attributes": serializers.DictField(required=False),
-        "experiments": serializers.ListField(
-            child=serializers.CharField(), required=False, max_length=100
-        ),
-        "track": serializers.BooleanField(required=False, default=True),
-    },
+class AssignBatchOutput(serializers.Serializer):
+    unit_id = serializers.CharField()
+    assignments = AssignmentOutput(many=True)
+
+
+AssignOneOutput = inline_serializer(
+    "AssignOneOutput",
+    fields={"unit_id": serializers.CharField(), **AssignmentOutput().get_fields()},
 )
-AssignBatchOutput = inline_serializer(
-    "AssignBatchOutput",
-    fields={"unit_id": serializers.CharField(), "assignments": AssignmentOutput(many=True)},
+
+_BAD_INPUT = OpenApiResponse(
+    ValidationErrors,
+    description=(
+        'Invalid input: `{"field": ["message"]}`, e.g. `{"unit_id": ["Must not be empty."]}`. '
+        "Nothing is recorded."
+    ),
+)
+_UNKNOWN_EXPERIMENT = OpenApiResponse(
+    ErrorDetail, description="No experiment with that key (an archived one answers 200)."
 )
 
 
@@ -147,7 +230,26 @@ def _assign_one(request: HttpRequest | Request, experiment_key: str) -> HttpResp
 class AssignApi(RuntimeApiView):
     fast_handlers = {"POST": _assign_batch}
 
-    @extend_schema(request=AssignInput, responses=AssignBatchOutput)
+    @extend_schema(
+        request=AssignInput,
+        responses={200: AssignBatchOutput, 400: _BAD_INPUT},
+        description=(
+            "Assign one unit in many experiments and record first exposures. The answer lists "
+            "every requested (or live) experiment, in or out, with the reason. Send "
+            "Content-Type: application/json."
+        ),
+        examples=[
+            OpenApiExample(
+                "Two experiments",
+                value={
+                    "unit_id": "u-1001",
+                    "attributes": {"country": "CN", "is_new_user": True},
+                    "experiments": ["pricing-pro-29", "onboarding-checklist"],
+                },
+                request_only=True,
+            )
+        ],
+    )
     def post(self, request: Request) -> HttpResponse:
         return _assign_batch(request)
 
@@ -157,13 +259,26 @@ class AssignOneApi(RuntimeApiView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("unit_id", str, required=True),
-            OpenApiParameter("track", bool, required=False),
+            OpenApiParameter("unit_id", str, required=True, description="The unit to assign."),
+            OpenApiParameter(
+                "track",
+                bool,
+                description="false assigns without recording an exposure (default true).",
+            ),
+            OpenApiParameter(
+                "attributes",
+                OpenApiTypes.OBJECT,
+                style="form",
+                explode=True,
+                description=(
+                    "Every other query parameter is an attribute: `?country=SG&app_version=3.2.1`. "
+                    "`true`/`false` become booleans and numbers written plainly (`42`, `1.5`) "
+                    "numbers; a repeated parameter becomes an array."
+                ),
+            ),
         ],
-        responses=inline_serializer(
-            "AssignOneOutput",
-            fields={"unit_id": serializers.CharField(), **AssignmentOutput().get_fields()},
-        ),
+        responses={200: AssignOneOutput, 400: _BAD_INPUT, 404: _UNKNOWN_EXPERIMENT},
+        description="Assign one unit in one experiment and record its first exposure.",
     )
     def get(self, request: Request, experiment_key: str) -> HttpResponse:
         return _assign_one(request, experiment_key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from core.actors import actor_from_request
 from core.limits import MAX_UNIT_ID_LENGTH
+from core.schema import error_responses
 from experiments import selectors
 from experiments.models import Experiment, Override
 from experiments.services.overrides import override_delete, override_set
@@ -37,12 +38,23 @@ def _experiment_or_404(key: str) -> Experiment:
 
 
 class OverrideListApi(APIView):
-    @extend_schema(responses=OverrideOutput(many=True))
+    @extend_schema(responses={200: OverrideOutput(many=True), **error_responses(404)})
     def get(self, request: Request, key: str) -> Response:
         overrides = _experiment_or_404(key).overrides.select_related("variant")
         return Response(OverrideOutput(overrides, many=True).data)
 
-    @extend_schema(request=OverrideInput, responses={201: OverrideOutput, 200: OverrideOutput})
+    @extend_schema(
+        request=OverrideInput,
+        responses={
+            201: OpenApiResponse(OverrideOutput, description="The unit is now forced."),
+            200: OpenApiResponse(OverrideOutput, description="The unit's override was replaced."),
+            **error_responses(400, 404),
+        },
+        description=(
+            "Force a unit into a variant (QA). Forced units are left out of analysis; an "
+            "archived experiment takes no overrides (400)."
+        ),
+    )
     def post(self, request: Request, key: str) -> Response:
         experiment = _experiment_or_404(key)
         data = OverrideInput(data=request.data)
@@ -59,7 +71,7 @@ class OverrideListApi(APIView):
 
 
 class OverrideDetailApi(APIView):
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **error_responses(404)})
     def delete(self, request: Request, key: str, unit_id: str) -> Response:
         experiment = _experiment_or_404(key)
         override = Override.objects.filter(experiment=experiment, unit_id=unit_id).first()
