@@ -10,8 +10,15 @@ from analysis.stats.cuped import cuped_effect_moments
 from analysis.stats.frequentist import welch_t_test
 from analysis.stats.inputs import ArmStats, MeanStats, ProportionStats, RatioStats
 from analysis.stats.moments import arm_mean, arm_moments, effect_moments
+from analysis.stats.relative import (
+    DEFAULT_RELATIVE_INTERVAL,
+    RELATIVE_INTERVALS,
+    ratio_estimate,
+    relative_test,
+)
 from analysis.stats.results import (
     STATUS_OK,
+    STATUS_RELATIVE_INTERVAL_UNBOUNDED,
     STATUS_TOO_FEW_UNITS,
     STATUS_ZERO_CONTROL_MEAN,
     STATUS_ZERO_DENOMINATOR,
@@ -42,6 +49,7 @@ def _validate(
     sequential_tuning: float,
     prior_mean: float,
     prior_variance: float | None,
+    relative_interval: str = DEFAULT_RELATIVE_INTERVAL,
 ) -> None:
     kinds = (ProportionStats, MeanStats, RatioStats)
     for name, arm in (("control", control), ("treatment", treatment)):
@@ -57,6 +65,11 @@ def _validate(
         )
     if method not in METHODS:
         raise ValueError(f"compare: method must be one of {METHODS}, got {method!r}")
+    if relative_interval not in RELATIVE_INTERVALS:
+        raise ValueError(
+            f"compare: relative_interval must be one of {RELATIVE_INTERVALS}, "
+            f"got {relative_interval!r}"
+        )
     _check_finite("alpha", alpha, low=0.0, high=1.0)
     _check_finite("sequential_tuning", sequential_tuning, low=0.0)
     _check_finite("prior_mean", prior_mean)
@@ -89,6 +102,7 @@ def compare(
     prior_mean: float = 0.0,
     prior_variance: float | None = None,
     higher_is_better: bool = True,
+    relative_interval: str = DEFAULT_RELATIVE_INTERVAL,
 ) -> Comparison:
     """Compare treatment with control on one metric.
 
@@ -97,8 +111,22 @@ def compare(
     ``relative`` chooses Δ/|μ_C| over μ_T − μ_C.  MeanStats carrying pre-exposure sums on
     both arms get CUPED.  Data that cannot support an answer gives a Comparison whose
     ``status`` names the reason; invalid arguments raise ValueError.
+
+    ``relative_interval`` picks the interval of a relative effect for the frequentist and
+    sequential methods: "fieller" (default; balanced tails, and the p-value is that of the
+    absolute difference), "log" (log ratio, back-transformed) or "delta" (gbstats' formula,
+    Δ/|μ_C| ± k·SE).  The Bayesian method always uses the delta-method moments.
     """
-    _validate(control, treatment, method, alpha, sequential_tuning, prior_mean, prior_variance)
+    _validate(
+        control,
+        treatment,
+        method,
+        alpha,
+        sequential_tuning,
+        prior_mean,
+        prior_variance,
+        relative_interval,
+    )
     relative, alpha = bool(relative), float(alpha)
     control_mean, treatment_mean = arm_mean(control), arm_mean(treatment)
 
@@ -173,6 +201,18 @@ def compare(
         )
         significant = b.ci[0] > 0 or b.ci[1] < 0
         return ok(b.effect, b.stderr, b.ci, significant, chance_to_win=b.chance_to_win, risk=b.risk)
+    if relative and relative_interval != "delta":
+        rt = relative_test(
+            ratio_estimate(control, treatment),
+            em,
+            interval=relative_interval,
+            method=method,
+            alpha=alpha,
+            tuning=sequential_tuning,
+        )
+        if rt is None:
+            return thin(STATUS_RELATIVE_INTERVAL_UNBOUNDED)
+        return ok(rt.effect, rt.stderr, rt.ci, rt.p_value < alpha, p_value=rt.p_value, dof=rt.dof)
     if method == "sequential":
         s = confidence_sequence(em, alpha=alpha, tuning=sequential_tuning)
         return ok(s.effect, s.stderr, s.ci, s.p_value < alpha, p_value=s.p_value)

@@ -13,12 +13,16 @@ STATUS_TOO_FEW_UNITS = "too_few_units"
 STATUS_ZERO_VARIANCE = "zero_variance"
 STATUS_ZERO_CONTROL_MEAN = "zero_control_mean"
 STATUS_ZERO_DENOMINATOR = "zero_denominator"
+# The relative interval has no finite bounds: with Fieller's interval, the control mean is
+# not significantly different from 0; with the log-ratio interval, a mean is not positive.
+STATUS_RELATIVE_INTERVAL_UNBOUNDED = "relative_interval_unbounded"
 STATUSES = (
     STATUS_OK,
     STATUS_TOO_FEW_UNITS,
     STATUS_ZERO_VARIANCE,
     STATUS_ZERO_CONTROL_MEAN,
     STATUS_ZERO_DENOMINATOR,
+    STATUS_RELATIVE_INTERVAL_UNBOUNDED,
 )
 
 

@@ -18,7 +18,7 @@ B = MeanStats(n=3461, sum=2422.7, sum_squares=134698.29)
 
 
 def test_compare__published_example_relative__matches_published_figures():
-    r = compare(A, B)
+    r = compare(A, B, relative_interval="delta")
     assert r.status == "ok"
     assert r.effect == pytest.approx(0.70732, abs=1e-5)
     assert r.ci[0] == pytest.approx(-0.03526, abs=1e-5)
@@ -77,7 +77,7 @@ def test_compare__relative_effect__matches_delta_method_written_from_raw_data(rn
         vt**2 / (b.size**2 * (b.size - 1)) + vc**2 / (a.size**2 * (a.size - 1))
     )
     se = math.sqrt(var)
-    r = compare(mean_stats(a), mean_stats(b))
+    r = compare(mean_stats(a), mean_stats(b), relative_interval="delta")
     assert r.effect == pytest.approx(effect, rel=1e-10)
     assert r.stderr == pytest.approx(se, rel=1e-10)
     assert r.p_value == pytest.approx(2 * sps.t.sf(abs(effect / se), nu), rel=1e-8)

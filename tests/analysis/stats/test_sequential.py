@@ -41,6 +41,7 @@ def test_compare_sequential__raw_arrays__matches_closed_form(rng, relative, tuni
         method="sequential",
         relative=relative,
         sequential_tuning=tuning,
+        relative_interval="delta",
     )
     assert r.effect == pytest.approx(effect, rel=1e-10)
     assert r.ci == pytest.approx(ci, rel=1e-9)
