@@ -33,6 +33,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 format: install
 	$(BIN)/ruff check --fix .
