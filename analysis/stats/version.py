@@ -1,3 +1,3 @@
 """Version of the statistics engine, stored with every result snapshot."""
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
