@@ -111,7 +111,8 @@ def experiment_refresh(
 
 
 def snapshot_recompute(*, snapshot: ResultSnapshot) -> dict[str, Any]:
-    """The results recomputed from the snapshot's stored inputs and plan alone."""
+    """The results recomputed from the snapshot's stored inputs and plan alone, in the current
+    schema version (``analysis.contract.RESULTS_SCHEMA_VERSION``)."""
     return results_compute(
         inputs=snapshot.inputs,
         plan=snapshot.plan,
