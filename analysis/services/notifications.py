@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from analysis.models import Notification, ResultSnapshot
+from analysis.selectors import snapshot_results
 from core.notifications import (
     WebhookRefused,
     WebhookTransient,
@@ -34,25 +35,25 @@ NOTIFY_DECISIONS = ("ship", "keep_control", "inconclusive")
 
 def snapshot_conditions(*, snapshot: ResultSnapshot) -> list[dict[str, Any]]:
     """What in this snapshot deserves a message: failing health checks and a decision."""
-    results = snapshot.results
+    if not snapshot.results:
+        return []
+    results = snapshot_results(snapshot=snapshot)
     prefix = f"phase-{snapshot.phase}"
-    key = results["experiment"]
+    key = results.experiment
     out = []
-    for check in results.get("health", []):
-        if check["severity"] in NOTIFY_SEVERITIES:
+    for check in results.health:
+        if check.severity in NOTIFY_SEVERITIES:
             out.append(
                 {
-                    "condition": f"{prefix}:health:{check['condition']}",
+                    "condition": f"{prefix}:health:{check.condition}",
                     "kind": "health",
-                    "severity": check["severity"],
-                    "subject": f"[Verdict] {key}: {check['check'].replace('_', ' ')}",
-                    "message": check["message"],
+                    "severity": check.severity,
+                    "subject": f"[Verdict] {key}: {check.check.replace('_', ' ')}",
+                    "message": check.message,
                 }
             )
-    decision = results.get("decision") or {}
-    rec = decision.get("recommendation")
+    rec, variant = results.decision.recommendation, results.decision.variant
     if rec in NOTIFY_DECISIONS:
-        variant = decision.get("variant")
         label = rec.replace("_", " ") + (f" {variant}" if variant else "")
         out.append(
             {
@@ -60,7 +61,7 @@ def snapshot_conditions(*, snapshot: ResultSnapshot) -> list[dict[str, Any]]:
                 "kind": "decision",
                 "severity": "info",
                 "subject": f"[Verdict] {key}: decision reached: {label}",
-                "message": " ".join(decision.get("reasons", [])),
+                "message": " ".join(results.decision.reasons),
             }
         )
     return out
