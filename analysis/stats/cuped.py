@@ -24,7 +24,7 @@ class _CupedArm:
     cov_xy: float
 
     def adjusted_variance(self, theta: float) -> float:
-        v = self.var_y + theta**2 * self.var_x - 2.0 * theta * self.cov_xy
+        v = self.var_y + theta * theta * self.var_x - 2.0 * theta * self.cov_xy
         return max(v, 0.0)
 
 
@@ -34,8 +34,8 @@ def _arm(stats: MeanStats) -> _CupedArm:
     assert stats.cross_sum is not None
     return _CupedArm(
         n=n,
-        mean_y=stats.sum / n,
-        mean_x=stats.pre_sum / n,
+        mean_y=stats.shift + stats.sum / n,
+        mean_x=stats.pre_shift + stats.pre_sum / n,
         var_y=sample_variance(n, stats.sum, stats.sum_squares),
         var_x=sample_variance(n, stats.pre_sum, stats.pre_sum_squares),
         cov_xy=sample_covariance(n, stats.sum, stats.pre_sum, stats.cross_sum),
@@ -66,10 +66,10 @@ def cuped_effect_moments(
     if relative:
         yc, yt = c.mean_y, t.mean_y
         effect = diff / abs(yc)
-        control_term = (
-            c.var_y * yt**2 / yc**2 - 2.0 * theta * c.cov_xy * yt / yc + theta**2 * c.var_x
-        )
-        variance = v_t / (t.n * yc**2) + max(control_term, 0.0) / (c.n * yc**2)
+        r = yt / yc
+        control_term = c.var_y * r * r - 2.0 * theta * c.cov_xy * r + theta * theta * c.var_x
+        # divided by yc twice rather than by yc², which underflows for |yc| below 1e-154
+        variance = (v_t / t.n + max(control_term, 0.0) / c.n) / yc / yc
     else:
         effect = diff
         variance = v_c / c.n + v_t / t.n

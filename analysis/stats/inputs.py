@@ -4,60 +4,25 @@ Each class holds the sums an aggregation query produces for one arm (``GROUP BY 
 They add together (``a + b`` sums the sufficient statistics, so daily or per-segment rows
 can be combined) and round-trip through ``to_dict`` / ``from_dict`` so that a stored
 snapshot can be recomputed exactly.  Invalid input raises ``ValueError`` naming the field.
+
+Shifted sums: ``MeanStats`` and ``RatioStats`` may carry sums of (value − shift) instead of
+sums of values (``shift``, ``pre_shift``, ``numerator_shift``).  With a shift near the data
+(any typical value, e.g. yesterday's mean) the variance keeps its precision where raw sums
+lose it: for values like 1e8 + N(0, 1), Σy² − (Σy)²/n cancels about 16 digits.  Shifted
+statistics still add: ``a + b`` re-expresses ``b``'s sums around ``a``'s shift.  A shift of 0
+(the default) means plain sums, exactly as before.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, fields
-from decimal import Decimal
 from typing import Any, ClassVar
 
+from analysis.stats.checks import check_count as _check_count
+from analysis.stats.checks import check_real as _check_real
+from analysis.stats.checks import check_sum_squares as _check_sum_squares
 
-def _check_count(cls_name: str, field: str, value: Any) -> int:
-    if isinstance(value, Decimal):
-        value = float(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, float | numbers.Real) and math.isfinite(value):
-            as_float = float(value)
-            if as_float.is_integer():
-                value = int(as_float)
-        if not isinstance(value, int):
-            raise ValueError(f"{cls_name}.{field} must be an integer, got {value!r}")
-    count = int(value)
-    if count < 0:
-        raise ValueError(f"{cls_name}.{field} must be >= 0, got {count}")
-    return count
-
-
-def _check_real(cls_name: str, field: str, value: Any, *, optional: bool = False) -> float | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, Decimal):  # database aggregates of decimal columns
-        value = float(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{cls_name}.{field} must be a finite number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{cls_name}.{field} must be a finite number, got {value!r}")
-    return number
-
-
-def _check_sum_squares(cls_name: str, field: str, n: int, total: float, squares: float) -> None:
-    """Σx² must be >= (Σx)²/n (Cauchy–Schwarz), up to floating-point round-off."""
-    if squares < 0:
-        raise ValueError(f"{cls_name}.{field} must be >= 0, got {squares}")
-    if n == 0:
-        if total != 0 or squares != 0:
-            raise ValueError(f"{cls_name}.{field} must be 0 when n is 0")
-        return
-    floor = total * total / n
-    if squares < floor - 1e-9 * max(1.0, floor):
-        raise ValueError(
-            f"{cls_name}.{field} is smaller than sum**2 / n ({squares} < {floor}); "
-            "the sums are inconsistent"
-        )
+_SHIFT_FIELDS = ("shift", "pre_shift", "numerator_shift")
 
 
 class _StatsMixin:
@@ -67,7 +32,10 @@ class _StatsMixin:
         """Plain JSON-safe dict, including a ``kind`` tag; inverse of ``from_dict``."""
         out: dict[str, Any] = {"kind": self.kind}
         for f in fields(self):  # type: ignore[arg-type]
-            out[f.name] = getattr(self, f.name)
+            value = getattr(self, f.name)
+            if f.name in _SHIFT_FIELDS and value == 0.0:
+                continue  # unshifted statistics keep the dict they always had
+            out[f.name] = value
         return out
 
     @classmethod
@@ -117,6 +85,18 @@ class ProportionStats(_StatsMixin):
 _PRE_FIELDS = ("pre_sum", "pre_sum_squares", "cross_sum")
 
 
+def _reshift(n: int, total: float, squares: float, delta: float) -> tuple[float, float]:
+    """Σ(x − s) and Σ(x − s)² from Σ(x − s') and Σ(x − s')², where delta = s' − s."""
+    if delta == 0.0:
+        return total, squares
+    return total + n * delta, squares + 2.0 * delta * total + n * delta * delta
+
+
+def _common_shift(a_n: int, a_shift: float, b_n: int, b_shift: float) -> float:
+    """The shift of a sum of two statistics: the shift of the one with more units."""
+    return b_shift if b_n > a_n else a_shift
+
+
 @dataclass(frozen=True)
 class MeanStats(_StatsMixin):
     """A mean metric for one arm (e.g. revenue per unit).
@@ -124,6 +104,9 @@ class MeanStats(_StatsMixin):
     ``sum`` and ``sum_squares`` are Σy and Σy² over units.  The optional ``pre_*`` fields
     are the same metric measured before exposure (Σx, Σx²) and ``cross_sum`` is Σ(y·x);
     when both arms carry them, ``compare`` applies CUPED.
+
+    With ``shift`` = s (and ``pre_shift`` = r) the sums are of y − s (and x − r) instead:
+    Σ(y − s), Σ(y − s)², Σ(x − r), Σ(x − r)², Σ(y − s)(x − r).  The mean is s + Σ(y − s)/n.
     """
 
     kind: ClassVar[str] = "mean"
@@ -134,12 +117,14 @@ class MeanStats(_StatsMixin):
     pre_sum: float | None = None
     pre_sum_squares: float | None = None
     cross_sum: float | None = None
+    shift: float = 0.0
+    pre_shift: float = 0.0
 
     def __post_init__(self) -> None:
         name = type(self).__name__
         n = _check_count(name, "n", self.n)
         object.__setattr__(self, "n", n)
-        for f in ("sum", "sum_squares"):
+        for f in ("sum", "sum_squares", "shift", "pre_shift"):
             object.__setattr__(self, f, _check_real(name, f, getattr(self, f)))
         for f in _PRE_FIELDS:
             object.__setattr__(self, f, _check_real(name, f, getattr(self, f), optional=True))
@@ -159,6 +144,18 @@ class MeanStats(_StatsMixin):
         """True when the pre-exposure sums (for CUPED) are present."""
         return self.pre_sum is not None
 
+    def _pre_sums(self, shift: float, pre_shift: float) -> tuple[float, float, float]:
+        """(pre_sum, pre_sum_squares, cross_sum) re-expressed around new shifts."""
+        assert self.pre_sum is not None and self.pre_sum_squares is not None
+        assert self.cross_sum is not None
+        d_y, d_x = self.shift - shift, self.pre_shift - pre_shift
+        x_sum, x_sq = _reshift(self.n, self.pre_sum, self.pre_sum_squares, d_x)
+        cross = self.cross_sum
+        if d_x != 0.0 or d_y != 0.0:
+            # Σ(y − s)(x − r) = Σ(y − s')(x − r') + d_x·Σ(y − s') + d_y·Σ(x − r') + n·d_y·d_x
+            cross += d_x * self.sum + d_y * self.pre_sum + self.n * d_y * d_x
+        return x_sum, x_sq, cross
+
     def __add__(self, other: Any) -> MeanStats:
         if not isinstance(other, MeanStats):
             return NotImplemented
@@ -166,13 +163,22 @@ class MeanStats(_StatsMixin):
             raise ValueError(
                 "MeanStats: cannot add statistics with pre-period fields to statistics without"
             )
+        shift = _common_shift(self.n, self.shift, other.n, other.shift)
+        a_sum, a_sq = _reshift(self.n, self.sum, self.sum_squares, self.shift - shift)
+        b_sum, b_sq = _reshift(other.n, other.sum, other.sum_squares, other.shift - shift)
         pre: dict[str, float | None] = {f: None for f in _PRE_FIELDS}
+        pre_shift = 0.0
         if self.has_pre:
-            pre = {f: getattr(self, f) + getattr(other, f) for f in _PRE_FIELDS}
+            pre_shift = _common_shift(self.n, self.pre_shift, other.n, other.pre_shift)
+            a = self._pre_sums(shift, pre_shift)
+            b = other._pre_sums(shift, pre_shift)
+            pre = {f: a[i] + b[i] for i, f in enumerate(_PRE_FIELDS)}
         return MeanStats(
             n=self.n + other.n,
-            sum=self.sum + other.sum,
-            sum_squares=self.sum_squares + other.sum_squares,
+            sum=a_sum + b_sum,
+            sum_squares=a_sq + b_sq,
+            shift=shift,
+            pre_shift=pre_shift,
             **pre,
         )
 
@@ -182,7 +188,11 @@ class RatioStats(_StatsMixin):
     """A ratio metric for one arm, e.g. revenue per order (average order value).
 
     Per unit there is a numerator M (revenue) and a denominator D (orders); the fields
-    are ΣM, ΣM², ΣD, ΣD² and Σ(M·D) over units.
+    are ΣM, ΣM², ΣD, ΣD² and Σ(M·D) over units.  ΣD must be >= 0 (a ratio over a negative
+    total has no meaning as "per order"; its delta-method test is wrong in sign).
+
+    With ``numerator_shift`` = a the numerator sums are of M − a instead: Σ(M − a),
+    Σ(M − a)² and Σ(M − a)·D.  The denominator sums are never shifted.
     """
 
     kind: ClassVar[str] = "ratio"
@@ -193,6 +203,7 @@ class RatioStats(_StatsMixin):
     denominator_sum: float
     denominator_sum_squares: float
     numerator_denominator_sum: float
+    numerator_shift: float = 0.0
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -207,12 +218,34 @@ class RatioStats(_StatsMixin):
         _check_sum_squares(
             name, "denominator_sum_squares", n, self.denominator_sum, self.denominator_sum_squares
         )
+        if self.denominator_sum < 0:
+            raise ValueError(
+                f"{name}.denominator_sum must be >= 0, got {self.denominator_sum}; "
+                "ratio metrics need a non-negative denominator total"
+            )
+
+    def _numerator_sums(self, shift: float) -> tuple[float, float, float]:
+        """(numerator_sum, numerator_sum_squares, numerator_denominator_sum) around ``shift``."""
+        delta = self.numerator_shift - shift
+        total, squares = _reshift(self.n, self.numerator_sum, self.numerator_sum_squares, delta)
+        cross = self.numerator_denominator_sum
+        if delta != 0.0:
+            cross += delta * self.denominator_sum
+        return total, squares, cross
 
     def __add__(self, other: Any) -> RatioStats:
         if not isinstance(other, RatioStats):
             return NotImplemented
+        shift = _common_shift(self.n, self.numerator_shift, other.n, other.numerator_shift)
+        a, b = self._numerator_sums(shift), other._numerator_sums(shift)
         return RatioStats(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+            n=self.n + other.n,
+            numerator_sum=a[0] + b[0],
+            numerator_sum_squares=a[1] + b[1],
+            denominator_sum=self.denominator_sum + other.denominator_sum,
+            denominator_sum_squares=self.denominator_sum_squares + other.denominator_sum_squares,
+            numerator_denominator_sum=a[2] + b[2],
+            numerator_shift=shift,
         )
 
 

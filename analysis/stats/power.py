@@ -4,9 +4,15 @@ All tests are two-sided with equal allocation between the two arms compared.
 
 * Proportions: statsmodels ``samplesize_proportions_2indep_onetail`` (agrees with R's
   ``power.prop.test``: 0.5 vs 0.75 at power 0.9 needs 76.71 units per arm).
-* Means (and ratios, given the delta-method unit standard deviation): statsmodels
-  ``tt_ind_solve_power`` with effect size d = (treatment_value − baseline) / std (agrees with
-  R's ``power.t.test``: d = 1 at power 0.9 needs 22.02 units per arm).
+* Means (and ratios, given the delta-method unit standard deviation): R's ``power.t.test``
+  (two-sample, two-sided, ``strict = FALSE``): with ν = 2(n − 1) and d = (treatment_value −
+  baseline) / std, power = P(T' > t_{1−α/2, ν}) for T' noncentral t with ν degrees of
+  freedom and noncentrality √(n/2)·d (d = 1 at power 0.9 needs 22.02 units per arm).  The
+  equation is solved for the noncentrality (an O(1) number) to 1e-13, so the answer stays
+  accurate at any n up to ``MAX_UNITS_PER_ARM``; statsmodels' solver drifts by 0.15% at 1e7
+  units per arm and fails beyond 1e11.
+
+Answers beyond ``MAX_UNITS_PER_ARM`` units per arm are refused with ValueError.
 """
 
 from __future__ import annotations
@@ -14,12 +20,45 @@ from __future__ import annotations
 import math
 import numbers
 
+from scipy import stats as sps
 from scipy.optimize import brentq
-from statsmodels.stats.power import tt_ind_solve_power
 from statsmodels.stats.proportion import samplesize_proportions_2indep_onetail
 
 PROPORTION_METRICS = ("proportion", "conversion", "retention")
 MEAN_METRICS = ("mean", "ratio")
+MAX_UNITS_PER_ARM = 1e12  # beyond any real experiment; the planning formulas stop here
+
+
+def _t_test_power(n: float, noncentrality: float, alpha: float) -> float:
+    """power.t.test's power (two-sample, two-sided, strict = FALSE) at n per arm."""
+    dof = 2.0 * (n - 1.0)
+    return float(sps.nct.sf(sps.t.isf(alpha / 2.0, dof), dof, noncentrality))
+
+
+def _noncentrality(n: float, alpha: float, power: float) -> float:
+    """The noncentrality √(n/2)·d at which a two-sample t-test with n per arm has ``power``."""
+    high = float(sps.norm.isf(alpha / 2.0) + sps.norm.isf(1.0 - power)) + 1.0
+    while _t_test_power(n, high, alpha) < power:
+        high *= 2.0
+    return float(
+        brentq(lambda lam: _t_test_power(n, lam, alpha) - power, 0.0, high, xtol=1e-13, rtol=1e-15)
+    )
+
+
+def _mean_sample_size(fn: str, d: float, alpha: float, power: float) -> float:
+    """n per arm with √(n/2)·|d| equal to the noncentrality that n needs (at least 2)."""
+
+    def gap(n: float) -> float:
+        return math.sqrt(n / 2.0) * d - _noncentrality(n, alpha, power)
+
+    if gap(MAX_UNITS_PER_ARM) < 0:
+        raise ValueError(
+            f"{fn}: the difference is {d:.3g} standard deviations; detecting it needs more "
+            f"than {MAX_UNITS_PER_ARM:.0e} units per arm"
+        )
+    if gap(2.0) >= 0:
+        return 2.0
+    return float(brentq(gap, 2.0, MAX_UNITS_PER_ARM, xtol=1e-12, rtol=1e-14))
 
 
 def _real(fn: str, name: str, value: object) -> float:
@@ -59,6 +98,16 @@ def _check_std(fn: str, std: float | None) -> float:
     return float(std)
 
 
+def _proportion_sample_size(
+    baseline: float, treatment_value: float, alpha: float, power: float
+) -> float:
+    return float(
+        samplesize_proportions_2indep_onetail(
+            treatment_value - baseline, baseline, power, ratio=1, alpha=alpha
+        )
+    )
+
+
 def sample_size(
     metric: str,
     baseline: float,
@@ -83,12 +132,15 @@ def sample_size(
     if kind == "proportion":
         _check_proportion(fn, "baseline", baseline)
         _check_proportion(fn, "treatment_value", treatment_value)
-        n = samplesize_proportions_2indep_onetail(
-            treatment_value - baseline, baseline, power, ratio=1, alpha=alpha
-        )
+        n = _proportion_sample_size(baseline, treatment_value, alpha, power)
     else:
-        d = (treatment_value - baseline) / _check_std(fn, std)
-        n = tt_ind_solve_power(effect_size=abs(d), alpha=alpha, power=power, ratio=1.0)
+        d = abs(treatment_value - baseline) / _check_std(fn, std)
+        n = _mean_sample_size(fn, d, alpha, power)
+    if not math.isfinite(n) or n > MAX_UNITS_PER_ARM:
+        raise ValueError(
+            f"{fn}: detecting {baseline!r} -> {treatment_value!r} needs more than "
+            f"{MAX_UNITS_PER_ARM:.0e} units per arm"
+        )
     return float(n)
 
 
@@ -110,17 +162,17 @@ def minimum_detectable_effect(
     fn = "minimum_detectable_effect"
     kind = _kind(fn, metric)
     _check_levels(fn, alpha, power)
-    if _real(fn, "n", n) < 2:
-        raise ValueError(f"{fn}: n must be >= 2, got {n!r}")
+    if not 2 <= _real(fn, "n", n) <= MAX_UNITS_PER_ARM:
+        raise ValueError(f"{fn}: n must be in [2, {MAX_UNITS_PER_ARM:.0e}], got {n!r}")
     if kind == "mean":
         _real(fn, "baseline", baseline)
         std_value = _check_std(fn, std)
-        d = tt_ind_solve_power(nobs1=float(n), alpha=alpha, power=power, ratio=1.0)
-        return float(d) * std_value
+        n = float(n)
+        return _noncentrality(n, alpha, power) * math.sqrt(2.0 / n) * std_value
     _check_proportion(fn, "baseline", baseline)
 
     def gap(diff: float) -> float:
-        return sample_size(metric, baseline, baseline + diff, alpha=alpha, power=power) - n
+        return _proportion_sample_size(baseline, baseline + diff, alpha, power) - n
 
     top = (1.0 - baseline) * (1.0 - 1e-9)
     if gap(top) > 0:
