@@ -118,7 +118,7 @@ class EventInput(serializers.Serializer):
 class EventBatchInput(serializers.Serializer):
     """The body of POST /api/v1/events (documentation; ``events_ingest`` validates)."""
 
-    events = EventInput(many=True, min_length=1, max_length=MAX_BATCH_EVENTS)
+    events = serializers.ListField(child=EventInput(), min_length=1, max_length=MAX_BATCH_EVENTS)
     sent_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
