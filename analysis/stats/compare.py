@@ -9,7 +9,7 @@ from analysis.stats.bayesian import bayesian_update
 from analysis.stats.cuped import cuped_effect_moments
 from analysis.stats.frequentist import welch_t_test
 from analysis.stats.inputs import ArmStats, MeanStats, ProportionStats, RatioStats
-from analysis.stats.moments import arm_mean, arm_moments, effect_moments
+from analysis.stats.moments import arm_mean, arm_moments, effect_moments, relative_effect_defined
 from analysis.stats.relative import (
     DEFAULT_RELATIVE_INTERVAL,
     RELATIVE_INTERVALS,
@@ -86,7 +86,7 @@ def _thin_status(control: ArmStats, treatment: ArmStats, relative: bool) -> str 
         and (control.denominator_sum == 0 or treatment.denominator_sum == 0)
     ):
         return STATUS_ZERO_DENOMINATOR
-    if relative and arm_mean(control) == 0:
+    if relative and not relative_effect_defined(control, treatment):
         return STATUS_ZERO_CONTROL_MEAN
     return None
 

@@ -126,8 +126,8 @@ def _pre(stats: MeanStats) -> tuple[float, float, float, float, float]:
     assert stats.pre_sum is not None and stats.pre_sum_squares is not None
     assert stats.cross_sum is not None
     return (
-        stats.sum / n,
-        stats.pre_sum / n,
+        stats.shift + stats.sum / n,
+        stats.pre_shift + stats.pre_sum / n,
         sample_variance(n, stats.sum, stats.sum_squares),
         sample_variance(n, stats.pre_sum, stats.pre_sum_squares),
         sample_covariance(n, stats.sum, stats.pre_sum, stats.cross_sum),
