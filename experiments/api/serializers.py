@@ -192,6 +192,19 @@ class ExperimentOutput(serializers.Serializer):
         return allowed_actions(obj.status)
 
 
+class ExperimentStartOutput(ExperimentOutput):
+    """The started experiment, and what the caller should know that did not stop the start."""
+
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=(
+            "Live experiments of the same kind on the same unit attribute, outside a shared "
+            "layer, whose targeting can match the same units (also in the start's audit entry). "
+            "Empty when there are none."
+        ),
+    )
+
+
 class ConcludeInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     winner = serializers.SlugField(required=False, allow_null=True, allow_blank=True)

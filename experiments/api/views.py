@@ -136,7 +136,8 @@ class ExperimentActionSchema(AutoSchema):
         return s.ConcludeInput if self.view.action_name == "conclude" else s.ReasonInput
 
     def get_response_serializers(self) -> Any:
-        return {200: s.ExperimentOutput, **error_responses(400, 404, 409)}
+        output = s.ExperimentStartOutput if self.view.action_name == "start" else s.ExperimentOutput
+        return {200: output, **error_responses(400, 404, 409)}
 
     def get_description(self) -> str:
         return ACTION_DESCRIPTIONS.get(self.view.action_name, "")
@@ -153,13 +154,17 @@ class ExperimentActionApi(APIView):
         body: Any = s.ConcludeInput if self.action_name == "conclude" else s.ReasonInput
         data = body(data=request.data)
         data.is_valid(raise_exception=True)
-        experiment_transition(
+        done = experiment_transition(
             actor=actor_from_request(request),
             experiment=experiment,
             action=self.action_name,
             params=dict(data.validated_data),
         )
-        return _experiment_response(key)
+        if self.action_name != "start":
+            return _experiment_response(key)
+        started = _experiment_or_404(key)
+        started.warnings = list(done.warnings)
+        return Response(s.ExperimentStartOutput(started).data)
 
 
 class ExperimentNewPhaseApi(APIView):

@@ -336,3 +336,31 @@ def test_conclude__api__stores_decision(editor, running) -> None:
     assert response.status_code == 200, response.json()
     assert response.json()["conclusion"]["winner"] == "pro"
     assert response.json()["allowed_actions"] == ["archive"]
+
+
+def test_start__overlapping_pricing_experiment__200_with_warnings_naming_it(
+    editor, metrics
+) -> None:
+    assert _create(editor).status_code == 201
+    first = editor.post("/api/v1/experiments/pricing-pro-tier/start", {}, format="json")
+    assert first.status_code == 200
+    assert first.json()["warnings"] == []
+    second = _body(key="pricing-premium", targeting={"country": "CN"})
+    assert _create(editor, second).status_code == 201
+    response = editor.post("/api/v1/experiments/pricing-premium/start", {}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "running"
+    assert len(body["warnings"]) == 1 and "pricing-pro-tier" in body["warnings"][0]
+    audit = editor.get("/api/v1/experiments/pricing-premium/audit").json()
+    start = next(e for e in audit if e["action"] == "start")
+    assert "pricing-pro-tier" in start["message"]
+
+
+def test_start__disjoint_targeting__no_warnings(editor, metrics) -> None:
+    assert _create(editor).status_code == 201
+    editor.post("/api/v1/experiments/pricing-pro-tier/start", {}, format="json")
+    other = _body(key="pricing-us", targeting={"country": "US"})
+    assert _create(editor, other).status_code == 201
+    response = editor.post("/api/v1/experiments/pricing-us/start", {}, format="json")
+    assert response.json()["warnings"] == []
