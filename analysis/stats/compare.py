@@ -7,6 +7,7 @@ import numbers
 
 from analysis.stats.bayesian import bayesian_update
 from analysis.stats.cuped import cuped_effect_moments
+from analysis.stats.exact import TEST_BAYESIAN, TEST_CONFIDENCE_SEQUENCE, TEST_WELCH, exact_test
 from analysis.stats.frequentist import welch_t_test
 from analysis.stats.inputs import ArmStats, MeanStats, ProportionStats, RatioStats
 from analysis.stats.moments import arm_mean, arm_moments, effect_moments, relative_effect_defined
@@ -159,6 +160,10 @@ def compare(
         if not em.variance > 0:
             return thin(STATUS_ZERO_VARIANCE)
 
+    # Too few conversions in an arm for a normal approximation: Fisher's exact test gives the
+    # p-value and significance (analysis.stats.exact); the intervals stay the approximate ones.
+    exact = exact_test(control, treatment) if method == "frequentist" else None
+
     def ok(
         effect: float,
         stderr: float,
@@ -169,7 +174,12 @@ def compare(
         chance_to_win: float | None = None,
         risk: tuple[float, float] | None = None,
         dof: float | None = None,
+        test: str | None = None,
     ) -> Comparison:
+        if exact is not None:
+            p_value, significant, test = exact.p_value, exact.p_value < alpha, exact.test
+        elif test is None:
+            test = TEST_CONFIDENCE_SEQUENCE if method == "sequential" else TEST_WELCH
         return Comparison(
             effect=effect,
             stderr=stderr,
@@ -186,6 +196,7 @@ def compare(
             relative=relative,
             alpha=alpha,
             dof=dof,
+            test=test,
         )
 
     if method == "bayesian":
@@ -200,7 +211,15 @@ def compare(
             higher_is_better=higher_is_better,
         )
         significant = b.ci[0] > 0 or b.ci[1] < 0
-        return ok(b.effect, b.stderr, b.ci, significant, chance_to_win=b.chance_to_win, risk=b.risk)
+        return ok(
+            b.effect,
+            b.stderr,
+            b.ci,
+            significant,
+            chance_to_win=b.chance_to_win,
+            risk=b.risk,
+            test=TEST_BAYESIAN,
+        )
     if relative and relative_interval != "delta":
         rt = relative_test(
             ratio_estimate(control, treatment),

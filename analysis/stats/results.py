@@ -74,6 +74,9 @@ class Comparison:
     relative: bool = True
     alpha: float = 0.05
     dof: float | None = None
+    # The test behind ``p_value`` / ``significant`` (``analysis.stats.exact.TESTS``);
+    # None when the data could not support one.
+    test: str | None = None
 
     @property
     def ok(self) -> bool:
