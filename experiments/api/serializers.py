@@ -51,6 +51,16 @@ class VariantInput(serializers.Serializer):
 class MetricLinkInput(serializers.Serializer):
     metric = serializers.SlugField(max_length=64)
     role = serializers.ChoiceField(choices=MetricRole.values)
+    harm_threshold = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=10.0,
+        help_text=(
+            "Guardrails only: the relative harm (0.05 = 5% worse) beyond which the guardrail "
+            "circuit breaker pauses the experiment; null or absent means any harm."
+        ),
+    )
 
 
 class PlanInput(serializers.Serializer):
@@ -59,6 +69,13 @@ class PlanInput(serializers.Serializer):
     correction = serializers.ChoiceField(choices=Correction.choices, required=False)
     cuped = serializers.BooleanField(required=False)
     mde = serializers.FloatField(required=False, allow_null=True, min_value=1e-9)
+    guardrail_auto_pause = serializers.BooleanField(
+        required=False,
+        help_text=(
+            "Pause the experiment at a refresh when a guardrail is worse than its harm "
+            "threshold with always-valid evidence (default false)."
+        ),
+    )
 
 
 class ExperimentInput(serializers.Serializer):
@@ -107,6 +124,11 @@ class VariantOutput(serializers.Serializer):
 class MetricLinkOutput(serializers.Serializer):
     metric = serializers.CharField(help_text="The metric's key.")
     role = serializers.ChoiceField(choices=MetricRole.values)
+    harm_threshold = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Guardrail links only: the relative harm the circuit breaker tolerates.",
+    )
 
 
 class PlanOutput(serializers.Serializer):
@@ -115,6 +137,7 @@ class PlanOutput(serializers.Serializer):
     correction = serializers.ChoiceField(choices=Correction.choices)
     cuped = serializers.BooleanField()
     mde = serializers.FloatField(allow_null=True)
+    guardrail_auto_pause = serializers.BooleanField()
 
 
 class ConclusionOutput(serializers.Serializer):
@@ -164,8 +187,12 @@ class ExperimentOutput(serializers.Serializer):
         return None if obj.layer_start is None else [obj.layer_start, obj.layer_end]
 
     @extend_schema_field(MetricLinkOutput(many=True))
-    def get_metrics(self, obj: Experiment) -> list[dict[str, str]]:
-        return [{"metric": link.metric.key, "role": link.role} for link in obj.metric_links.all()]
+    def get_metrics(self, obj: Experiment) -> list[dict[str, Any]]:
+        return [
+            {"metric": link.metric.key, "role": link.role}
+            | ({"harm_threshold": link.harm_threshold} if link.role == MetricRole.GUARDRAIL else {})
+            for link in obj.metric_links.all()
+        ]
 
     @extend_schema_field(PlanOutput)
     def get_analysis_plan(self, obj: Experiment) -> dict[str, Any]:

@@ -94,6 +94,10 @@ class Experiment(models.Model):
     correction = models.CharField(max_length=8, choices=Correction.choices, default=Correction.NONE)
     cuped = models.BooleanField(default=False)
     mde = models.FloatField(null=True, blank=True, help_text="Minimum detectable relative effect")
+    guardrail_auto_pause = models.BooleanField(
+        default=False,
+        help_text="Pause the experiment when a guardrail is harmed beyond its threshold.",
+    )
 
     # Conclusion.
     decision = models.CharField(max_length=16, choices=Decision.choices, blank=True)
@@ -143,6 +147,7 @@ class Experiment(models.Model):
             "correction": self.correction,
             "cuped": self.cuped,
             "mde": self.mde,
+            "guardrail_auto_pause": self.guardrail_auto_pause,
         }
 
 

@@ -64,10 +64,22 @@ class ExperimentMetric(models.Model):
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="experiment_links")
     role = models.CharField(max_length=16, choices=MetricRole.choices)
     position = models.PositiveIntegerField(default=0)
+    harm_threshold = models.FloatField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Guardrails only: the relative harm (0.05 = 5% worse) beyond which the guardrail "
+            "circuit breaker pauses the experiment; empty means any harm (0)."
+        ),
+    )
 
     class Meta:
         ordering = ["position", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(harm_threshold__isnull=True) | Q(harm_threshold__gte=0),
+                name="experiment_metric_harm_threshold_nonnegative",
+            ),
             models.UniqueConstraint(
                 fields=["experiment", "metric"], name="experiment_metric_unique"
             ),

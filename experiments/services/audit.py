@@ -37,6 +37,7 @@ def experiment_state(experiment: Experiment) -> dict[str, Any]:
         ],
         "metrics": [
             {"metric": link.metric.key, "role": link.role}
+            | ({"harm_threshold": link.harm_threshold} if link.role == "guardrail" else {})
             for link in experiment.metric_links.select_related("metric")
         ],
         "analysis_plan": experiment.analysis_plan,

@@ -21,7 +21,7 @@ from .audit import audit_record, experiment_state
 from .definitions_cache import definitions_changed
 from .validation import Errors, check_metric_roles, check_targeting, check_variants
 
-PLAN_FIELDS = ("alpha", "method", "correction", "cuped", "mde")
+PLAN_FIELDS = ("alpha", "method", "correction", "cuped", "mde", "guardrail_auto_pause")
 SIMPLE_FIELDS = (
     "name",
     "hypothesis",
@@ -52,6 +52,10 @@ def _validate_definition(data: dict[str, Any]) -> tuple[Errors, dict[str, Metric
                 errors.setdefault(f"metrics[{i}].metric", []).append(
                     f'No metric with key "{link["metric"]}". '
                     "Create it in the metrics library first."
+                )
+            if link.get("harm_threshold") is not None and link.get("role") != "guardrail":
+                errors.setdefault(f"metrics[{i}].harm_threshold", []).append(
+                    "A harm threshold applies to guardrail metrics only."
                 )
     if "targeting" in data:
         check_targeting(data["targeting"], errors)
@@ -92,6 +96,7 @@ def _write_metrics(
             metric=metrics_by_key[link["metric"]],
             role=link["role"],
             position=i,
+            harm_threshold=link.get("harm_threshold"),
         )
         for i, link in enumerate(links)
     )

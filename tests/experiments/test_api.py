@@ -74,7 +74,7 @@ def test_create__documented_body__201_with_nested_definition(editor, metrics) ->
     assert [v["key"] for v in data["variants"]] == ["free", "pro"]
     assert data["variants"][1]["payload"] == {"plan": "pro", "monthly_price": 29}
     assert data["metrics"] == BODY["metrics"]
-    assert data["analysis_plan"] == BODY["analysis_plan"]
+    assert data["analysis_plan"] == {**BODY["analysis_plan"], "guardrail_auto_pause": False}
     assert data["allowed_actions"] == ["start", "archive"]
     assert AuditLogEntry.objects.filter(action="create", object_key="pricing-pro-tier").exists()
 
