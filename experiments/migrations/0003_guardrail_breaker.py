@@ -4,24 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('experiments', '0002_apikey_moved_to_core'),
+        ("experiments", "0002_apikey_moved_to_core"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='experiment',
-            name='guardrail_auto_pause',
-            field=models.BooleanField(default=False, help_text='Pause the experiment when a guardrail is harmed beyond its threshold.'),
+            model_name="experiment",
+            name="guardrail_auto_pause",
+            field=models.BooleanField(
+                default=False,
+                help_text="Pause the experiment when a guardrail is harmed beyond its threshold.",
+            ),
         ),
         migrations.AddField(
-            model_name='experimentmetric',
-            name='harm_threshold',
-            field=models.FloatField(blank=True, help_text='Guardrails only: the relative harm (0.05 = 5% worse) beyond which the guardrail circuit breaker pauses the experiment; empty means any harm (0).', null=True),
+            model_name="experimentmetric",
+            name="harm_threshold",
+            field=models.FloatField(
+                blank=True,
+                help_text="Guardrails only: the relative harm (0.05 = 5% worse) beyond which the guardrail circuit breaker pauses the experiment; empty means any harm (0).",
+                null=True,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='experimentmetric',
-            constraint=models.CheckConstraint(condition=models.Q(('harm_threshold__isnull', True), ('harm_threshold__gte', 0), _connector='OR'), name='experiment_metric_harm_threshold_nonnegative'),
+            model_name="experimentmetric",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("harm_threshold__isnull", True), ("harm_threshold__gte", 0), _connector="OR"
+                ),
+                name="experiment_metric_harm_threshold_nonnegative",
+            ),
         ),
     ]
