@@ -109,7 +109,7 @@ def _session(d: Dialect) -> Iterator[None]:
         return
     with transaction.atomic(), connection.cursor() as cursor:
         work_mem = getattr(settings, "VERDICT_ANALYSIS_WORK_MEM", "256MB")
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+        cursor.execute("SELECT set_config('work_mem', %(work_mem)s, true)", {"work_mem": work_mem})
         yield
 
 
