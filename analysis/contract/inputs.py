@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.stats import ArmStats, stats_from_dict
@@ -30,6 +30,10 @@ class Plan:
     mde: float | None
     planned_sample_size: int | None
     planned_duration_days: float | None
+    # The guardrail circuit breaker (analysis.services.breaker_rule): on or off, and the
+    # relative harm each guardrail tolerates (metric key -> threshold; absent means 0).
+    guardrail_auto_pause: bool = False
+    harm_thresholds: dict[str, float] = field(default_factory=dict)
 
     @property
     def correction_method(self) -> str:
@@ -46,9 +50,21 @@ class Plan:
             mde=data.get("mde"),
             planned_sample_size=data.get("planned_sample_size"),
             planned_duration_days=data.get("planned_duration_days"),
+            guardrail_auto_pause=bool(data.get("guardrail_auto_pause", False)),
+            harm_thresholds={
+                str(k): float(v) for k, v in (data.get("harm_thresholds") or {}).items()
+            },
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The plan as stored; the breaker's keys only when it is on, so plans stored before
+        it existed read and serve unchanged."""
+        breaker: dict[str, Any] = {}
+        if self.guardrail_auto_pause:
+            breaker = {
+                "guardrail_auto_pause": True,
+                "harm_thresholds": dict(self.harm_thresholds),
+            }
         return {
             "alpha": self.alpha,
             "method": self.method,
@@ -57,6 +73,7 @@ class Plan:
             "mde": self.mde,
             "planned_sample_size": self.planned_sample_size,
             "planned_duration_days": self.planned_duration_days,
+            **breaker,
         }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .breaker import BreakerResult
 from .convert import counts, num
 from .inputs import Excluded, Freshness, Plan
 from .metrics import MetricResult, SegmentResult, SrmResult
@@ -159,6 +160,9 @@ class Results:
     segments: tuple[SegmentResult, ...]
     decision: Decision
     health: tuple[HealthCheck, ...]
+    # The guardrail circuit breaker's reading; None (and absent from the dict) when the plan
+    # has ``guardrail_auto_pause`` off.
+    breaker: BreakerResult | None = None
 
     @property
     def primary(self) -> MetricResult | None:
@@ -183,6 +187,7 @@ class Results:
             "segments": [s.to_dict() for s in self.segments],
             "decision": self.decision.to_dict(),
             "health": [h.to_dict() for h in self.health],
+            **({"breaker": self.breaker.to_dict()} if self.breaker is not None else {}),
         }
 
     @classmethod
@@ -212,4 +217,5 @@ class Results:
             segments=tuple(SegmentResult.from_dict(s) for s in data.get("segments", [])),
             decision=Decision.from_dict(data["decision"]),
             health=tuple(HealthCheck.from_dict(h) for h in data.get("health", [])),
+            breaker=BreakerResult.from_dict(data["breaker"]) if data.get("breaker") else None,
         )
