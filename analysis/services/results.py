@@ -29,6 +29,7 @@ from analysis.contract.convert import num, pair
 from analysis.stats import ArmStats, Comparison, adjust_p_values, compare, srm_check
 from analysis.stats.moments import arm_mean
 
+from .breaker_rule import guardrail_breaker
 from .decision import decision_summary
 from .health import health_checks
 from .outcomes import variant_outcome
@@ -257,6 +258,7 @@ def results_build(
         health=health_checks(
             inputs=inputs, plan=plan, srm=srm, metrics=metrics, segments=segments, power=power
         ),
+        breaker=guardrail_breaker(inputs=inputs, plan=plan),
     )
 
 
