@@ -15,8 +15,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from analysis.contract import OUTCOMES, RECOMMENDATIONS, ROLES
+from analysis.contract import OUTCOMES, RECOMMENDATIONS, ROLES, SIGNIFICANCE_BASES, SRM_LEVELS
 from analysis.stats import STATUSES
+from analysis.stats.exact import TESTS
 
 
 class OutputSerializer(serializers.Serializer):
@@ -84,6 +85,23 @@ class VariantResultSerializer(OutputSerializer):
     variance_reduction = _number("CUPED's share of variance removed.", optional=True)
     absolute_effect = _number("treatment - control.", optional=True)
     absolute_ci = _interval("Interval for the absolute effect.", optional=True)
+    test = serializers.ChoiceField(
+        choices=TESTS,
+        allow_null=True,
+        required=False,
+        help_text="The test behind `p_value` and `significant`: `welch` (t-test), "
+        "`fisher_exact` (conversion metrics with fewer than 5 conversions or non-conversions "
+        "in an arm), `confidence_sequence` (sequential plans) or `bayesian`. Null when the data "
+        "supported no test.",
+    )
+    significance_basis = serializers.ChoiceField(
+        choices=SIGNIFICANCE_BASES,
+        allow_null=True,
+        required=False,
+        help_text="The comparison that decided `p_value`, `significant` and `outcome`: "
+        "`relative`, or `absolute` when the relative effect could not be computed (`status` "
+        "says why) but the difference could. Null when neither could.",
+    )
     immature_units = serializers.IntegerField(
         required=False, help_text="Retention metrics only: units whose day N has not elapsed."
     )
@@ -103,10 +121,14 @@ class MetricResultSerializer(OutputSerializer):
 
 class SrmResultSerializer(OutputSerializer):
     p_value = _number()
-    mismatch = serializers.BooleanField()
+    mismatch = serializers.BooleanField(help_text="p < 0.001: the `error` level.")
     statistic = _number()
     observed = serializers.DictField(child=serializers.IntegerField())
     expected = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    level = serializers.ChoiceField(
+        choices=SRM_LEVELS,
+        help_text="`error` at p < 0.001 (the decision is held), `warning` at p < 0.01, else `ok`.",
+    )
 
 
 class SegmentResultSerializer(OutputSerializer):

@@ -15,11 +15,18 @@ from .inputs import (
     VariantSpec,
 )
 from .metrics import (
+    ABSOLUTE,
     BETTER,
     NOT_ENOUGH_DATA,
     NOT_SIGNIFICANT,
     OUTCOMES,
+    RELATIVE,
     ROLES,
+    SIGNIFICANCE_BASES,
+    SRM_ERROR,
+    SRM_LEVELS,
+    SRM_OK,
+    SRM_WARNING,
     WORSE,
     MetricResult,
     SegmentResult,
@@ -42,6 +49,7 @@ from .results import (
 from .versions import UnknownSchemaVersion, results_from_stored, results_upgrade
 
 __all__ = [
+    "ABSOLUTE",
     "BETTER",
     "INCONCLUSIVE",
     "KEEP_CONTROL",
@@ -50,9 +58,15 @@ __all__ = [
     "NOT_SIGNIFICANT",
     "OUTCOMES",
     "RECOMMENDATIONS",
+    "RELATIVE",
     "RESULTS_SCHEMA_VERSION",
     "ROLES",
     "SHIP",
+    "SIGNIFICANCE_BASES",
+    "SRM_ERROR",
+    "SRM_LEVELS",
+    "SRM_OK",
+    "SRM_WARNING",
     "WORSE",
     "Decision",
     "Excluded",

@@ -21,6 +21,18 @@ NOT_ENOUGH_DATA = "not_enough_data"
 OUTCOMES = (BETTER, WORSE, NOT_SIGNIFICANT, NOT_ENOUGH_DATA)
 
 
+# Values of ``VariantResult.significance_basis``: the comparison whose p-value, significance
+# and direction decided the outcome. ``absolute`` when the relative effect could not be
+# computed (its ``status`` says why) but the absolute difference could.
+RELATIVE = "relative"
+ABSOLUTE = "absolute"
+SIGNIFICANCE_BASES = (RELATIVE, ABSOLUTE)
+
+# Values of ``SrmResult.level`` (``analysis.stats.srm.srm_level``).
+SRM_OK, SRM_WARNING, SRM_ERROR = "ok", "warning", "error"
+SRM_LEVELS = (SRM_OK, SRM_WARNING, SRM_ERROR)
+
+
 # Values of ``MetricResult.role``.
 ROLES = ("primary", "secondary", "guardrail")
 
@@ -29,7 +41,11 @@ ROLES = ("primary", "secondary", "guardrail")
 class VariantResult:
     """One variant of one metric (or segment). The control has only the first five fields;
     the comparison fields describe treatment versus control. ``immature_units`` is set for
-    retention metrics only."""
+    retention metrics only.
+
+    ``p_value``, ``significant`` and ``outcome`` come from the comparison named by
+    ``significance_basis`` (the relative one, or the absolute one when the relative effect
+    could not be computed), tested by ``test`` (``analysis.stats.exact.TESTS``)."""
 
     variant: str
     name: str
@@ -50,6 +66,8 @@ class VariantResult:
     absolute_effect: float | None = None
     absolute_ci: tuple[float, float] | None = None
     immature_units: int | None = None
+    test: str | None = None
+    significance_basis: str | None = None
 
     @property
     def is_better(self) -> bool:
@@ -83,6 +101,8 @@ class VariantResult:
                     "variance_reduction": self.variance_reduction,
                     "absolute_effect": self.absolute_effect,
                     "absolute_ci": pair_out(self.absolute_ci),
+                    "test": self.test,
+                    "significance_basis": self.significance_basis,
                 }
             )
         if self.immature_units is not None:
@@ -117,6 +137,8 @@ class VariantResult:
             variance_reduction=num(data.get("variance_reduction")),
             absolute_effect=num(data.get("absolute_effect")),
             absolute_ci=pair(data.get("absolute_ci")),
+            test=data.get("test"),
+            significance_basis=data.get("significance_basis"),
         )
 
 
@@ -172,13 +194,17 @@ class MetricResult:
 
 @dataclass(frozen=True)
 class SrmResult:
-    """Sample ratio mismatch: observed units per variant against the weights' expectation."""
+    """Sample ratio mismatch: observed units per variant against the weights' expectation.
+
+    ``level`` is ``error`` at p < 0.001 (``mismatch``; the decision is held), ``warning`` at
+    p < 0.01, else ``ok``."""
 
     p_value: float | None
     mismatch: bool
     statistic: float | None
     observed: dict[str, int]
     expected: dict[str, float | None]
+    level: str = SRM_OK
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -187,6 +213,7 @@ class SrmResult:
             "statistic": self.statistic,
             "observed": dict(self.observed),
             "expected": dict(self.expected),
+            "level": self.level,
         }
 
     @classmethod
@@ -197,6 +224,7 @@ class SrmResult:
             statistic=num(data.get("statistic")),
             observed=counts(data.get("observed")),
             expected=floats(data.get("expected")),
+            level=str(data["level"]),
         )
 
 

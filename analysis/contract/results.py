@@ -16,7 +16,7 @@ from .convert import counts, num
 from .inputs import Excluded, Freshness, Plan
 from .metrics import MetricResult, SegmentResult, SrmResult
 
-RESULTS_SCHEMA_VERSION = 2
+RESULTS_SCHEMA_VERSION = 3
 
 # Values of ``Decision.recommendation``.
 SHIP, KEEP_CONTROL, KEEP_RUNNING, INCONCLUSIVE = (

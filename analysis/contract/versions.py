@@ -4,7 +4,14 @@
   shape as version 2, except that the earliest snapshots lack ``absolute_effect`` /
   ``absolute_ci`` on variants (read as null) and ``units.excluded.total`` (read as forced +
   multiple variants, which were counted disjointly then).
-- Version 2: ``schema_version: 2``, read by ``Results.from_dict``.
+- Version 2: ``schema_version: 2``. Every outcome was decided on the relative comparison, by
+  Welch's t-test (frequentist plans), confidence sequences (sequential) or the posterior
+  (Bayesian), and SRM had one level (``mismatch`` at p < 0.001).
+- Version 3: ``schema_version: 3``, read by ``Results.from_dict``. Comparison rows name their
+  ``test`` and ``significance_basis`` (an outcome may rest on the absolute comparison when the
+  relative effect cannot be computed, so ``significant`` can be true with a null ``ci``); SRM
+  has a ``level`` (``ok`` / ``warning`` / ``error``). Upgrading a version 2 result fills these
+  from what decided it then.
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from analysis.stats.srm import srm_level
+
+from .metrics import RELATIVE
 from .results import RESULTS_SCHEMA_VERSION, Results
 
 
@@ -35,7 +45,30 @@ def _upgrade_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_1_to_2}
+# The test behind a version 2 row's p-value, by the plan's method.
+_V2_TESTS = {"frequentist": "welch", "sequential": "confidence_sequence", "bayesian": "bayesian"}
+
+
+def _upgrade_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    test = _V2_TESTS.get(str(data.get("plan", {}).get("method", "frequentist")))
+    for metric in [*data.get("metrics", []), *data.get("segments", [])]:
+        for row in metric.get("variants", []):
+            if not row.get("is_control"):
+                ok = row.get("status") == "ok"
+                row.setdefault("test", test if ok else None)
+                row.setdefault("significance_basis", RELATIVE if ok else None)
+    for srm in [data.get("srm"), *(s.get("srm") for s in data.get("segments", []))]:
+        if srm is not None and "level" not in srm:
+            level = srm_level(srm.get("p_value"))
+            srm["level"] = "error" if srm.get("mismatch") else level
+    data["schema_version"] = 3
+    return data
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _upgrade_1_to_2,
+    2: _upgrade_2_to_3,
+}
 
 
 def stored_schema_version(data: Mapping[str, Any]) -> int:

@@ -2,16 +2,19 @@
 
 Rules, in order:
 
-1. A sample ratio mismatch: keep running and investigate; nothing else can be trusted.
+1. A sample ratio mismatch at the error level (p < 0.001): keep running and investigate;
+   nothing else can be trusted. At the warning level (p < 0.01) the decision stands and its
+   reasons say to look.
 2. A variant whose primary metric is significantly better and no guardrail of which is
-   significantly worse: ship it (the largest improvement when several qualify).
+   worse: ship it (the largest improvement when several qualify).
 3. Every variant is significantly worse on the primary metric, or better but with a guardrail
-   significantly worse: keep control.
+   worse: keep control.
 4. Otherwise, when the planned sample is reached (or the experiment is stopped): inconclusive;
    before that: keep running.
 
-"Significantly better / worse" is the variant's ``outcome`` and "a guardrail significantly
-worse" is ``guardrail_losses``, both from ``analysis.services.outcomes``.
+"Significantly better / worse" is the variant's ``outcome`` and "a guardrail worse" is
+``guardrail_losses`` (significantly worse, or an absolute interval wholly on the harmful side
+of zero), both from ``analysis.services.outcomes``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from analysis.contract import (
     INCONCLUSIVE,
     KEEP_CONTROL,
     KEEP_RUNNING,
+    NOT_ENOUGH_DATA,
     SHIP,
+    SRM_ERROR,
+    SRM_WARNING,
     Decision,
     MetricResult,
     Plan,
@@ -31,7 +37,7 @@ from analysis.contract import (
     SrmResult,
 )
 
-from .formatting import count, evidence
+from .formatting import count, evidence, guardrail_loss_text
 from .outcomes import guardrail_losses
 
 DONE_STATUSES = ("stopped", "concluded", "archived")
@@ -42,13 +48,10 @@ def _result(recommendation: str, reasons: list[str], variant: str | None = None)
 
 
 def _loss_reasons(metrics: Sequence[MetricResult]) -> dict[str, list[str]]:
-    """Variant -> reasons: guardrails significantly worse for it."""
+    """Variant -> reasons: guardrails worse for it."""
     out: dict[str, list[str]] = {}
     for loss in guardrail_losses(metrics):
-        out.setdefault(loss.variant, []).append(
-            f"Guardrail {loss.metric} is significantly worse for {loss.variant}: "
-            f"{evidence(loss.row)}."
-        )
+        out.setdefault(loss.variant, []).append(guardrail_loss_text(loss))
     return out
 
 
@@ -79,7 +82,30 @@ def decision_summary(
     power: PowerResult,
 ) -> Decision:
     """The recommendation for this snapshot, with its reasons in words."""
-    if srm.mismatch:
+    decision = _decision(inputs=inputs, plan=plan, srm=srm, metrics=metrics, power=power)
+    if srm.level != SRM_WARNING:
+        return decision
+    p = "n/a" if srm.p_value is None else f"{srm.p_value:.2g}"
+    return _result(
+        decision.recommendation,
+        [
+            *decision.reasons,
+            f"Sample ratio warning (p = {p}): units are split a little differently from the "
+            "weights. Check assignment before acting; below p = 0.001 the decision is held.",
+        ],
+        decision.variant,
+    )
+
+
+def _decision(
+    *,
+    inputs: SnapshotInputs,
+    plan: Plan,
+    srm: SrmResult,
+    metrics: Sequence[MetricResult],
+    power: PowerResult,
+) -> Decision:
+    if srm.mismatch or srm.level == SRM_ERROR:
         p = "n/a" if srm.p_value is None else f"{srm.p_value:.2g}"
         return _result(
             KEEP_RUNNING,
@@ -94,7 +120,7 @@ def decision_summary(
         return _result(KEEP_RUNNING, ["The experiment has no primary metric to decide on."])
     rows = primary.treatments
     name = primary.metric
-    if all(r.status != "ok" for r in rows):
+    if all(r.outcome in (None, NOT_ENOUGH_DATA) for r in rows):
         return _result(
             KEEP_RUNNING,
             [f"Not enough data yet to compare {name} ({', '.join(str(r.status) for r in rows)})."],

@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from analysis.contract import (
+    SRM_ERROR,
+    SRM_WARNING,
     HealthCheck,
     MetricResult,
     Plan,
@@ -20,7 +22,7 @@ from analysis.contract import (
     SrmResult,
 )
 
-from .formatting import count, evidence
+from .formatting import count, guardrail_loss_text
 from .outcomes import guardrail_losses
 
 NO_EXPOSURE_HOURS = 24
@@ -37,13 +39,13 @@ def _p(p: float | None) -> str:
 
 
 def _srm(srm: SrmResult, segments: Sequence[SegmentResult]) -> list[HealthCheck]:
-    if not srm.mismatch:
+    error = srm.mismatch or srm.level == SRM_ERROR
+    if not error and srm.level != SRM_WARNING:
         return []
     observed = " / ".join(f"{k} {count(n)}" for k, n in srm.observed.items())
     expected = " / ".join(f"{k} {count(round(n or 0))}" for k, n in srm.expected.items())
-    message = (
-        f"Sample ratio mismatch (p = {_p(srm.p_value)}): observed {observed}, expected {expected}."
-    )
+    what = "Sample ratio mismatch" if error else "Sample ratio warning"
+    message = f"{what} (p = {_p(srm.p_value)}): observed {observed}, expected {expected}."
     worst = min(
         (s for s in segments if s.units > 0 and s.value != "other"),
         key=lambda s: s.srm.p_value if s.srm.p_value is not None else 1.0,
@@ -54,6 +56,13 @@ def _srm(srm: SrmResult, segments: Sequence[SegmentResult]) -> list[HealthCheck]
             f" The imbalance is largest for {worst.attribute} = {worst.value} "
             f"(p = {_p(worst.srm.p_value)}, {count(worst.units)} units)."
         )
+    if not error:
+        message += (
+            " Below p = 0.001 this becomes an error and the decision is held. Check targeting or"
+            " weight changes during the run, redirects or crashes that lose one variant's"
+            " exposures, and bot filtering."
+        )
+        return [_check("srm", "warning", message, condition="srm_warning")]
     message += (
         " Results are not trustworthy until this is explained: check targeting or weight changes"
         " during the run, redirects or crashes that lose one variant's exposures, and bot"
@@ -88,8 +97,7 @@ def _guardrails(metrics: Sequence[MetricResult]) -> list[HealthCheck]:
         _check(
             "guardrail_worse",
             "error",
-            f"Guardrail {loss.metric} is significantly worse for {loss.variant}: "
-            f"{evidence(loss.row)}. Consider stopping or pausing this variant and "
+            f"{guardrail_loss_text(loss)} Consider stopping or pausing this variant and "
             "look at the segments to see who is affected.",
             condition=f"guardrail_worse:{loss.metric}:{loss.variant}",
         )

@@ -1,8 +1,11 @@
 """The rules that turn a comparison into a verdict, each in one place (pure).
 
-``variant_outcome`` decides a variant's outcome once, after the multiple-testing correction;
-``guardrail_losses`` lists the guardrails significantly worse for a variant. The health
-checks and the decision both read these, so changing a rule here changes both.
+``variant_outcome`` decides a variant's outcome once, after the multiple-testing correction,
+from the comparison named by the row's ``significance_basis`` (the relative one, or the
+absolute one when the relative effect cannot be computed); ``guardrail_losses`` lists the
+guardrails worse for a variant: significantly worse, or whose absolute interval excludes zero
+in the harmful direction. The health checks and the decision both read these, so changing a
+rule here changes both.
 """
 
 from __future__ import annotations
@@ -33,12 +36,23 @@ def variant_outcome(
     return BETTER if positive == higher_is_better else WORSE
 
 
+def harmful_interval(row: VariantResult, *, higher_is_better: bool) -> bool:
+    """True when the row's absolute interval lies wholly on the harmful side of zero."""
+    if row.absolute_ci is None:
+        return False
+    low, high = row.absolute_ci
+    return high < 0 if higher_is_better else low > 0
+
+
 @dataclass(frozen=True)
 class GuardrailLoss:
-    """A guardrail metric significantly worse for a (non-control) variant."""
+    """A guardrail metric worse for a (non-control) variant: its outcome is ``worse``, or
+    (``by_interval``) its absolute interval excludes zero in the harmful direction although
+    the test that decides the outcome did not call it."""
 
     metric: str
     row: VariantResult
+    by_interval: bool = False
 
     @property
     def variant(self) -> str:
@@ -46,11 +60,12 @@ class GuardrailLoss:
 
 
 def guardrail_losses(metrics: Sequence[MetricResult]) -> list[GuardrailLoss]:
-    """Every guardrail x variant whose outcome is ``worse``, in report order."""
+    """Every guardrail x variant whose outcome is ``worse`` or whose absolute interval
+    excludes zero in the harmful direction, in report order."""
     return [
-        GuardrailLoss(metric=m.metric, row=row)
+        GuardrailLoss(metric=m.metric, row=row, by_interval=not row.is_worse)
         for m in metrics
         if m.role == "guardrail"
         for row in m.treatments
-        if row.is_worse
+        if row.is_worse or harmful_interval(row, higher_is_better=m.higher_is_better)
     ]

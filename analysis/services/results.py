@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.contract import (
+    ABSOLUTE,
+    RELATIVE,
     RESULTS_SCHEMA_VERSION,
     MetricInputs,
     MetricResult,
@@ -28,6 +30,7 @@ from analysis.contract import (
 from analysis.contract.convert import num, pair
 from analysis.stats import ArmStats, Comparison, adjust_p_values, compare, srm_check
 from analysis.stats.moments import arm_mean
+from analysis.stats.srm import srm_level
 
 from .breaker_rule import guardrail_breaker
 from .decision import decision_summary
@@ -48,6 +51,7 @@ def _srm(inputs: SnapshotInputs, units: Mapping[str, int]) -> SrmResult:
         statistic=num(r.statistic),
         observed=dict(zip(keys, observed, strict=True)),
         expected={k: num(e) for k, e in zip(keys, r.expected, strict=True)},
+        level=srm_level(r.p_value),
     )
 
 
@@ -61,6 +65,17 @@ class _Row:
     relative: Comparison | None = None
     absolute: Comparison | None = None
     immature_units: int | None = None
+
+    @property
+    def basis(self) -> tuple[str, Comparison] | None:
+        """The comparison that decides significance and direction: the relative one, or the
+        absolute one when the relative effect could not be computed (zero control mean,
+        zero variance, unbounded interval) but the absolute difference could."""
+        if self.relative is None or self.absolute is None:
+            return None
+        if not self.relative.ok and self.absolute.ok:
+            return ABSOLUTE, self.absolute
+        return RELATIVE, self.relative
 
 
 def _rows(
@@ -110,23 +125,24 @@ def _variant(
         mean=row.mean,
         immature_units=row.immature_units,
     )
-    cmp, absolute = row.relative, row.absolute
-    if cmp is None or absolute is None:
+    cmp, absolute, basis = row.relative, row.absolute, row.basis
+    if cmp is None or absolute is None or basis is None:
         return base
-    significant = bool(adjusted_p < alpha) if adjusted_p is not None else bool(cmp.significant)
+    basis_name, decider = basis
+    significant = bool(adjusted_p < alpha) if adjusted_p is not None else bool(decider.significant)
     return VariantResult(
         **{f: getattr(base, f) for f in ("variant", "name", "is_control", "units", "mean")},
         effect=num(cmp.effect),
         ci=pair(cmp.ci),
         stderr=num(cmp.stderr),
-        p_value=num(adjusted_p if adjusted_p is not None else cmp.p_value),
-        p_value_unadjusted=num(cmp.p_value),
-        chance_to_win=num(cmp.chance_to_win),
+        p_value=num(adjusted_p if adjusted_p is not None else decider.p_value),
+        p_value_unadjusted=num(decider.p_value),
+        chance_to_win=num(decider.chance_to_win),
         risk=pair(cmp.risk),
         significant=significant,
         outcome=variant_outcome(
-            ok=cmp.ok,
-            effect=cmp.effect,
+            ok=decider.ok,
+            effect=decider.effect,
             higher_is_better=higher_is_better,
             significant=significant,
         ),
@@ -135,6 +151,8 @@ def _variant(
         absolute_effect=num(absolute.effect),
         absolute_ci=pair(absolute.ci),
         immature_units=row.immature_units,
+        test=decider.test,
+        significance_basis=basis_name if decider.ok else None,
     )
 
 
@@ -150,11 +168,11 @@ def _adjusted(
     """(metric, variant) -> adjusted p-value, over the family of primary and secondary
     metrics x non-control variants that have a p-value. Empty when the plan corrects nothing."""
     family = [
-        (m.metric, row.spec.key, row.relative.p_value)
+        (m.metric, row.spec.key, basis[1].p_value)
         for m, rows in metrics
         if _corrected(plan, m.role)
         for row in rows
-        if row.relative is not None and row.relative.p_value is not None
+        if (basis := row.basis) is not None and basis[1].p_value is not None
     ]
     if not family:
         return {}

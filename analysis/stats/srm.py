@@ -1,4 +1,13 @@
-"""Sample ratio mismatch: are units split across arms as the configured weights say?"""
+"""Sample ratio mismatch: are units split across arms as the configured weights say?
+
+Two levels (``srm_level``): a warning at p < 0.01 and an error at p < 0.001.  The check runs
+at every refresh of a running experiment, so its false alarms add up over the reads: with
+an error threshold of 0.001, a healthy experiment read 20 times has at most a 2% chance
+(1 − 0.999^20; less, as the reads share data) of a false error that would hold its decision,
+while real imbalances still reach it as units accumulate (a 49.5% / 50.5% split has
+p ≈ 0.0016 at 100,000 units and p ≈ 8e-6 at 200,000).  The warning at 0.01 shows such a drift
+earlier without holding the decision.  See docs/statistics.md, "Sample ratio mismatch: two levels".
+"""
 
 from __future__ import annotations
 
@@ -10,7 +19,29 @@ from scipy import stats as sps
 
 from analysis.stats.results import SrmResult
 
-SRM_THRESHOLD = 0.001
+SRM_THRESHOLD = 0.001  # an error: the decision is held
+SRM_WARNING_THRESHOLD = 0.01  # a warning: look, but the decision stands
+
+# Values of ``srm_level``.
+SRM_OK, SRM_WARNING, SRM_ERROR = "ok", "warning", "error"
+SRM_LEVELS = (SRM_OK, SRM_WARNING, SRM_ERROR)
+
+
+def srm_level(
+    p_value: float | None,
+    *,
+    error: float = SRM_THRESHOLD,
+    warning: float = SRM_WARNING_THRESHOLD,
+) -> str:
+    """``error`` when p < ``error`` (0.001), ``warning`` when p < ``warning`` (0.01), else
+    ``ok`` (also when there is no p-value: nothing was tested)."""
+    if p_value is None or not math.isfinite(p_value):
+        return SRM_OK
+    if p_value < error:
+        return SRM_ERROR
+    if p_value < warning:
+        return SRM_WARNING
+    return SRM_OK
 
 
 def srm_check(

@@ -61,7 +61,17 @@ def test_results_api__snapshot_stored_before_schema_versions__same_keys_and_valu
     assert "schema_version" not in LEGACY["results"]
     response = viewer.get(f"/api/v1/experiments/{snapshot.experiment.key}/results")
     assert response.status_code == 200
-    assert response.json() == {
+    served = response.json()
+    # Version 3 adds what decided each row and the SRM level; the stored values are kept.
+    row = served["metrics"][0]["variants"][1]
+    assert (row["test"], row["significance_basis"]) == ("welch", "relative")
+    assert served["srm"]["level"] == "ok"
+    for rows in [*served["metrics"], *served["segments"]]:
+        for v in rows["variants"]:
+            v.pop("test", None), v.pop("significance_basis", None)
+    for srm in [served["srm"], *(s["srm"] for s in served["segments"])]:
+        srm.pop("level")
+    assert served == {
         **LEGACY["results"],
         "schema_version": RESULTS_SCHEMA_VERSION,
         "snapshot_id": snapshot.id,
