@@ -171,6 +171,44 @@ class PlanSerializer(OutputSerializer):
     mde = _number()
     planned_sample_size = serializers.IntegerField(allow_null=True)
     planned_duration_days = serializers.IntegerField(allow_null=True)
+    guardrail_auto_pause = serializers.BooleanField(
+        required=False, help_text="Present (true) only when the guardrail breaker is on."
+    )
+    harm_thresholds = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text="Guardrail metric key -> relative harm tolerated (absent: 0).",
+    )
+
+
+class BreakerRowSerializer(OutputSerializer):
+    """``analysis.contract.breaker.BreakerRow``."""
+
+    metric = serializers.CharField()
+    name = serializers.CharField()
+    variant = serializers.CharField()
+    higher_is_better = serializers.BooleanField()
+    threshold = serializers.FloatField(help_text="Relative harm tolerated (0.05 = 5% worse).")
+    basis = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "Which always-valid interval was read: `relative`, or `absolute` when the relative "
+            "effect cannot be computed; null when neither could be."
+        ),
+    )
+    effect = _number()
+    ci = _interval("Always-valid (confidence sequence) interval at the plan's alpha.")
+    status = serializers.CharField(help_text="The relative comparison's status.")
+    harmful = serializers.BooleanField(help_text="Worse than the threshold: pauses the run.")
+
+
+class BreakerSerializer(OutputSerializer):
+    """``analysis.contract.breaker.BreakerResult``: the guardrail circuit breaker's reading."""
+
+    method = serializers.CharField(help_text="Always `sequential` (confidence sequences).")
+    alpha = serializers.FloatField()
+    tripped = serializers.BooleanField(help_text="Some guardrail row is harmful.")
+    guardrails = BreakerRowSerializer(many=True)
 
 
 class ExcludedSerializer(OutputSerializer):
@@ -210,6 +248,9 @@ class ResultsSerializer(OutputSerializer):
     segments = SegmentResultSerializer(many=True)
     decision = DecisionSerializer()
     health = HealthCheckSerializer(many=True)
+    breaker = BreakerSerializer(
+        required=False, help_text="Present only when the plan has guardrail_auto_pause on."
+    )
 
 
 class LastRefreshSerializer(OutputSerializer):

@@ -130,6 +130,21 @@ def _record(snapshot: ResultSnapshot, item: dict[str, Any]) -> Notification | No
         return None
 
 
+def condition_notify(*, snapshot: ResultSnapshot, item: dict[str, Any]) -> Notification | None:
+    """Record one condition (``item`` as in ``snapshot_conditions``) and, once the current
+    transaction commits, email the owner and queue the webhook. None when the condition was
+    already recorded (nothing is sent twice)."""
+    note = _record(snapshot, item)
+    if note is None:
+        return None
+    owner = snapshot.experiment.owner
+    email = (owner.email if owner else "") or ""
+    transaction.on_commit(lambda: _send_email(note, email))
+    if webhook_url():
+        _queue_webhook(note)
+    return note
+
+
 def snapshot_notify(*, snapshot: ResultSnapshot) -> list[Notification]:
     """Send what is new in ``snapshot`` (each condition once); returns the new notifications."""
     owner = snapshot.experiment.owner

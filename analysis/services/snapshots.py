@@ -32,12 +32,20 @@ class RefreshFailed(Exception):
 
 
 def experiment_plan(experiment: Experiment) -> dict[str, Any]:
-    """The analysis plan in force, as stored with every snapshot."""
-    return {
+    """The analysis plan in force, as stored with every snapshot (with the guardrails' harm
+    thresholds when the guardrail breaker is on)."""
+    plan = {
         **experiment.analysis_plan,
         "planned_sample_size": experiment.planned_sample_size,
         "planned_duration_days": experiment.planned_duration_days,
     }
+    if experiment.guardrail_auto_pause:
+        plan["harm_thresholds"] = {
+            link.metric.key: link.harm_threshold
+            for link in experiment.metric_links.select_related("metric")
+            if link.role == "guardrail" and link.harm_threshold is not None
+        }
+    return plan
 
 
 def _json(value: Any) -> Any:
