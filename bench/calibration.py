@@ -38,7 +38,7 @@ from scipy.stats import norm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.stats import MeanStats, ProportionStats, compare  # noqa: E402
+from analysis.stats import Comparison, MeanStats, ProportionStats, compare  # noqa: E402
 
 READS = 20
 UNITS_PER_READ = 500  # per arm
@@ -121,6 +121,14 @@ def mc_se(p: float, n: int) -> float:
     return math.sqrt(p * (1 - p) / n)
 
 
+def covers(result: Comparison, truth: float) -> bool:
+    """Whether the interval holds ``truth``.  A relative interval with no finite bounds
+    (status ``relative_interval_unbounded``) is the whole line, so it does."""
+    if result.ci is None:
+        return result.status == "relative_interval_unbounded"
+    return result.ci[0] <= truth <= result.ci[1]
+
+
 def _aa_rates(kind: str, sims: Cumulative, relative: bool) -> tuple[float, float, float]:
     """(fixed-horizon, sequential with stopping, naive peeking) rejection rates."""
     experiments = sims.n.shape[0]
@@ -177,15 +185,13 @@ def coverage_study(
         for e in range(experiments):
             last = READS - 1
             c, t = arm_stats(kind, sims, e, last, 0), arm_stats(kind, sims, e, last, 1)
-            lo, hi = compare(c, t).ci
-            fixed.append(lo <= lift <= hi)
+            fixed.append(covers(compare(c, t), lift))
             lo, hi = compare(c, t, method="bayesian").ci
             bayes.append(lo <= lift <= hi)
             inside = True
             for r in range(READS):
                 c, t = arm_stats(kind, sims, e, r, 0), arm_stats(kind, sims, e, r, 1)
-                lo, hi = compare(c, t, method="sequential").ci
-                if not lo <= lift <= hi:
+                if not covers(compare(c, t, method="sequential"), lift):
                     inside = False
                     break
             seq_always.append(inside)
