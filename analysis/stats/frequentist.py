@@ -2,7 +2,10 @@
 
 z = Δ / SE, p = 2(1 − F_t(|z|; ν)), CI = Δ ± t_{1−α/2, ν}·SE, with Welch's ν from the
 unit-level variances (for absolute and relative effects alike, as gbstats does).
-Valid when the sample size is fixed in advance and the result is read once.
+Valid when the sample size is fixed in advance and the result is read once.  This symmetric
+interval is the one ``compare`` gives absolute effects, and relative ones only with
+``relative_interval="delta"``; by default a relative effect gets Fieller's interval
+(analysis.stats.relative), which uses this test of the absolute difference.
 """
 
 from __future__ import annotations
