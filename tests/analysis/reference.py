@@ -29,8 +29,9 @@ def mean_stats(y: np.ndarray, x: np.ndarray | None = None) -> MeanStats:
 def welch_relative(
     control: np.ndarray, treatment: np.ndarray, *, proportion: bool = False, alpha: float = 0.05
 ) -> dict[str, Any]:
-    """Relative effect (Δ/|μ_C|), its delta-method CI and the Welch p-value, from raw arrays
-    (unit variance p(1 - p) for proportions, the n - 1 sample variance otherwise)."""
+    """Relative effect (Δ/|μ_C|) with Fieller's CI (the engine's default relative interval)
+    and its p-value, the Welch test of μ_T − μ_C, from raw arrays (unit variance p(1 - p) for
+    proportions, the n - 1 sample variance otherwise).  ``delta_ci`` is gbstats' interval."""
     c, t = np.asarray(control, dtype=float), np.asarray(treatment, dtype=float)
     nc, nt = len(c), len(t)
     mc, mt = c.mean(), t.mean()
@@ -39,11 +40,19 @@ def welch_relative(
     else:
         vc, vt = c.var(ddof=1), t.var(ddof=1)
     effect = (mt - mc) / abs(mc)
-    se = np.sqrt(vt / (nt * mc**2) + vc * mt**2 / (nc * mc**4))
     dof = (vt / nt + vc / nc) ** 2 / (vt**2 / (nt**2 * (nt - 1)) + vc**2 / (nc**2 * (nc - 1)))
-    p = 2 * sps.t.sf(abs(effect / se), dof)
+    p = 2 * sps.t.sf(abs(mt - mc) / np.sqrt(vt / nt + vc / nc), dof)
     q = sps.t.ppf(1 - alpha / 2, dof)
-    return {"effect": effect, "ci": (effect - q * se, effect + q * se), "p_value": p}
+    # Fieller: the ratios r with (mt − r·mc)² <= q²(vt/nt + r²·vc/nc), roots of a quadratic
+    roots = np.sort(np.roots([mc**2 - q**2 * vc / nc, -2 * mt * mc, mt**2 - q**2 * vt / nt]).real)
+    ci = tuple(roots - 1) if mc > 0 else tuple(np.sort(1 - roots))
+    se = np.sqrt(vt / (nt * mc**2) + vc * mt**2 / (nc * mc**4))
+    return {
+        "effect": effect,
+        "ci": ci,
+        "p_value": p,
+        "delta_ci": (effect - q * se, effect + q * se),
+    }
 
 
 def synthetic_inputs(

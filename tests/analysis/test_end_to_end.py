@@ -57,7 +57,8 @@ def _require(name: str) -> None:
 
 
 def _ratio_relative(c_m, c_d, t_m, t_d):
-    """Relative effect of ΣM/ΣD and its Welch p-value, delta method, from per-unit arrays."""
+    """Relative effect of ΣM/ΣD and its p-value (the Welch test of the difference of ratios,
+    delta-method unit variances, as Fieller's interval inverts it), from per-unit arrays."""
 
     def arm(m, d):
         n = len(m)
@@ -72,9 +73,9 @@ def _ratio_relative(c_m, c_d, t_m, t_d):
     nc, rc, vc = arm(c_m, c_d)
     nt, rt, vt = arm(t_m, t_d)
     effect = (rt - rc) / abs(rc)
-    se = np.sqrt(vt / (nt * rc**2) + vc * rt**2 / (nc * rc**4))
+    se = np.sqrt(vt / nt + vc / nc)
     dof = (vt / nt + vc / nc) ** 2 / (vt**2 / (nt**2 * (nt - 1)) + vc**2 / (nc**2 * (nc - 1)))
-    return {"effect": effect, "p_value": 2 * sps.t.sf(abs(effect / se), dof), "ratio": rt}
+    return {"effect": effect, "p_value": 2 * sps.t.sf(abs(rt - rc) / se, dof), "ratio": rt}
 
 
 def test_end_to_end__simulated_experiment__results_match_scipy(

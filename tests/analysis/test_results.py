@@ -109,7 +109,7 @@ def test_bayesian_plan__no_p_values__chance_to_win(data) -> None:
     assert 0.99 < row["chance_to_win"] <= 1.0
     ref = welch_relative(data["primary"]["control"], data["primary"]["b"])
     # Flat prior: the chance to win is Φ(effect / se).
-    se = (ref["ci"][1] - ref["ci"][0]) / 2 / sps.t.ppf(0.975, 10**9)
+    se = (ref["delta_ci"][1] - ref["delta_ci"][0]) / 2 / sps.t.ppf(0.975, 10**9)
     assert row["chance_to_win"] == pytest.approx(sps.norm.cdf(ref["effect"] / se), rel=1e-3)
 
 
