@@ -30,6 +30,7 @@ def _exp(**fields) -> Experiment:
 
 
 def test_beat_schedule__configured__refresh_and_schedule_tasks_every_minute() -> None:
+    app.loader.import_default_modules()  # what a worker does at start: every app's tasks
     entries = {e["task"]: e["schedule"] for e in app.conf.beat_schedule.values()}
     assert entries["analysis.refresh_due"] == 60.0
     assert entries["experiments.apply_schedules"] == 60.0
