@@ -1,16 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
 
-from experiments import views as experiment_views
 
 urlpatterns = [
-    path("", experiment_views.experiment_list_page, name="home"),
+    path("", RedirectView.as_view(pattern_name="web:experiment-list"), name="home"),
+    path("", include("experiments.web.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,8 +1,8 @@
 """Who may do what through the API.
 
 API keys carry a role: admin and editor write experiments and metrics, viewer reads, app may
-only call the runtime endpoints (assign, events). People signed in with a session read; staff
-write.
+only call the runtime endpoints (assign, events). People signed in with a session have the
+same roles (``core.roles``): viewers read, editors and admins write.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from rest_framework import permissions
 
 from core.models import ApiKey, ApiKeyRole
+from core.roles import can_write
 
 WRITERS = {ApiKeyRole.ADMIN, ApiKeyRole.EDITOR}
 RUNTIME_CALLERS = {ApiKeyRole.APP, ApiKeyRole.ADMIN, ApiKeyRole.EDITOR}
@@ -35,8 +36,8 @@ class ControlPlanePermission(permissions.BasePermission):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        self.message = "Only staff may change experiments and metrics."
-        return bool(user.is_staff)
+        self.message = "Viewers may read but not change experiments, metrics or layers."
+        return can_write(user)
 
 
 class RuntimePermission(permissions.BasePermission):
@@ -49,4 +50,4 @@ class RuntimePermission(permissions.BasePermission):
         if isinstance(auth, ApiKey):
             return auth.role in RUNTIME_CALLERS
         user = request.user
-        return bool(user and user.is_authenticated and user.is_staff)
+        return bool(user and user.is_authenticated and can_write(user))

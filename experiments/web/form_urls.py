@@ -1,0 +1,3 @@
+"""Web pages (filled in as the pages are built)."""
+
+urlpatterns: list = []
