@@ -10,9 +10,10 @@ metric of the experiment (``y`` the metric value, ``x`` its pre-exposure value f
   for units whose day N has not fully elapsed at the snapshot's ``as_of`` time.
 
 ``METRIC_TYPES`` declares, for each metric type, its per-unit columns (name, SQL expression,
-the name of its winsorization cap) and the per-variant sums over them (the statistics field
-each one feeds, and its SQL). The unit table, the caps, the per-variant SELECT list and the
-parsing of its rows (``sums.py``) are all derived from that declaration.
+the name of its winsorization cap, the statistics field of its shift) and the per-variant sums
+over them (the statistics field each one feeds, and its SQL). The unit table, the caps, the
+shifts, the per-variant SELECT list and the parsing of its rows (``sums.py``) are all derived
+from that declaration.
 """
 
 from __future__ import annotations
@@ -94,13 +95,17 @@ class Column:
     ``name`` is the column's suffix in the unit table (``m<i>_<name>``) and the placeholder
     that sum expressions use for it; ``cap`` is the key of its winsorization cap in the
     snapshot inputs (``metrics[].caps``), ``None`` for a column that is never capped;
-    ``cuped_only`` columns exist only when the metric is analysed with CUPED.
+    ``cuped_only`` columns exist only when the metric is analysed with CUPED; ``shift`` names
+    the statistics field that carries the column's shift (``MeanStats.shift``, ...): the sums
+    over a shifted column are of (value - shift), see ``sums.py``. ``None``: never shifted
+    (0/1 flags and ratio denominators).
     """
 
     name: str
     expr: ColumnExpr
     cap: str | None = None
     cuped_only: bool = False
+    shift: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,8 +216,8 @@ METRIC_TYPES: dict[str, MetricType] = {
     "mean": MetricType(
         stats=MeanStats,
         columns=(
-            Column("y", _value, cap="value"),
-            Column("x", _pre_value, cap="pre", cuped_only=True),
+            Column("y", _value, cap="value", shift="shift"),
+            Column("x", _pre_value, cap="pre", cuped_only=True, shift="pre_shift"),
         ),
         sums=(
             Sum("sum", _sum("y")),
@@ -225,7 +230,7 @@ METRIC_TYPES: dict[str, MetricType] = {
     "ratio": MetricType(
         stats=RatioStats,
         columns=(
-            Column("num", _part("numerator"), cap="numerator"),
+            Column("num", _part("numerator"), cap="numerator", shift="numerator_shift"),
             Column("den", _part("denominator")),
         ),
         sums=(

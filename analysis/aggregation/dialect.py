@@ -15,6 +15,10 @@ from typing import Any, TypeVar
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
+# Event values count at most this far from 0: far beyond any real metric, and small enough
+# that no per-unit or per-variant sum (or sum of squares) of such values can overflow a double.
+VALUE_LIMIT = 1e100
+
 Names = TypeVar("Names")
 
 
@@ -91,27 +95,46 @@ class Dialect:
     def least(self, a: str, b: str) -> str:
         return f"LEAST({a}, {b})" if self.postgres else f"MIN({a}, {b})"
 
+    def clamp(self, expr: str) -> str:
+        """A float value bounded to [-VALUE_LIMIT, VALUE_LIMIT] (NULL stays NULL; on
+        PostgreSQL NaN and infinities become the bound), so no sum of them can overflow."""
+        if self.postgres:
+            limit = f"CAST({VALUE_LIMIT:g} AS double precision)"
+            return (
+                f"(CASE WHEN {expr} > {limit} THEN {limit}"
+                f" WHEN {expr} < -{limit} THEN -{limit} ELSE {expr} END)"
+            )
+        # SQLite: MIN/MAX with several arguments are NULL when one is; + 0.0 makes integers
+        # REAL, whose sums cannot raise "integer overflow".
+        return f"MIN(MAX({expr} + 0.0, -{VALUE_LIMIT:g}), {VALUE_LIMIT:g})"
+
     def event_value(
         self, value_field: str | None, *, value: str, properties: str, param: str
     ) -> Fragment:
         """The number an event contributes: its ``value_field`` property when that is a
         number, else the event's ``value`` column; with no value field, 1 (the metric counts
         events). ``value`` and ``properties`` are the event's columns; ``param`` names the
-        query parameter that carries the property.
+        query parameter that carries the property. Values beyond +-``VALUE_LIMIT`` (and a
+        JSON number beyond the float range) count as the limit.
         """
         if not value_field:
             return Fragment("1")
         if value_field == "value" or '"' in value_field or "\\" in value_field:
-            return Fragment(value)
+            return Fragment(self.clamp(value))
         if self.postgres:
+            # Through numeric: a JSON number beyond the float range is clamped, not an error.
+            limit = f"{VALUE_LIMIT:g}"
             return Fragment(
                 f"COALESCE(CASE WHEN jsonb_typeof({properties} -> %({param})s) = 'number'"
-                f" THEN ({properties} ->> %({param})s)::double precision END, {value})",
+                f" THEN CAST(LEAST(GREATEST(CAST({properties} ->> %({param})s AS numeric),"
+                f" -{limit}), {limit}) AS double precision) END, {self.clamp(value)})",
                 {param: value_field},
             )
         return Fragment(
-            f"COALESCE(CASE WHEN json_type({properties}, %({param})s) IN ('integer', 'real')"
-            f" THEN json_extract({properties}, %({param})s) END, {value})",
+            self.clamp(
+                f"COALESCE(CASE WHEN json_type({properties}, %({param})s) IN ('integer', 'real')"
+                f" THEN json_extract({properties}, %({param})s) END, {value})"
+            ),
             {param: f'$."{value_field}"'},
         )
 

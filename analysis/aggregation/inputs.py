@@ -13,15 +13,27 @@ from experiments.models import Experiment, MetricRole, Phase
 
 from .columns import MetricSpec
 from .dialect import Dialect
-from .query import Scope, caps_for, unit_table, unit_totals, variant_sums
+from .query import Scope, caps_for, column_scan, unit_table, unit_totals, variant_sums
 from .segments import segment_sums, segment_values
 from .sums import metric_caps, zero_stats
+
+# A metric status in the inputs: some event values were beyond +-VALUE_LIMIT and were
+# counted as the limit, so the metric's sums do not describe the stored data.
+VALUES_OUT_OF_RANGE = "values_out_of_range"
 
 ROLE_ORDER = {MetricRole.PRIMARY: 0, MetricRole.SECONDARY: 1, MetricRole.GUARDRAIL: 2}
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _range_status(units: int) -> dict[str, Any]:
+    """The keys a metric gets when some unit's value reached ``VALUE_LIMIT`` (none otherwise,
+    so ordinary inputs keep the keys they always had)."""
+    if not units:
+        return {}
+    return {"status": VALUES_OUT_OF_RANGE, "out_of_range_units": units}
 
 
 def metric_specs(experiment: Experiment) -> list[MetricSpec]:
@@ -92,10 +104,11 @@ def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> dict[str
 
     with unit_table(d, scope, metrics) as table:
         caps = caps_for(d, table, metrics)
-        rows = variant_sums(d, table, metrics, caps)
+        scan = column_scan(d, table, metrics, caps)
+        rows = variant_sums(d, table, metrics, caps, scan.shifts)
         events, last_event = unit_totals(table)
         top = segment_values(d, table, exclude={experiment.unit_attribute})
-        seg_rows = segment_sums(d, table, primary, caps, top) if primary else []
+        seg_rows = segment_sums(d, table, primary, caps, scan.shifts, top) if primary else []
 
     units = {v["key"]: 0 for v in variants}
     stats: dict[str, dict[str, Any]] = {m.key: {k: zero_stats(m) for k in units} for m in metrics}
@@ -159,6 +172,7 @@ def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> dict[str
                 "caps": metric_caps(m, caps),
                 "stats": {k: s.to_dict() for k, s in stats[m.key].items()},
                 "immature_units": immature[m.key],
+                **_range_status(scan.out_of_range.get(m.key, 0)),
             }
             for m in metrics
         ],

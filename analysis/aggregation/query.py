@@ -18,10 +18,17 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from .columns import MetricSpec, UnitContext, unit_columns
-from .dialect import Dialect, Fragment, merge_params
+from .columns import MetricSpec, UnitContext, metric_columns, unit_columns
+from .dialect import VALUE_LIMIT, Dialect, Fragment, merge_params
 from .source import Source, source
-from .sums import capped_columns, metric_select, stats_from_row
+from .sums import (
+    capped_columns,
+    column_shift,
+    column_values,
+    metric_select,
+    shifted_columns,
+    stats_from_row,
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,7 @@ def variant_sums(
     table: str,
     metrics: list[MetricSpec],
     caps: dict[str, float],
+    shifts: dict[str, float],
     *,
     groups: Sequence[str] = (),
     from_sql: str = "",
@@ -130,10 +138,11 @@ def variant_sums(
     """Rows of ((group values..., variant id), units, {metric key: (stats, immature)}).
 
     ``groups`` are expressions to group by before the variant; ``extra_params`` are the
-    named parameters of ``from_sql`` and ``where_sql``.
+    named parameters of ``from_sql`` and ``where_sql``; ``shifts`` (per-unit column -> shift,
+    from ``column_scan``) centre the sums.
     """
     keys = [f"{g} AS g{i}" for i, g in enumerate(groups)]
-    selects = [metric_select(d, m, caps) for m in metrics]
+    selects = [metric_select(d, m, caps, shifts) for m in metrics]
     sums = [f.sql for f in selects if f.sql]
     sql = (
         f"SELECT {', '.join([*keys, 't.variant_id AS variant_id', 'COUNT(*) AS n_units'])}"
@@ -150,7 +159,7 @@ def variant_sums(
             row = dict(zip(names, values, strict=True))
             key = (*(row[f"g{i}"] for i in range(len(groups))), row["variant_id"])
             units = int(row["n_units"])
-            per_metric = {m.key: stats_from_row(m, units, row) for m in metrics}
+            per_metric = {m.key: stats_from_row(m, units, row, shifts) for m in metrics}
             out.append((key, units, per_metric))
     return out
 
@@ -170,3 +179,52 @@ def unit_totals(table: str) -> tuple[int, dt.datetime | None]:
 def caps_for(d: Dialect, table: str, metrics: list[MetricSpec]) -> dict[str, float]:
     with connection.cursor() as cursor:
         return d.percentiles(cursor, table, capped_columns(metrics))
+
+
+@dataclass(frozen=True)
+class ColumnScan:
+    """One pass over the per-unit table before the sums: each shifted column's shift, and
+    per metric the units with a value at +-``VALUE_LIMIT`` (an event value out of range)."""
+
+    shifts: dict[str, float]
+    out_of_range: dict[str, int]
+
+
+def column_scan(
+    d: Dialect, table: str, metrics: list[MetricSpec], caps: dict[str, float]
+) -> ColumnScan:
+    """Pooled over all analysed units (capped values when winsorized): the mean and mean of
+    squares of every shifted column, giving its shift (``sums.column_shift``), and the count
+    of units whose value reached the limit."""
+    moments: list[str] = []
+    checks: list[str] = []
+    params: dict[str, Any] = {}
+    shifted: list[str] = []
+    checked: list[tuple[str, str]] = []
+    for m in metrics:
+        values, cap_params = column_values(d, m, caps)
+        params = merge_params(params, cap_params)
+        names = metric_columns(m)
+        for name in shifted_columns(m):
+            v = values[name]
+            moments += [f"AVG({v})", f"AVG({v} * {v})"]
+            shifted.append(names[name])
+        for name, v in values.items():
+            checks.append(f"SUM(CASE WHEN ABS({v}) >= %(value_limit)s THEN 1 ELSE 0 END)")
+            checked.append((m.key, names[name]))
+    exprs = moments + checks
+    if not exprs:
+        return ColumnScan({}, {})
+    params["value_limit"] = VALUE_LIMIT
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(exprs)} FROM {table}", params)
+        row = list(cursor.fetchone())
+    shifts: dict[str, float] = {}
+    for i, column in enumerate(shifted):
+        shift = column_shift(row[2 * i], row[2 * i + 1])
+        if shift:
+            shifts[column] = shift
+    out_of_range: dict[str, int] = {}
+    for (key, _column), count in zip(checked, row[2 * len(shifted) :], strict=True):
+        out_of_range[key] = out_of_range.get(key, 0) + int(count or 0)
+    return ColumnScan(shifts, out_of_range)

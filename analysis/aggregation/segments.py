@@ -55,6 +55,7 @@ def segment_sums(
     table: str,
     metrics: list[MetricSpec],
     caps: dict[str, float],
+    shifts: dict[str, float],
     top: dict[str, list[str]],
 ) -> list[Row]:
     """Rows of ((attribute, value, variant id), units, {metric: (stats, immature)})."""
@@ -77,6 +78,7 @@ def segment_sums(
         table,
         metrics,
         caps,
+        shifts,
         groups=[key, f"COALESCE(top.v, '{OTHER}')"],
         from_sql=f"{join} LEFT JOIN ({top_sql}) top ON top.k = {key} AND top.v = {value}",
         where_sql=f"WHERE {scalar} AND {key} IN ({keys_sql})",
