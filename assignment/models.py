@@ -70,3 +70,30 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} by {self.unit_id} at {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class ClientExposureRejection(models.Model):
+    """How many exposures reported by client SDKs were rejected, per experiment, phase and reason.
+
+    A rejected client exposure means a broken or stale client: it reported a variant the unit
+    does not hash to (``variant_mismatch``) or an experiment that is not running
+    (``not_running``). The counts are part of the experiment's health.
+    """
+
+    experiment = models.ForeignKey(
+        "experiments.Experiment", on_delete=models.CASCADE, related_name="client_rejections"
+    )
+    phase = models.PositiveIntegerField()
+    reason = models.CharField(max_length=32)
+    count = models.PositiveBigIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "phase", "reason"], name="client_rejection_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id}/{self.phase} {self.reason}: {self.count}"

@@ -10,6 +10,7 @@ class ApiKeyRole(models.TextChoices):
     EDITOR = "editor", "Editor"
     VIEWER = "viewer", "Viewer"
     APP = "app", "App"
+    CLIENT = "client", "Client"
 
 
 class ApiKey(models.Model):

@@ -16,6 +16,10 @@ from core.roles import can_write
 
 WRITERS = {ApiKeyRole.ADMIN, ApiKeyRole.EDITOR}
 RUNTIME_CALLERS = {ApiKeyRole.APP, ApiKeyRole.ADMIN, ApiKeyRole.EDITOR}
+CLIENT_KEY_MESSAGE = (
+    "Client keys are public and read-only: they may only load the SDK payload at "
+    "/api/v1/sdk/<client_key>/features."
+)
 
 
 class ControlPlanePermission(permissions.BasePermission):
@@ -26,6 +30,9 @@ class ControlPlanePermission(permissions.BasePermission):
         if isinstance(auth, ApiKey):
             if auth.role == ApiKeyRole.APP:
                 self.message = "App keys may only call the runtime endpoints (assign, events)."
+                return False
+            if auth.role == ApiKeyRole.CLIENT:
+                self.message = CLIENT_KEY_MESSAGE
                 return False
             if request.method in permissions.SAFE_METHODS:
                 return True
@@ -41,13 +48,15 @@ class ControlPlanePermission(permissions.BasePermission):
 
 
 class RuntimePermission(permissions.BasePermission):
-    """For assign and event endpoints: app, editor and admin keys, or staff sessions."""
+    """For assign, event and exposure endpoints: app, editor and admin keys, or staff sessions."""
 
     message = "Only app, editor and admin keys may call the runtime endpoints."
 
     def has_permission(self, request: Any, view: Any) -> bool:
         auth = request.auth
         if isinstance(auth, ApiKey):
+            if auth.role == ApiKeyRole.CLIENT:
+                self.message = CLIENT_KEY_MESSAGE
             return auth.role in RUNTIME_CALLERS
         user = request.user
         return bool(user and user.is_authenticated and can_write(user))
