@@ -93,3 +93,16 @@ def deliver_notification_webhook(self: Any, notification_id: int) -> str:
             return "gave_up"
         raise
     return "sent" if note.webhook_sent_at else (note.webhook_error or "skipped")
+
+
+@shared_task(name="analysis.purge_events")
+def purge_events() -> dict[str, Any]:
+    """Beat, every hour: purge raw events older than ``VERDICT_EVENT_RETENTION_DAYS`` that no
+    analysis can still read (``analysis.services.retention``); nothing when it is 0."""
+    from analysis.services.retention import events_purge
+
+    days = settings.VERDICT_EVENT_RETENTION_DAYS
+    if not days or days <= 0:
+        return {"status": "off", "deleted": 0}
+    report = events_purge(days=days)
+    return {"status": "ok", "deleted": report.deleted, "cutoff": report.cutoff.isoformat()}

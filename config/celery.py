@@ -12,9 +12,10 @@ app.autodiscover_tasks()
 
 # Every minute: apply scheduled starts and stops (experiments), and queue the refreshes that are
 # due (analysis: each running experiment every ``refresh_minutes``, 15 by default, and a final
-# one after a stop).
+# one after a stop); every hour, purge raw events past their retention period (when set).
 app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
     "experiments-apply-schedules": {"task": "experiments.apply_schedules", "schedule": 60.0},
     "analysis-refresh-due": {"task": "analysis.refresh_due", "schedule": 60.0},
+    "analysis-purge-events": {"task": "analysis.purge_events", "schedule": 3600.0},
 }

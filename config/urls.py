@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include("experiments.api.urls")),
     path("api/v1/", include("assignment.api.assign_urls")),
     path("api/v1/", include("assignment.api.event_urls")),
+    path("api/v1/", include("assignment.api.units")),
     path("", include("assignment.api.sdk_urls")),
     path("api/v1/", include("analysis.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -186,6 +186,9 @@ VERDICT_WEBHOOK_BACKOFF_SECONDS = env.float("VERDICT_WEBHOOK_BACKOFF_SECONDS", d
 VERDICT_WEBHOOK_TIMEOUT_SECONDS = env.float("VERDICT_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # PostgreSQL work_mem for the aggregation queries of a refresh (server memory, per query node).
 VERDICT_ANALYSIS_WORK_MEM = env.str("VERDICT_ANALYSIS_WORK_MEM", default="256MB")
+# Raw events older than this many days are purged (hourly, in batches) once no analysis can
+# still read them (analysis.services.retention); 0 keeps every event.
+VERDICT_EVENT_RETENTION_DAYS = env.float("VERDICT_EVENT_RETENTION_DAYS", default=0)
 # The demo command's admin password.
 VERDICT_DEMO_PASSWORD = env.str("VERDICT_DEMO_PASSWORD", default="verdict-demo")
 
