@@ -1,4 +1,4 @@
-"""Demo definitions: a metrics library and three experiments an operations team would run."""
+"""Demo definitions: a metrics library and the experiments an operations team would run."""
 
 from __future__ import annotations
 
@@ -65,35 +65,50 @@ METRICS: list[dict[str, Any]] = [
         "window_hours": 168,
         "higher_is_better": False,
     },
+    {
+        "key": "net_revenue",
+        "name": "Net revenue per user",
+        "description": "Revenue after first-order discounts per exposed user within 7 days.",
+        "type": "mean",
+        "event": "purchase",
+        "value_field": "net_revenue",
+        "window_hours": 168,
+    },
+    {
+        "key": "coupon_cost",
+        "name": "Coupon cost per user",
+        "description": "Discounts redeemed per exposed user within 7 days (the promotion's cost).",
+        "type": "mean",
+        "event": "coupon_redeemed",
+        "value_field": "value",
+        "window_hours": 168,
+        "higher_is_better": False,
+    },
 ]
 
 EXPERIMENTS: list[dict[str, Any]] = [
     {
         "key": "pricing-pro-tier",
         "name": "Pro tier price: 29 vs 39 per month",
-        "hypothesis": "A lower Pro price raises paid conversion enough to lift ARPU.",
+        "hypothesis": (
+            "At 39 a month instead of 29, fewer users upgrade to Pro, but revenue per user rises."
+        ),
         "kind": "pricing",
         "unit_attribute": "user_id",
         "targeting": {"country": {"$in": ["CN", "SG"]}},
         "variants": [
             {
-                "key": "free",
-                "name": "Free only",
-                "weight": 1,
-                "is_control": True,
-                "payload": {"plan": "free"},
-            },
-            {
-                "key": "pro",
+                "key": "pro29",
                 "name": "Pro at 29",
                 "weight": 1,
-                "payload": {"plan": "pro", "monthly_price": 29},
+                "is_control": True,
+                "payload": {"plans": {"free": 0, "pro": 29, "premium": 59}},
             },
             {
-                "key": "premium",
-                "name": "Premium at 59",
+                "key": "pro39",
+                "name": "Pro at 39",
                 "weight": 1,
-                "payload": {"plan": "premium", "monthly_price": 59},
+                "payload": {"plans": {"free": 0, "pro": 39, "premium": 59}},
             },
         ],
         "metrics": [
@@ -114,7 +129,7 @@ EXPERIMENTS: list[dict[str, Any]] = [
     {
         "key": "onboarding-checklist",
         "name": "New-user checklist instead of the tour",
-        "hypothesis": "A checklist brings more new users back on day 1 than the guided tour.",
+        "hypothesis": "A checklist brings more new users back a week later than the guided tour.",
         "kind": "onboarding",
         "targeting": {"is_new_user": True},
         "variants": [
@@ -133,8 +148,8 @@ EXPERIMENTS: list[dict[str, Any]] = [
             },
         ],
         "metrics": [
-            {"metric": "d1_retention", "role": "primary"},
-            {"metric": "d7_retention", "role": "secondary"},
+            {"metric": "d7_retention", "role": "primary"},
+            {"metric": "d1_retention", "role": "secondary"},
         ],
         "analysis_plan": {
             "alpha": 0.05,
@@ -147,8 +162,11 @@ EXPERIMENTS: list[dict[str, Any]] = [
     },
     {
         "key": "new-user-coupon",
-        "name": "New-member red packet: 10 off the first order",
-        "hypothesis": "A first-order coupon raises paid conversion without hurting refunds.",
+        "name": "New-member red packet: NEW10, 10 off the first order",
+        "hypothesis": (
+            "A first-order coupon (首单奖励) raises first-order conversion enough to pay for "
+            "itself in net revenue, without hurting refunds."
+        ),
         "kind": "promotion",
         "coverage": 0.5,
         "targeting": {"is_new_user": True, "platform": {"$in": ["ios", "android"]}},
@@ -156,14 +174,16 @@ EXPERIMENTS: list[dict[str, Any]] = [
             {"key": "none", "name": "No coupon", "weight": 1, "is_control": True, "payload": {}},
             {
                 "key": "new10",
-                "name": "10 off first order",
+                "name": "NEW10: 10 off the first order",
                 "weight": 1,
                 "payload": {"coupon": "NEW10", "min_spend": 50, "discount": 10},
             },
         ],
         "metrics": [
-            {"metric": "coupon_redemption", "role": "primary"},
-            {"metric": "paid_conversion", "role": "secondary"},
+            {"metric": "paid_conversion", "role": "primary"},
+            {"metric": "aov", "role": "secondary"},
+            {"metric": "net_revenue", "role": "secondary"},
+            {"metric": "coupon_cost", "role": "secondary"},
             {"metric": "refund_rate", "role": "guardrail"},
         ],
         "analysis_plan": {
@@ -173,6 +193,71 @@ EXPERIMENTS: list[dict[str, Any]] = [
             "cuped": False,
             "mde": 0.1,
         },
+        "start": True,
+    },
+    {
+        "key": "checkout-aa",
+        "name": "A/A check: the same checkout in both arms",
+        "hypothesis": "Both arms see the same checkout, so no metric should differ.",
+        "kind": "other",
+        "variants": [
+            {"key": "a", "name": "A", "weight": 1, "is_control": True, "payload": {}},
+            {"key": "b", "name": "A (copy)", "weight": 1, "payload": {}},
+        ],
+        "metrics": [
+            {"metric": "paid_conversion", "role": "primary"},
+            {"metric": "arpu", "role": "secondary"},
+        ],
+        "analysis_plan": {
+            "alpha": 0.05,
+            "method": "frequentist",
+            "correction": "none",
+            "cuped": False,
+            "mde": 0.1,
+        },
+        "start": True,
+    },
+    {
+        "key": "annual-plan-discount",
+        "name": "Annual Pro plan: two months free",
+        "hypothesis": "Offering 12 months for the price of 10 moves monthly Pro users to annual.",
+        "kind": "pricing",
+        "targeting": {"country": {"$in": ["CN", "SG"]}},
+        "variants": [
+            {
+                "key": "monthly",
+                "name": "Monthly only",
+                "weight": 1,
+                "is_control": True,
+                "payload": {"annual": False},
+            },
+            {
+                "key": "annual",
+                "name": "Annual at 290",
+                "weight": 1,
+                "payload": {"annual": True, "annual_price": 290},
+            },
+        ],
+        "metrics": [
+            {"metric": "paid_conversion", "role": "primary"},
+            {"metric": "refund_rate", "role": "guardrail"},
+        ],
+        "analysis_plan": {
+            "alpha": 0.05,
+            "method": "frequentist",
+            "correction": "none",
+            "cuped": False,
+            "mde": 0.05,
+        },
         "start": False,
     },
 ]
+
+# Simulated traffic for each running demo experiment (analysis/simulation has the scenarios).
+TRAFFIC: dict[str, dict[str, int]] = {
+    "pricing-pro-tier": {"users": 3400, "seed": 11},
+    "onboarding-checklist": {"users": 3000, "seed": 12},
+    "new-user-coupon": {"users": 6200, "seed": 13},
+    "checkout-aa": {"users": 2600, "seed": 14},
+}
+TRAFFIC_DAYS = 21

@@ -11,21 +11,23 @@ from experiments.models import Experiment, Metric
 
 @pytest.fixture
 def demo(db: None) -> None:
-    call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("demo", "--no-traffic", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 @pytest.mark.django_db
 def test_demo__run_twice__same_definitions_and_login(demo) -> None:
-    call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("demo", "--no-traffic", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert set(Experiment.objects.values_list("key", flat=True)) == {
         "pricing-pro-tier",
         "onboarding-checklist",
         "new-user-coupon",
+        "checkout-aa",
+        "annual-plan-discount",
     }
-    assert Metric.objects.count() == 7
+    assert Metric.objects.count() == 9
     pricing = Experiment.objects.get(key="pricing-pro-tier")
     assert pricing.status == "running"
-    assert [v.payload.get("plan") for v in pricing.variants.all()] == ["free", "pro", "premium"]
+    assert [v.name for v in pricing.variants.all()] == ["Pro at 29", "Pro at 39"]
     assert get_user_model().objects.get(username="admin").check_password("verdict-demo")
 
 
@@ -49,7 +51,7 @@ def test_home__htmx_filter__returns_only_the_table(client, demo) -> None:
     client.login(username="admin", password="verdict-demo")
     html = client.get("/experiments/?status=draft", HTTP_HX_REQUEST="true").content.decode()
     assert html.lstrip().startswith('<div id="experiment-table">')
-    assert "new-user-coupon" in html and "pricing-pro-tier" not in html
+    assert "annual-plan-discount" in html and "pricing-pro-tier" not in html
 
 
 @pytest.mark.django_db
@@ -82,9 +84,9 @@ def test_admin__started_experiment__randomization_fields_read_only(client, demo)
 def test_admin__invalid_targeting__form_error_and_nothing_saved(demo) -> None:
     from experiments.admin import ExperimentAdminForm
 
-    draft = Experiment.objects.get(key="new-user-coupon")
+    draft = Experiment.objects.get(key="annual-plan-discount")
     form = ExperimentAdminForm(data={"targeting": '{"country": {"$in": "CN"}}'}, instance=draft)
     assert not form.is_valid()
     assert "country" in str(form.errors["targeting"])
     draft.refresh_from_db()
-    assert draft.targeting == {"is_new_user": True, "platform": {"$in": ["ios", "android"]}}
+    assert draft.targeting == {"country": {"$in": ["CN", "SG"]}}
