@@ -207,7 +207,9 @@ def column_scan(
         names = metric_columns(m)
         for name in shifted_columns(m):
             v = values[name]
-            moments += [f"AVG({v})", f"AVG({v} * {v})"]
+            # SUM, not AVG: PostgreSQL's AVG(double precision) also accumulates squares of
+            # its inputs, which overflow for squared values near the limit.
+            moments += [f"COUNT({v})", f"SUM({v})", f"SUM({v} * {v})"]
             shifted.append(names[name])
         for name, v in values.items():
             checks.append(f"SUM(CASE WHEN ABS({v}) >= %(value_limit)s THEN 1 ELSE 0 END)")
@@ -221,10 +223,12 @@ def column_scan(
         row = list(cursor.fetchone())
     shifts: dict[str, float] = {}
     for i, column in enumerate(shifted):
-        shift = column_shift(row[2 * i], row[2 * i + 1])
-        if shift:
-            shifts[column] = shift
+        count, total, squares = row[3 * i : 3 * i + 3]
+        if count:
+            shift = column_shift(float(total) / count, float(squares) / count)
+            if shift:
+                shifts[column] = shift
     out_of_range: dict[str, int] = {}
-    for (key, _column), count in zip(checked, row[2 * len(shifted) :], strict=True):
+    for (key, _column), count in zip(checked, row[3 * len(shifted) :], strict=True):
         out_of_range[key] = out_of_range.get(key, 0) + int(count or 0)
     return ColumnScan(shifts, out_of_range)

@@ -75,12 +75,9 @@ def shifted_columns(m: MetricSpec) -> dict[str, str]:
 SHIFT_AT_SDS = 10.0
 
 
-def column_shift(mean: float | None, mean_of_squares: float | None) -> float:
+def column_shift(mean: float, mean_of_squares: float) -> float:
     """The shift of one column from its pooled mean and mean of squares (plain, possibly
     imprecise moments: a variance lost to cancellation only means the data is far from 0)."""
-    if mean is None or mean_of_squares is None:
-        return 0.0
-    mean, mean_of_squares = float(mean), float(mean_of_squares)
     if not (math.isfinite(mean) and math.isfinite(mean_of_squares)):
         return 0.0
     variance = max(mean_of_squares - mean * mean, 0.0)
