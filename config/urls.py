@@ -28,5 +28,6 @@ urlpatterns = [
     path("api/v1/", include("assignment.api.units")),
     path("", include("assignment.api.sdk_urls")),
     path("api/v1/", include("analysis.api.urls")),
+    path("", include("analysis.web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,0 +1,1 @@
+"""Analyst-facing web pages that need the statistics engine (the sample-size calculator)."""

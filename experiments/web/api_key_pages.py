@@ -1,0 +1,70 @@
+"""The API keys page (admins only): create a key with a role, shown once; list; revoke."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.api_keys import api_key_create, api_key_revoke
+from core.errors import ValidationFailed
+from core.models import ApiKey, ApiKeyRole
+from core.roles import is_admin
+
+TEMPLATE = "experiments/apikey_list.html"
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        raise PermissionDenied(_("Only admins manage API keys."))
+
+
+@login_required
+def api_key_list_page(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    errors: dict[str, list[str]] = {}
+    created = raw_key = None
+    values = {"name": "", "role": ApiKeyRole.APP}
+    if request.method == "POST":
+        values = {"name": request.POST.get("name", ""), "role": request.POST.get("role", "")}
+        try:
+            created, raw_key = api_key_create(name=values["name"], role=values["role"])
+        except ValidationFailed as failed:
+            errors = failed.errors
+        else:
+            values = {"name": "", "role": ApiKeyRole.APP}
+    context = {
+        "nav": "api-keys",
+        "keys": ApiKey.objects.order_by("revoked_at", "-created_at"),
+        "roles": ApiKeyRole.choices,
+        "values": values,
+        "errors": errors,
+        "created": created,
+        "raw_key": raw_key,
+    }
+    template = TEMPLATE
+    if request.htmx:
+        template += "#api-keys"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def api_key_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_admin(request)
+    key = get_object_or_404(ApiKey, pk=pk)
+    api_key_revoke(key=key)
+    if request.htmx:
+        return render(
+            request,
+            TEMPLATE + "#api-keys",
+            {"keys": ApiKey.objects.order_by("revoked_at", "-created_at"),
+             "roles": ApiKeyRole.choices, "values": {"name": "", "role": ApiKeyRole.APP},
+             "errors": {}},
+        )  # fmt: skip
+    messages.success(request, _("Key %(name)s revoked.") % {"name": key.name})
+    return redirect("web:api-key-list")
