@@ -12,6 +12,7 @@ from drf_spectacular.views import (
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="web:experiment-list"), name="home"),
     path("", include("experiments.web.urls")),
+    path("", include("assignment.web.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

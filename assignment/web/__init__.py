@@ -1,0 +1,1 @@
+"""Web pages of the runtime: the experiment page's Try-it tab (namespace ``assignment-web``)."""

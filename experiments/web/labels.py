@@ -1,0 +1,84 @@
+"""Translated labels for the stored codes the experiment pages show (status, kind, role, ...).
+
+The models' choices carry English labels for the API and the admin; these pages show the
+same codes in the reader's language.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+STATUS_LABELS: dict[str, Promise] = {
+    "draft": _("Draft"),
+    "running": _("Running"),
+    "paused": _("Paused"),
+    "stopped": _("Stopped"),
+    "concluded": _("Concluded"),
+    "archived": _("Archived"),
+}
+KIND_LABELS: dict[str, Promise] = {
+    "pricing": _("Pricing"),
+    "onboarding": _("Onboarding"),
+    "promotion": _("Promotion"),
+    "other": _("Other"),
+}
+ROLE_LABELS: dict[str, Promise] = {
+    "primary": _("Primary"),
+    "secondary": _("Secondary"),
+    "guardrail": _("Guardrail"),
+}
+DECISION_LABELS: dict[str, Promise] = {
+    "ship": _("Ship a variant"),
+    "keep_control": _("Keep control"),
+    "inconclusive": _("Inconclusive"),
+}
+METHOD_LABELS: dict[str, Promise] = {
+    "frequentist": _("Frequentist"),
+    "sequential": _("Sequential"),
+    "bayesian": _("Bayesian"),
+}
+CORRECTION_LABELS: dict[str, Promise] = {
+    "none": _("None"),
+    "holm": _("Holm"),
+    "bh": _("Benjamini-Hochberg"),
+}
+ACTION_LABELS: dict[str, Promise] = {
+    "start": _("Start"),
+    "pause": _("Pause"),
+    "resume": _("Resume"),
+    "stop": _("Stop"),
+    "new-phase": _("New phase"),
+    "new_phase": _("New phase"),
+    "conclude": _("Conclude"),
+    "archive": _("Archive"),
+    "create": _("Created"),
+    "update": _("Edited"),
+    "plan_change": _("Plan changed"),
+    "override_set": _("QA override set"),
+    "override_delete": _("QA override removed"),
+}
+REASON_LABELS: dict[str, Promise] = {
+    "hashed": _("in the experiment (hashed)"),
+    "forced": _("forced by a QA override"),
+    "not_targeted": _("not targeted"),
+    "outside_coverage": _("outside coverage"),
+    "outside_layer": _("outside the layer slice"),
+    "not_running": _("experiment not running"),
+    "paused": _("experiment paused"),
+    "missing_unit_attribute": _("unit attribute missing"),
+    "unknown_experiment": _("unknown experiment"),
+}
+OUTCOME_LABELS: dict[str, Promise] = {
+    "better": _("better"),
+    "worse": _("worse"),
+    "not_significant": _("not significant"),
+    "not_enough_data": _("not enough data"),
+}
+
+
+def label(table: dict[str, Promise], code: str | None) -> str:
+    """The translated label of ``code``, or the code itself when it has none."""
+    if not code:
+        return ""
+    return str(table.get(code, code))
