@@ -122,12 +122,15 @@ class Dialect:
         if value_field == "value" or '"' in value_field or "\\" in value_field:
             return Fragment(self.clamp(value))
         if self.postgres:
-            # Through numeric: a JSON number beyond the float range is clamped, not an error.
+            # Through numeric (the JSON number as stored): one beyond the float range is
+            # clamped, one too small for a double (below 1e-300) counts as 0, never an error.
             limit = f"{VALUE_LIMIT:g}"
+            number = f"CAST({properties} -> %({param})s AS numeric)"
             return Fragment(
                 f"COALESCE(CASE WHEN jsonb_typeof({properties} -> %({param})s) = 'number'"
-                f" THEN CAST(LEAST(GREATEST(CAST({properties} ->> %({param})s AS numeric),"
-                f" -{limit}), {limit}) AS double precision) END, {self.clamp(value)})",
+                f" THEN (CASE WHEN ABS({number}) < 1e-300 THEN 0 ELSE CAST(LEAST(GREATEST("
+                f"{number}, -{limit}), {limit}) AS double precision) END) END,"
+                f" {self.clamp(value)})",
                 {param: value_field},
             )
         return Fragment(

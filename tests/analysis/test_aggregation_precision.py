@@ -16,12 +16,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.db import connection
 
 from analysis.aggregation.dialect import VALUE_LIMIT
 from analysis.models import SnapshotStatus
 from analysis.services.snapshots import experiment_refresh, snapshot_recompute
 from analysis.stats import MeanStats, compare, stats_from_dict
 from analysis.stats.moments import arm_moments
+from assignment.models import Event
 from tests.analysis.helpers import T0, Data, by_metric, experiment_with, metric
 
 H = dt.timedelta(hours=1)
@@ -198,7 +200,16 @@ def test_refresh__event_values_beyond_the_float_range__completes_with_a_metric_s
         d.event("o0", T0 + 2 * H, value=1.7e308, properties={"items": 0})
     d.event("o1", T0 + 3 * H, name="order", properties={"huge": 10**400})
     d.event("o2", T0 + 3 * H, name="order", properties={"huge": 2.5})
+    d.event("o4", T0 + 3 * H, name="order", properties={"huge": 1e-320})  # a double, barely
+    d.event("o4", T0 + 4 * H, name="order", properties={})
     d.save()
+    # A JSON number too small for a double (Python cannot write one).
+    last = Event.objects.filter(unit_id="o4").latest("timestamp")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Event._meta.db_table} SET properties = %s WHERE id = %s",
+            ['{"huge": -1e-400}', last.id],
+        )
 
     snapshot = experiment_refresh(experiment=exp, as_of=AS_OF)
 
@@ -211,7 +222,7 @@ def test_refresh__event_values_beyond_the_float_range__completes_with_a_metric_s
         assert np.isfinite([s.sum, s.sum_squares]).all()
         assert abs(s.shift + s.sum / s.n) <= 20 * VALUE_LIMIT
     assert by_metric(snapshot.inputs, "ovf_huge")["out_of_range_units"] == 1
-    assert _stats(snapshot.inputs, "ovf_huge", "control").sum == 2.5
+    assert _stats(snapshot.inputs, "ovf_huge", "control").sum == pytest.approx(2.5)
     fine = by_metric(snapshot.inputs, "ovf_items")
     assert "status" not in fine
     for arm in ARMS:
