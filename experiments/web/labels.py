@@ -52,7 +52,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "new_phase": _("New phase"),
     "conclude": _("Conclude"),
     "archive": _("Archive"),
-    "create": _("Created"),
+    "create": _("Created the experiment"),
     "update": _("Edited"),
     "plan_change": _("Plan changed"),
     "override_set": _("QA override set"),

@@ -15,6 +15,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils.formats import number_format
 
 from experiments import selectors
 from experiments.models import AuditLogEntry, Experiment, ExperimentStatus, Layer
@@ -47,6 +48,11 @@ class SnapshotSummary:
     primary_metric: str | None
     lifts: list[Lift] = field(default_factory=list)
     health_problems: list[str] = field(default_factory=list)
+
+    @property
+    def exposed_units_display(self) -> str:
+        """The unit count with the reader's digit grouping (30,512)."""
+        return number_format(self.exposed_units, force_grouping=True)
 
 
 def experiment_list_filtered(
