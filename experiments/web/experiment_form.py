@@ -115,13 +115,46 @@ def _form_page(request: HttpRequest, experiment: Experiment | None) -> HttpRespo
                 return response
             return redirect(detail_url(saved.key))
         return _render(request, experiment, state)
-    section = _apply_action(action, state, request.POST)
     if action == "validate":
-        section = request.POST.get("step", "basics")
-        section = section if section in forms.STEPS else "basics"
-        _, errors = forms.validated(state, experiment)
-        state.set_errors({k: v for k, v in errors.items() if forms.step_of(k) == section})
+        return _validate_step(request, experiment, state)
+    section = _apply_action(action, state, request.POST)
     return _render(request, experiment, state, section=section)
+
+
+STEP_FIELDS = {
+    "basics": ("name", "key", "kind", "hypothesis"),
+    "variants": ("variants",),
+    "targeting": ("targeting", "coverage", "unit_attribute", "layer", "layer_share"),
+    "metrics": ("metrics",),
+    "plan": ("method", "correction", "alpha", "mde", "scheduled_start_at", "scheduled_stop_at",
+             "planned_sample_size", "planned_duration_days"),
+}  # fmt: skip
+
+
+def _validate_step(
+    request: HttpRequest, experiment: Experiment | None, state: forms.FormState
+) -> HttpResponse:
+    """One step checked as it is filled in: with HTMX only the error lists (and the shares,
+    the derived key, the layer bar) are swapped, so nothing the person is typing is replaced."""
+    step = request.POST.get("step", "basics")
+    step = step if step in forms.STEPS else "basics"
+    _, errors = forms.validated(state, experiment)
+    state.set_errors({k: v for k, v in errors.items() if forms.step_of(k) == step})
+    if not request.htmx or step == "metrics":
+        return _render(request, experiment, state, section=step)
+    oob = [(name, state.errors.get(name, [])) for name in STEP_FIELDS[step]]
+    if step == "variants":
+        oob += [
+            (f"variants-{i}-{name}", row.errors.get(name, []))
+            for i, row in enumerate(state.variants)
+            for name in ("key", "name", "weight", "payload")
+        ]
+    extra = {
+        "oob_errors": oob,
+        "validated_step": step,
+        "derived_key": experiment is None and not request.POST.get("key", "").strip(),
+    }
+    return _render(request, experiment, state, section="validation", extra=extra)
 
 
 def _save(request: HttpRequest, experiment: Experiment | None, state: forms.FormState) -> Any:
@@ -223,6 +256,7 @@ def _render(
     experiment: Experiment | None,
     state: forms.FormState,
     section: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     started = experiment is not None and experiment.status != ExperimentStatus.DRAFT
     action = request.POST.get("action", "") if request.method == "POST" else ""
@@ -255,6 +289,7 @@ def _render(
         "detail_url": detail_url(experiment.key) if experiment else "",
         "new_phase_url": new_phase_url(experiment.key) if experiment else "",
     }
+    context.update(extra or {})
     template = TEMPLATE
     if request.htmx and section:
         template += f"#step-{section}"

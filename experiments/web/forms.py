@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import QueryDict
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from experiments.api.serializers import ExperimentInput
 from experiments.models import Experiment, ExperimentStatus, Metric
@@ -129,9 +130,9 @@ def _when(value: Any) -> str:
 
 
 def state_from_experiment(experiment: Experiment | None) -> FormState:
-    """The form as it opens: a new pricing-free draft with two arms, or the experiment's values."""
+    """The form as it opens: a new draft with a control and a treatment, or the experiment's."""
     if experiment is None:
-        return FormState(
+        new = FormState(
             values={"kind": "other", "coverage": "100", "unit_attribute": "user_id",
                     "layer_share": "100", "targeting": "{}", "alpha": "0.05",
                     "method": "frequentist", "correction": "none", "test_attributes": "{}"},
@@ -139,6 +140,8 @@ def state_from_experiment(experiment: Experiment | None) -> FormState:
                       VariantRow("treatment", "Treatment", "1", "{}", False)],
             groups=[Group()],
         )  # fmt: skip
+        new.update_shares()
+        return new
     values = {
         "key": experiment.key,
         "name": experiment.name,
@@ -240,7 +243,7 @@ def _parse_percent(state: FormState, name: str, raw: dict[str, Any], errors: Err
         return
     number = _number(text)
     if number is None:
-        errors.setdefault(name, []).append("Enter a number (a percentage).")
+        errors.setdefault(name, []).append(_("Enter a number (a percentage)."))
     else:
         raw[name] = number / 100
 
@@ -259,7 +262,7 @@ def to_input(state: FormState, experiment: Experiment | None) -> tuple[dict[str,
     try:
         raw["targeting"] = json.loads(v.get("targeting") or "{}")
     except ValueError as exc:
-        errors["targeting"] = [f"Not valid JSON: {exc}."]
+        errors["targeting"] = [_("Not valid JSON: %(error)s.") % {"error": exc}]
     for name in ("scheduled_start_at", "scheduled_stop_at"):
         raw[name] = v.get(name) or None
     for name in ("planned_sample_size", "planned_duration_days"):
@@ -272,7 +275,7 @@ def to_input(state: FormState, experiment: Experiment | None) -> tuple[dict[str,
         try:
             item["payload"] = json.loads(row.payload or "{}")
         except ValueError as exc:
-            errors[f"variants[{i}].payload"] = [f"Not valid JSON: {exc}."]
+            errors[f"variants[{i}].payload"] = [_("Not valid JSON: %(error)s.") % {"error": exc}]
         variants.append(item)
     raw["variants"] = variants
     raw["metrics"] = [{"metric": key, "role": role} for key, role in state.metric_roles.items()]
@@ -282,7 +285,7 @@ def to_input(state: FormState, experiment: Experiment | None) -> tuple[dict[str,
     if v.get("mde"):
         mde = _number(v["mde"])
         if mde is None:
-            errors["mde"] = ["Enter a number (a percentage)."]
+            errors["mde"] = [_("Enter a number (a percentage).")]
         else:
             plan["mde"] = mde / 100
     raw["analysis_plan"] = plan

@@ -73,7 +73,9 @@ def test_create_page__editor__shows_every_step_with_labels() -> None:
 
 def test_create__valid_post__saves_draft_and_redirects_to_experiment_page() -> None:
     MetricFactory(key="paid-conversion")
-    response = client_as("editor").post(NEW, post_data(**{"metric-role-paid-conversion": "primary"}))
+    response = client_as("editor").post(
+        NEW, post_data(**{"metric-role-paid-conversion": "primary"})
+    )
     assert response.status_code == 302
     assert response["Location"] == "/experiments/pro-tier-price/"
     experiment = Experiment.objects.get(key="pro-tier-price")
@@ -118,7 +120,7 @@ def test_create__unknown_operator__targeting_validator_message_next_to_json() ->
         .post(NEW, post_data(targeting='{"country": {"$inn": ["CN"]}}'))
         .content.decode()
     )
-    assert 'unknown operator &quot;$inn&quot; (did you mean &quot;$in&quot;?)' in html
+    assert "unknown operator &quot;$inn&quot; (did you mean &quot;$in&quot;?)" in html
     assert not Experiment.objects.exists()
 
 
@@ -132,7 +134,7 @@ def test_create__duplicate_key__error_next_to_key() -> None:
 def test_create__bad_alpha__serializer_message_next_to_alpha() -> None:
     html = client_as("editor").post(NEW, post_data(alpha="0.7")).content.decode()
     field = html.split('id="id_alpha"')[1].split("</div>")[0]
-    assert "errorlist" in field and "0.4999" in field
+    assert "0.4999" in field
     assert not Experiment.objects.exists()
 
 
@@ -146,20 +148,31 @@ def test_create__two_primary_metrics__message_in_metrics_step() -> None:
     assert not Experiment.objects.exists()
 
 
-def test_validate_step__htmx__returns_only_that_step_with_its_errors() -> None:
+def test_validate_step__htmx__only_that_steps_error_lists_swapped_out_of_band() -> None:
     ready_experiment(key="taken")
-    data = post_data(key="taken", action="validate", step="basics")
+    data = post_data(key="taken", action="validate", step="basics", alpha="7")
     response = client_as("editor").post(NEW, data, HTTP_HX_REQUEST="true")
     html = response.content.decode()
-    assert html.lstrip().startswith('<section id="step-basics"')
-    assert "An experiment with key &quot;taken&quot; exists." in html
-    assert "step-variants" not in html
+    key_errors = html.split('id="err-key" hx-swap-oob="true"')[1].split("</ul>")[0]
+    assert "An experiment with key &quot;taken&quot; exists." in key_errors
+    assert 'id="err-name" hx-swap-oob="true"' in html  # cleared when fixed
+    assert "<section" not in html and "err-alpha" not in html  # other steps untouched
+
+
+def test_validate_step__variants__row_errors_and_live_shares() -> None:
+    data = post_data(action="validate", step="variants", **{"variants-1-weight": "3",
+                     "variants-0-payload": "[1,"})  # fmt: skip
+    html = client_as("editor").post(NEW, data, HTTP_HX_REQUEST="true").content.decode()
+    assert "Not valid JSON" in html.split('id="err-variants-0-payload"')[1].split("</ul>")[0]
+    assert '<span id="share-0" hx-swap-oob="true">25%</span>' in html
+    assert '<span id="share-1" hx-swap-oob="true">75%</span>' in html
 
 
 def test_validate_step__name_only__key_derived_in_the_partial() -> None:
     data = post_data(key="", name="Coupon For New Users", action="validate", step="basics")
     html = client_as("editor").post(NEW, data, HTTP_HX_REQUEST="true").content.decode()
-    assert 'value="coupon-for-new-users"' in html
+    assert 'id="id_key" name="key" value="coupon-for-new-users"' in html
+    assert 'hx-swap-oob="true"' in html
 
 
 def test_add_variant__htmx__variants_partial_with_a_third_row_and_shares() -> None:
@@ -224,7 +237,9 @@ def test_search_metrics__htmx__only_matching_and_chosen_metrics() -> None:
     MetricFactory(key="revenue", name="Revenue")
     MetricFactory(key="signup", name="Signup")
     MetricFactory(key="chosen", name="Chosen one")
-    data = post_data(action="search-metrics", metric_query="reven", **{"metric-role-chosen": "guardrail"})
+    data = post_data(
+        action="search-metrics", metric_query="reven", **{"metric-role-chosen": "guardrail"}
+    )
     html = client_as("editor").post(NEW, data, HTTP_HX_REQUEST="true").content.decode()
     assert html.lstrip().startswith('<section id="step-metrics"')
     assert "metric-role-revenue" in html and "metric-role-chosen" in html
@@ -236,8 +251,9 @@ def test_layer_choice__shows_its_free_share() -> None:
     started_experiment(key="holder", layer=layer, layer_share=0.3)
     data = post_data(action="validate", step="targeting", layer="pricing-layer")
     html = client_as("editor").post(NEW, data, HTTP_HX_REQUEST="true").content.decode()
-    assert "70.0% of the layer is free" in html
-    assert 'class="bar layer-bar"' in html
+    box = html.split('id="layer-bar-box" hx-swap-oob="true"')[1]
+    assert "70.0% of the layer is free" in box
+    assert 'class="bar layer-bar"' in box
 
 
 def test_create_and_post__viewer__forbidden_and_nothing_saved() -> None:
