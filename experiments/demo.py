@@ -21,7 +21,6 @@ METRICS: list[dict[str, Any]] = [
         "event": "purchase",
         "value_field": "revenue",
         "window_hours": 168,
-        "winsorize_percentile": 99.0,
     },
     {
         "key": "aov",

@@ -37,6 +37,7 @@ def _definition(metric: Any) -> dict[str, Any]:
         "numerator": metric.numerator,
         "denominator": metric.denominator,
         "retention_day": metric.retention_day,
+        "winsorize_percentile": metric.winsorize_percentile,
     }
 
 

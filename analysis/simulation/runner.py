@@ -6,7 +6,7 @@ in-process definitions) and, when in, stored as an exposure back-dated to its ar
 to 1,000, as an app would send them, exercising the pipeline's rules:
 
 - **late** events: a share is held back and sent after all the others;
-- **retries**: a share of batches is sent twice (same ``event_id`` values: duplicates);
+- **retries**: a share of events is sent again at the end (same ``event_id``: duplicates);
 - **never exposed**: users outside the experiment (not targeted, outside coverage) send their
   events too; analysis must leave them out.
 
@@ -42,7 +42,7 @@ from .traffic import SimEvent, draw_attributes, user_events
 
 MAX_DAYS = 60  # pre-exposure purchases reach 7 days further back; events are kept 90 days
 LATE_SHARE = 0.03
-RETRY_SHARE = 0.05
+RETRY_SHARE = 0.02
 EXPOSURE_CHUNK = 500
 
 Progress = Callable[[int, int, str], None]
@@ -197,21 +197,21 @@ def simulate(
 def _send_events(
     rng: random.Random, sender: _Sender, events: list[SimEvent], report: Progress
 ) -> None:
-    """Send in time order, in batches; a few late, a few batches twice."""
+    """Send in time order, in batches; a few late (after all the others), and a few again at
+    the end, as an app does when it never heard the answer to a batch (same event ids)."""
     events.sort(key=lambda e: e.timestamp)
     on_time: list[SimEvent] = []
     late: list[SimEvent] = []
     for e in events:
         (late if rng.random() < LATE_SHARE else on_time).append(e)
+    retried = [e for e in on_time if rng.random() < RETRY_SHARE]
     sender.result.late = len(late)
+    sender.result.retried = len(retried)
     batches = [
         chunk[i : i + MAX_BATCH_EVENTS]
-        for chunk in (on_time, late)
+        for chunk in (on_time, late, retried)
         for i in range(0, len(chunk), MAX_BATCH_EVENTS)
     ]
     for n, batch in enumerate(batches, 1):
         sender.send(batch)
-        if rng.random() < RETRY_SHARE:
-            sender.send(batch)  # the app did not hear the answer and sends the batch again
-            sender.result.retried += len(batch)
         report(n, len(batches), "events")

@@ -182,7 +182,10 @@ def _ratio(treatment: float, control: float) -> float | None:
 def true_effect(metric: dict[str, Any], control: Behaviour, variant: Behaviour) -> float | None:
     """The relative effect ``metric`` (a definition as stored: type, event, value_field,
     numerator, denominator, retention_day) measures between the two behaviours; None when the
-    simulator does not model it or the control's value is 0."""
+    simulator does not model it, the control's value is 0, or the metric is winsorized (capping
+    changes what it measures: with few purchasers the cap falls inside the purchases)."""
+    if metric.get("winsorize_percentile"):
+        return None
     kind = metric.get("type")
     event = metric.get("event")
     if kind == "conversion":

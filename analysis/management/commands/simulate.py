@@ -62,9 +62,7 @@ class Command(BaseCommand):
                 api_key=options["api_key"],
             )
         except ValidationFailed as exc:
-            raise CommandError(
-                "; ".join(f"{f}: {' '.join(m)}" for f, m in exc.detail.items())
-            ) from exc
+            raise CommandError(str(exc)) from exc
         w = self.stdout.write
         units = ", ".join(f"{k} {n:,}" for k, n in sorted(result.exposed.items()))
         w(f"{result.users:,} users; exposed: {units}")
