@@ -114,7 +114,7 @@ def _form_page(request: HttpRequest, experiment: Experiment | None) -> HttpRespo
                 response["HX-Redirect"] = detail_url(saved.key)
                 return response
             return redirect(detail_url(saved.key))
-        return _render(request, experiment, state)
+        return _render(request, experiment, state, extra={"save_failed": True})
     if action == "validate":
         return _validate_step(request, experiment, state)
     section = _apply_action(action, state, request.POST)
