@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import path
+from django.urls import re_path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
@@ -16,7 +16,7 @@ from core.actors import actor_from_request
 from core.limits import MAX_UNIT_ID_LENGTH
 from core.models import ApiKey, ApiKeyRole
 from core.roles import is_admin
-from core.schema import error_responses
+from core.schema import ErrorDetail, error_responses
 
 
 class AdminOnly(permissions.BasePermission):
@@ -64,6 +64,7 @@ class UnitDataApi(APIView):
                 description="What was deleted (zeros when the unit had no data).",
             ),
             **error_responses(400),
+            404: OpenApiResponse(ErrorDetail, description="No unit id in the path."),
         },
         description=(
             "Delete every exposure, event and QA override of a unit (a data-subject request), "
@@ -78,5 +79,6 @@ class UnitDataApi(APIView):
 
 
 urlpatterns = [
-    path("units/<path:unit_id>", UnitDataApi.as_view(), name="unit-data"),
+    # Any text after units/, slashes and line breaks included: every stored id can be deleted.
+    re_path(r"^units/(?P<unit_id>[\s\S]+)\Z", UnitDataApi.as_view(), name="unit-data"),
 ]

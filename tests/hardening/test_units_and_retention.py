@@ -150,6 +150,16 @@ def test_unit_delete__unit_id_with_slash_and_unicode__deleted(client_for):
     assert not Exposure.objects.exists()
 
 
+def test_unit_delete__unit_id_with_line_break__deleted(client_for):
+    exp = _experiment()
+    Data(exp).expose("line\nbreak", "control", timezone.now() - DAY).save()
+
+    response = client_for("admin").delete("/api/v1/units/line%0Abreak")
+
+    assert response.status_code == 200
+    assert response.json()["exposures"] == 1
+
+
 def test_unit_delete__unit_id_too_long__400_naming_the_field(client_for):
     response = client_for("admin").delete("/api/v1/units/" + "a" * 257)
 

@@ -1,0 +1,213 @@
+"""Fuzzing the API with schemathesis against a real server on loopback.
+
+A gunicorn server (test settings, a fresh SQLite file, an admin API key) is started once for
+the module; each test runs ``st run`` against ``/api/schema/`` with bounded examples and a time
+limit. No generated request, valid or not, may get a 5xx; responses must match the schema; and
+requests that break the schema must get a 4xx.
+
+Operations with a known finding are named in ``KNOWN`` with the reason, so the check still
+runs on every other operation; remove an entry once its fix lands.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ST = Path(sys.executable).with_name("st")
+MAX_EXAMPLES = int(os.environ.get("VERDICT_FUZZ_MAX_EXAMPLES", "8"))
+MAX_SECONDS = int(os.environ.get("VERDICT_FUZZ_SECONDS", "45"))
+
+pytestmark = pytest.mark.skipif(not ST.exists(), reason="schemathesis is not installed")
+
+# Findings outside this test's reach, reported to their owners: operation -> reason.
+KNOWN_REJECTION = {
+    "POST /api/v1/events": (
+        "by design: a batch answers 200 and names each refused event with its reason "
+        "(docs/events.md), so a schema-breaking item is not a 4xx for the request"
+    ),
+    "POST /api/v1/exposures": "by design, like events: per-item reasons in a 200 answer",
+    "POST /api/v1/assign": (
+        "attributes arrays accept null items, where the schema allows scalars only"
+    ),
+    "GET /api/v1/experiments": "unknown status/kind filter values answer 200 [] instead of 400",
+}
+_COERCED = 'DRF CharField turns a number into text (name: 0 is stored as "0")'
+KNOWN_REJECTION.update(
+    {
+        f"{method} /api/v1/{path}": _COERCED
+        for method, path in [
+            ("POST", "layers"),
+            ("PATCH", "layers/{key}"),
+            ("POST", "metrics"),
+            ("PUT", "metrics/{key}"),
+            ("PATCH", "metrics/{key}"),
+            ("POST", "experiments"),
+            ("PUT", "experiments/{key}"),
+            ("PATCH", "experiments/{key}"),
+            ("POST", "experiments/{key}/overrides"),
+            ("POST", "experiments/{key}/conclude"),
+            ("POST", "experiments/{key}/new-phase"),
+        ]
+    }
+)
+KNOWN_SHAPE = {
+    "POST /api/v1/experiments": 'nested 400 bodies ({"variants": {"0": {...}}}) not documented',
+    "PUT /api/v1/experiments/{key}": "nested 400 bodies not documented",
+    "PATCH /api/v1/experiments/{key}": "nested 400 bodies not documented",
+    "POST /api/v1/metrics": 'nested 400 bodies ({"denominator": {"event": [...]}})',
+    "PUT /api/v1/metrics/{key}": "nested 400 bodies not documented",
+    "PATCH /api/v1/metrics/{key}": "nested 400 bodies not documented",
+    "POST /api/v1/exposures": '400 {"detail": ...} for a body that is not JSON not documented',
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env(database: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "PYTHONPATH": str(ROOT),
+            # The rate limits are tested on their own; here they would answer most fuzzed
+            # requests 429 (each refused credential counts) and hide everything else.
+            "VERDICT_AUTH_FAILURE_RATE": "",
+            "VERDICT_RUNTIME_KEY_RATE": "",
+        }
+    )
+    env.pop("CACHE_URL", None)
+    env.pop("CELERY_BROKER_URL", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(base URL, admin API key) of a gunicorn server on loopback with a fresh database."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    env = _env(folder / "fuzz.sqlite3")
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    created = subprocess.run(
+        [*manage, "create_api_key", "fuzz", "--role", "admin"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    key = created.stdout.strip().splitlines()[-1]
+    port = _free_port()
+    log = (folder / "gunicorn.log").open("w")
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "config.wsgi:application"),
+            *("--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
+            # Long fuzzed paths reach Django (gunicorn's own limit answers a bare 414).
+            *("--limit-request-line", "0"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail(f"gunicorn did not start: {(folder / 'gunicorn.log').read_text()}")
+                time.sleep(0.3)
+        # The first schema is generated on demand; later runs read it again.
+        urllib.request.urlopen(f"{base}/api/schema/", timeout=60).read()  # noqa: S310
+        yield base, key
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _run(server: tuple[str, str], checks: str, *, exclude: dict[str, str], mode: str = "all"):
+    base, key = server
+    args = [
+        str(ST),
+        "run",
+        f"{base}/api/schema/",
+        *("-H", f"Authorization: Bearer {key}"),
+        *("--checks", checks),
+        *("--mode", mode),
+        *("--max-examples", str(MAX_EXAMPLES)),
+        *("--max-time", str(MAX_SECONDS)),
+        # One worker: hypothesis' lambda descriptions are not thread-safe under Python 3.11
+        # (schemathesis then reports its own runtime errors).
+        *("--workers", "1", "--seed", "15", "--no-color", "--no-shrink"),
+        *("--phases", "examples,coverage,fuzzing"),
+        *("--generation-database", "none", "--request-timeout", "20"),
+        *[arg for name in exclude for arg in ("--exclude-name", name)],
+    ]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=MAX_SECONDS + 120)
+    return done.returncode, done.stdout + done.stderr
+
+
+def _failures(output: str) -> str:
+    """The failure sections of schemathesis' report (what to read when a test fails)."""
+    start = output.find("FAILURES")
+    return output[start if start >= 0 else -4000 :][:12000]
+
+
+def test_fuzz__any_generated_request__never_a_server_error(server):
+    code, output = _run(server, "not_a_server_error", exclude={})
+
+    assert "Server error" not in output, _failures(output)
+    assert code == 0, _failures(output)
+
+
+def test_fuzz__requests_breaking_the_schema__answered_4xx(server):
+    code, output = _run(
+        server,
+        "not_a_server_error,negative_data_rejection",
+        exclude=KNOWN_REJECTION,
+        mode="negative",
+    )
+
+    assert code == 0, _failures(output)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "engineer A's list: a non-slug key in a path (/api/v1/metrics/%C3%A2) answers Django's "
+        "HTML 404 instead of JSON"
+    ),
+)
+def test_fuzz__responses__match_the_schema(server):
+    code, output = _run(
+        server,
+        "not_a_server_error,status_code_conformance,content_type_conformance,"
+        "response_schema_conformance",
+        exclude=KNOWN_SHAPE,
+    )
+
+    assert code == 0, _failures(output)
