@@ -36,7 +36,7 @@ from experiments.models import (
 from experiments.services.experiments import experiment_create, experiment_update
 from experiments.services.layers import free_ranges
 from experiments.targeting import validate_condition
-from experiments.web import forms
+from experiments.web import form_checks, forms
 from experiments.web.targeting_builder import OPERATORS, Group, Row, explain, groups_from_condition
 
 TEMPLATE = "experiments/experiment_form.html"
@@ -138,7 +138,7 @@ def _validate_step(
     the derived key, the layer bar) are swapped, so nothing the person is typing is replaced."""
     step = request.POST.get("step", "basics")
     step = step if step in forms.STEPS else "basics"
-    _, errors = forms.validated(state, experiment)
+    _, errors = form_checks.validated(state, experiment)
     state.set_errors({k: v for k, v in errors.items() if forms.step_of(k) == step})
     if not request.htmx or step == "metrics":
         return _render(request, experiment, state, section=step)
@@ -158,7 +158,7 @@ def _validate_step(
 
 
 def _save(request: HttpRequest, experiment: Experiment | None, state: forms.FormState) -> Any:
-    data, errors = forms.validated(state, experiment)
+    data, errors = form_checks.validated(state, experiment)
     if data is None:
         state.set_errors(errors)
         return None
@@ -240,9 +240,16 @@ def _layer_bars(experiment: Experiment | None) -> list[dict[str, Any]]:
             cursor = end
         if cursor < 1.0:
             used.append((cursor, 1.0))
+        holds = experiment is not None and experiment.layer_id == layer.pk
+        mine = None
+        if holds and experiment.layer_start is not None and experiment.layer_end is not None:
+            start, end = experiment.layer_start, experiment.layer_end
+            mine = {"left": start * 100, "width": (end - start) * 100}
+            free -= end - start
         bars.append(
             {
                 "layer": layer,
+                "mine": mine,
                 "free": free,
                 "free_pct": round(free * 100, 1),
                 "segments": [{"left": s * 100, "width": (e - s) * 100} for s, e in used],
@@ -282,7 +289,7 @@ def _render(
         "operators": OPERATORS,
         "layer_bars": bars,
         "selected_bar": next((b for b in bars if b["layer"].key == selected_layer), None),
-        "metrics": forms.metric_choices(state, state.values.get("metric_query", "")),
+        "metrics": form_checks.metric_choices(state, state.values.get("metric_query", "")),
         "roles": MetricRole.choices,
         "unit_test": _unit_test(state, action),
         "builder_ok": bool(state.groups),

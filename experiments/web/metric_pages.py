@@ -20,7 +20,7 @@ from core.roles import can_write
 from experiments.api.serializers import MetricInput
 from experiments.models import Metric, MetricType
 from experiments.services.metrics import metric_create, metric_update
-from experiments.web.forms import flatten
+from experiments.web.form_checks import flatten
 
 TEMPLATE = "experiments/metric_form.html"
 FIELDS = (

@@ -68,10 +68,13 @@ def test_guided_form__pm_creates_fixes_error_and_starts(page, live_server) -> No
     page.wait_for_load_state("networkidle")
 
     # 5 plan, with the calculator loaded into the step.
-    page.fill("#id_mde", "5")
     page.wait_for_selector("#calc-units")
+    page.fill("#id_mde", "10")
+    page.locator("#id_mde").blur()
+    page.wait_for_function("document.querySelector('#calc-mde').value === '10'")
     page.fill("#calc-daily", "20000")
-    page.wait_for_function("document.querySelector('#calc-days').textContent.trim() === '6 days'")
+    page.wait_for_function("document.querySelector('#calc-days').textContent.trim() === '2 days'")
+    assert page.inner_text("#calc-units") == "14,751"  # the engine's sample_size, rounded up
     assert "Under one full week" in page.inner_text("#calc-result")
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "experiment-form")

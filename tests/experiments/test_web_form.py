@@ -343,3 +343,12 @@ def test_explain__failing_part__named() -> None:
     verdict = explain({"country": "CN", "app_version": "3.1.9"}, condition)
     assert not verdict.targeted and "app_version" in verdict.failed_part
     assert explain({"country": "CN", "app_version": "3.10.0"}, condition).targeted
+
+
+def test_edit__running_in_layer__its_own_slice_drawn_and_not_counted_free() -> None:
+    layer = LayerFactory(key="pricing-layer", name="Pricing")
+    started_experiment(key="live", layer=layer, layer_share=0.3)
+    html = client_as("editor").get("/experiments/live/edit/").content.decode()
+    box = html.split('id="layer-bar-box"')[1].split("</select>")[0]
+    assert '<span class="mine" style="left: 0.0%; width: 30.0%">' in box
+    assert "70.0% of the layer is free" in box and "this experiment's slice (30%)" in box
