@@ -15,10 +15,18 @@ Staleness bound (both settings can be given as Django settings or environment va
 - independently, a snapshot older than ``VERDICT_DEFINITIONS_MAX_AGE_SECONDS`` (default 30) is
   reloaded from the database. This bounds staleness when the cache backend is per process (the
   local-memory default with several server processes) or was flushed.
+
+When the cache backend cannot be reached (Redis stopped), assign fails open: each process keeps
+answering from the definitions it has, still reloads them from the database once they are
+``VERDICT_DEFINITIONS_MAX_AGE_SECONDS`` old, and logs one warning when the outage starts and one
+line when the cache answers again. Changes made during the outage could not bump the counter,
+so the first successful check after it reloads.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,7 +46,12 @@ __all__ = [
     "definitions_get",
 ]
 
+logger = logging.getLogger(__name__)
+
 S = ExperimentStatus
+# The version of definitions loaded while the shared counter could not be read: never equal to
+# a real version, so the first successful check reloads.
+UNKNOWN_VERSION = -1
 # Statuses whose full definition is loaded. Archived experiments are only known by key.
 LOADED = (S.DRAFT, S.RUNNING, S.PAUSED, S.STOPPED, S.CONCLUDED)
 # Statuses answered when a call names no experiments.
@@ -146,6 +159,29 @@ def _load(version: int) -> Definitions:
 _lock = threading.Lock()
 _current: Definitions | None = None
 _checked_at = 0.0
+_cache_down = False
+
+
+def _shared_version() -> int:
+    """The shared counter, or ``UNKNOWN_VERSION`` while the cache backend cannot be reached
+    (logged once per outage)."""
+    global _cache_down
+    try:
+        version = definitions_version()
+    except Exception as exc:  # any backend error: redis ConnectionError, TimeoutError, ...
+        if not _cache_down:
+            _cache_down = True
+            logger.warning(
+                "definitions version check failed (%s: cache unavailable); assign serves the "
+                "definitions in memory, reloaded from the database every %s s, until it returns",
+                type(exc).__name__,
+                settings.VERDICT_DEFINITIONS_MAX_AGE_SECONDS,
+            )
+        return UNKNOWN_VERSION
+    if _cache_down:
+        _cache_down = False
+        logger.warning("definitions version check works again: the cache is reachable")
+    return version
 
 
 def definitions_get() -> Definitions:
@@ -158,12 +194,19 @@ def definitions_get() -> Definitions:
     if current is not None and now - current.loaded_at < max_age:
         if check_every > 0 and now - _checked_at < check_every:
             return current
-        version = definitions_version()
+        version = _shared_version()
         _checked_at = now
         if version == current.version:
             return current
+        if version == UNKNOWN_VERSION:
+            # Fail open: keep serving this copy; it reloads once it is max_age old, and the
+            # first successful check after the outage reloads it.
+            with _lock:
+                if _current is current:
+                    _current = dataclasses.replace(current, version=UNKNOWN_VERSION)
+                return _current if _current is not None else current
     else:
-        version = definitions_version()
+        version = _shared_version()
     with _lock:
         # Another thread may have reloaded meanwhile.
         if _current is not None and _current is not current and _current.version == version:

@@ -9,6 +9,8 @@ from drf_spectacular.views import (
 )
 
 
+DOCS_METHODS = ["get", "head"]
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="web:experiment-list"), name="home"),
     path("", include("experiments.web.urls")),
@@ -17,10 +19,17 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The docs pages are HTML for browsers: GET only (OPTIONS answers 405, not a server error).
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=DOCS_METHODS),
+        name="api-docs",
+    ),
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
+        SpectacularRedocView.as_view(
+            url_name="schema", template_name="api/redoc.html", http_method_names=DOCS_METHODS
+        ),
         name="api-redoc",
     ),
     path("api/v1/", include("experiments.api.urls")),

@@ -16,3 +16,15 @@ class ValidationFailed(Exception):
 
 class TransitionNotAllowed(ValidationFailed):
     """A lifecycle action that the experiment's current status does not allow."""
+
+
+class ServiceUnavailable(Exception):
+    """A service this request needs (the task broker, ...) cannot be reached right now.
+
+    The API answers 503 with ``{field: [message]}`` and ``Retry-After``; nothing was done.
+    """
+
+    def __init__(self, field: str, message: str, retry_after: int = 30):
+        self.errors = {field: [message]}
+        self.retry_after = retry_after
+        super().__init__(message)

@@ -1,7 +1,14 @@
-"""Input limits every door applies the same way: unit ids, event names and storable text.
+"""Input limits every door applies the same way: identifiers, event names, numbers and text.
 
 The API, the admin, the web forms and the runtime endpoints all check input against these, and
-the models size their columns from them, so a value accepted anywhere can be stored everywhere.
+the models size their columns from them, so a value accepted anywhere can be stored everywhere
+and can be summed by every later refresh.
+
+- Identifiers (``unit_id``, ``event_id``): non-empty strings of storable text that are not only
+  whitespace (``is_identifier``); the same rule for events and assign.
+- Numbers ingested for analysis (an event's ``value`` and numeric ``properties``): finite
+  doubles of absolute value at most ``MAX_ABS_NUMBER`` (1e15), so sums and sums of squares of
+  any number of stored rows stay finite in double precision (``is_bounded_number``).
 """
 
 from __future__ import annotations
@@ -12,6 +19,14 @@ MAX_UNIT_ID_LENGTH = 256
 MAX_EVENT_NAME_LENGTH = 64
 EVENT_NAME_PATTERN = "^[a-z0-9_.:-]{1,64}$"
 EVENT_NAME_HELP = "1-64 of a-z, 0-9, _ . : -"
+
+# The largest value of a PositiveIntegerField column (PostgreSQL integer).
+MAX_STORED_INT = 2**31 - 1
+
+# Largest absolute value of an ingested number: money in minor units up to a quadrillion; a
+# square is at most 1e30, so about 1e278 such rows fit in a double sum.
+MAX_ABS_NUMBER = 1e15
+MAX_ABS_NUMBER_TEXT = "1e15"
 
 _EVENT_NAME = re.compile(r"[a-z0-9_.:-]{1,64}")
 
@@ -32,3 +47,24 @@ def storable_text(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def is_identifier(value: object, max_length: int) -> bool:
+    """Whether ``value`` is a usable identifier: a string of 1..``max_length`` characters that
+    is not only whitespace and can be stored (``storable_text``)."""
+    if type(value) is not str or not 0 < len(value) <= max_length:
+        return False
+    if value.isspace():
+        return False
+    return storable_text(value)
+
+
+def is_bounded_number(value: object) -> bool:
+    """Whether ``value`` is a JSON number (not a boolean) that is a finite double of absolute
+    value at most ``MAX_ABS_NUMBER``. Integers beyond the double range are refused."""
+    kind = type(value)
+    if kind is int:
+        return -MAX_ABS_NUMBER <= value <= MAX_ABS_NUMBER  # exact comparison, no overflow
+    if kind is float:
+        return -MAX_ABS_NUMBER <= value <= MAX_ABS_NUMBER  # NaN compares false
+    return False

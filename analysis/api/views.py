@@ -6,6 +6,7 @@ the typed results contract (``analysis.contract``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -19,7 +20,7 @@ from analysis import selectors
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.services.export import results_csv, results_summary
 from analysis.services.refresh import experiment_refresh_request
-from core.schema import ErrorDetail
+from core.schema import ErrorDetail, ValidationErrors
 from experiments.models import Experiment
 from experiments.selectors import experiment_get
 
@@ -50,11 +51,30 @@ def _latest_or_404(experiment: Experiment) -> ResultSnapshot:
     return snapshot
 
 
+_ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,100}")
+REFRESH_FAILED = (
+    "The refresh failed ({kind}); the results shown are from the last good refresh. The details "
+    "are in the server log and in failed snapshot {id}."
+)
+
+
+def refresh_error_public(snapshot: ResultSnapshot) -> str:
+    """What a reader is told about a failed refresh: the error's type and where the details
+    are, never the error text itself (it can hold database messages and SQL)."""
+    head = (snapshot.error or "").split(":", 1)[0].strip()
+    kind = head.rsplit(".", 1)[-1] if _ERROR_TYPE.fullmatch(head) else "error"
+    return REFRESH_FAILED.format(kind=kind, id=snapshot.id)
+
+
 def _last_refresh(experiment: Experiment) -> dict[str, Any] | None:
     attempt = selectors.snapshot_last_attempt(experiment=experiment)
     if attempt is None or attempt.status != SnapshotStatus.FAILED:
         return None
-    return {"status": "failed", "at": attempt.computed_at.isoformat(), "error": attempt.error}
+    return {
+        "status": "failed",
+        "at": attempt.computed_at.isoformat(),
+        "error": refresh_error_public(attempt),
+    }
 
 
 class ResultsApi(APIView):
@@ -114,10 +134,23 @@ class ResultsCsvApi(APIView):
         return response
 
 
-class ResultsRefreshApi(APIView):
-    """Queue a refresh; 202. Without a broker it runs in-process before the response."""
+BROKER_DOWN = OpenApiResponse(
+    ValidationErrors,
+    description=(
+        'The task queue (broker) cannot be reached: `{"broker": ["..."]}` with `Retry-After`. '
+        "Nothing was queued; the last results stay available."
+    ),
+)
 
-    @extend_schema(request=None, responses={202: RefreshQueuedSerializer, 404: NOT_FOUND})
+
+class ResultsRefreshApi(APIView):
+    """Queue a refresh; 202 once it is queued, 503 when the broker is down. Without a broker
+    configured it runs in-process before the response."""
+
+    @extend_schema(
+        request=None,
+        responses={202: RefreshQueuedSerializer, 404: NOT_FOUND, 503: BROKER_DOWN},
+    )
     def post(self, request: Request, key: str) -> Response:
         experiment = _experiment_or_404(key)
         body = experiment_refresh_request(experiment=experiment)

@@ -171,6 +171,10 @@ def _json_body(request: HttpRequest | Request) -> Any:
         raise ValidationFailed(
             {"non_field_errors": [f"The body is not valid JSON: {exc}."]}
         ) from exc
+    except RecursionError as exc:
+        raise ValidationFailed(
+            {"non_field_errors": ["The body is nested too deeply (attributes are flat)."]}
+        ) from exc
 
 
 def _json(body: dict[str, Any], status: int = 200) -> HttpResponse:

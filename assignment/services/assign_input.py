@@ -3,12 +3,12 @@
 Hand-written rather than a DRF serializer because it runs on every assign call; the rules:
 
 - ``unit_id``: required, a non-empty string (or an integer, used as its decimal string) of at
-  most 256 characters;
+  most 256 characters, not only whitespace (``core.limits.is_identifier``, the events rule);
 - ``attributes``: optional, a flat JSON object of at most 100 attributes: values are strings (at
   most 1,024 characters), numbers, booleans, null, or arrays of those (at most 100 items);
   nested objects are refused;
-- ``experiments``: optional, a list of 1 to 100 experiment keys (strings); repeated keys are
-  answered once; leave it out to get every live (running or paused) experiment;
+- ``experiments``: optional, a list of 1 to 100 experiment keys (strings of storable text);
+  repeated keys are answered once; leave it out to get every live (running or paused) experiment;
 - ``track``: optional boolean, default true; false assigns without recording exposures.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ValidationFailed
-from core.limits import MAX_UNIT_ID_LENGTH, storable_text
+from core.limits import MAX_UNIT_ID_LENGTH, is_identifier, storable_text
 from experiments.targeting.jsvalues import number_to_string
 
 __all__ = ["AssignRequest", "assign_query_parse", "assign_request_parse"]
@@ -53,17 +53,17 @@ def _unit_id(value: Any) -> str:
         raise ValidationFailed(
             {"unit_id": [f"Must be a string (or an integer), got {_type(value)}."]}
         )
-    if not value.strip():
-        raise ValidationFailed({"unit_id": ["Must not be empty."]})
+    if is_identifier(value, MAX_UNIT_ID_LENGTH):
+        return value
+    if not value or value.isspace():
+        raise ValidationFailed({"unit_id": ["Must not be empty or only whitespace."]})
     if len(value) > MAX_UNIT_ID_LENGTH:
         raise ValidationFailed(
             {"unit_id": [f"At most {MAX_UNIT_ID_LENGTH} characters (got {len(value)})."]}
         )
-    if not storable_text(value):
-        raise ValidationFailed(
-            {"unit_id": ["Must be valid Unicode text without NUL characters or lone surrogates."]}
-        )
-    return value
+    raise ValidationFailed(
+        {"unit_id": ["Must be valid Unicode text without NUL characters or lone surrogates."]}
+    )
 
 
 def _type(value: Any) -> str:
@@ -146,6 +146,16 @@ def _keys(value: Any) -> list[str] | None:
     if bad:
         raise ValidationFailed(
             {"experiments": [f"Keys must be non-empty strings (item {bad[0]} is not)."]}
+        )
+    bad = [i for i, key in enumerate(value) if not storable_text(key)]
+    if bad:
+        raise ValidationFailed(
+            {
+                "experiments": [
+                    f"Item {bad[0]} is not valid text (NUL characters and lone surrogates are "
+                    "refused)."
+                ]
+            }
         )
     return list(dict.fromkeys(value))
 

@@ -9,17 +9,29 @@ Times: ``timestamp`` is when the event happened by the client's clock. When the 
 the client's clock skew: ``received_at - (sent_at - timestamp)``, i.e. ``timestamp + skew`` with
 ``skew = received_at - sent_at``. The corrected time must lie within
 ``[received_at - 90 days, received_at + 24 hours]`` (both edges included).
+
+Numbers: ``value`` and numeric ``properties`` must be finite doubles of absolute value at most
+``core.limits.MAX_ABS_NUMBER`` (1e15), so no stored row can make a later aggregation overflow.
+Identifiers follow ``core.limits.is_identifier`` (not empty, not only whitespace), the rule the
+assign API applies to ``unit_id`` too.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from core.limits import EVENT_NAME_PATTERN, MAX_UNIT_ID_LENGTH, is_event_name, storable_text
+from core.limits import (
+    EVENT_NAME_PATTERN,
+    MAX_ABS_NUMBER_TEXT,
+    MAX_UNIT_ID_LENGTH,
+    is_bounded_number,
+    is_event_name,
+    is_identifier,
+    storable_text,
+)
 
 MAX_EVENT_ID_LENGTH = 128
 MAX_PROPERTIES_BYTES = 8 * 1024
@@ -35,13 +47,20 @@ class Reason:
 
     NOT_OBJECT = "event must be a JSON object"
     MISSING = "missing required field(s): {}"
-    EVENT_ID = "event_id must be a non-empty string of at most 128 characters"
-    UNIT_ID = "unit_id must be a non-empty string of at most 256 characters"
+    EVENT_ID = "event_id must be a non-empty string of at most 128 characters, not only whitespace"
+    UNIT_ID = "unit_id must be a non-empty string of at most 256 characters, not only whitespace"
     EVENT_NAME = f"event name must match {EVENT_NAME_PATTERN}"
     TIMESTAMP = (
         "timestamp must be an ISO-8601 date-time with a time zone, e.g. 2024-05-01T12:00:00Z"
     )
-    VALUE = "value must be a finite number (or null)"
+    VALUE = (
+        f"value must be a finite number from -{MAX_ABS_NUMBER_TEXT} to {MAX_ABS_NUMBER_TEXT} "
+        "(or null)"
+    )
+    PROPERTY_NUMBER = (
+        'properties: "{}" must be a finite number from '
+        f"-{MAX_ABS_NUMBER_TEXT} to {MAX_ABS_NUMBER_TEXT}"
+    )
     PROPERTIES_FLAT = (
         "properties must be a flat object whose values are strings, finite numbers, "
         "booleans or null"
@@ -100,11 +119,11 @@ def parse_aware_datetime(value: Any) -> datetime | None:
 def _identifier(item: dict[str, Any], field: str, max_length: int, reason: str) -> str:
     """The field's value if it is a storable string of 1..max_length characters, else raise."""
     value = item[field]
-    if type(value) is not str or not 0 < len(value) <= max_length:
-        raise _Rejected(reason)
-    if not storable_text(value):
+    if is_identifier(value, max_length):
+        return value
+    if type(value) is str and 0 < len(value) <= max_length and not value.isspace():
         raise _Rejected(Reason.TEXT.format(field))
-    return value
+    raise _Rejected(reason)
 
 
 class _Rejected(Exception):
@@ -115,15 +134,8 @@ class _Rejected(Exception):
 def _value(raw: Any) -> float | None:
     if raw is None:
         return None
-    kind = type(raw)
-    if kind is float:
-        if math.isfinite(raw):
-            return raw
-    elif kind is int:
-        try:
-            return float(raw)
-        except OverflowError:
-            pass
+    if is_bounded_number(raw):
+        return float(raw)
     raise _Rejected(Reason.VALUE)
 
 
@@ -139,10 +151,11 @@ def _properties(raw: Any) -> str:
         if kind is str:
             if "\x00" in value:
                 raise _Rejected(Reason.TEXT.format("properties"))
-        elif kind is float:
-            if not math.isfinite(value):
-                raise _Rejected(Reason.PROPERTIES_FLAT)
-        elif not (kind is int or kind is bool or value is None):
+        elif kind is float or kind is int:
+            if not is_bounded_number(value):
+                name = key[:64] if type(key) is str and storable_text(key) else "?"
+                raise _Rejected(Reason.PROPERTY_NUMBER.format(name))
+        elif not (kind is bool or value is None):
             raise _Rejected(Reason.PROPERTIES_FLAT)
         if type(key) is not str or "\x00" in key:
             raise _Rejected(Reason.TEXT.format("properties"))

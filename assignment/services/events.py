@@ -185,7 +185,9 @@ def _insert_postgresql(cursor: Any, rows: Sequence[EventRow], received_at: datet
             for row in rows
         ]
     )
-    with psycopg.Cursor(cursor.cursor.connection) as bound:
+    # Driver errors (a dropped connection) become Django's, so the connection is closed after
+    # the request and the API answers 503 (core.middleware).
+    with connection.wrap_database_errors, psycopg.Cursor(cursor.cursor.connection) as bound:
         bound.execute(
             f"INSERT INTO {_table()} ({_column_list()}) "
             "SELECT r->>0, r->>1, r->>2, (r->>3)::timestamptz, (r->>4)::timestamptz, "

@@ -43,6 +43,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (htmx, the API docs' assets) are served by the app itself, DEBUG or not.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Database outages answer 503 with Retry-After (JSON for API clients), not an HTML 500;
+    # unknown /api/ paths answer JSON 404.
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,6 +168,25 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
+# A task is acknowledged when it has run (acks_late), so a worker killed mid-refresh leaves its
+# task unacknowledged: Redis hands it to another worker once the visibility timeout has passed
+# (Redis' own default is an hour). The timeout must exceed the longest task, or a task still
+# running is handed out a second time; tasks are stopped at the time limit, below it. Running a
+# refresh twice is harmless (a snapshot is idempotent by as_of). A worker process that dies
+# (OOM, SIGKILL) has its task requeued at once; each worker reserves one task at a time.
+VERDICT_CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int(
+    "VERDICT_CELERY_VISIBILITY_TIMEOUT_SECONDS", default=1800
+)
+VERDICT_CELERY_TASK_TIME_LIMIT_SECONDS = env.int(
+    "VERDICT_CELERY_TASK_TIME_LIMIT_SECONDS", default=1200
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": VERDICT_CELERY_VISIBILITY_TIMEOUT_SECONDS}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "visibility_timeout": VERDICT_CELERY_VISIBILITY_TIMEOUT_SECONDS
+}
+CELERY_TASK_TIME_LIMIT = VERDICT_CELERY_TASK_TIME_LIMIT_SECONDS
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"

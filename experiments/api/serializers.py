@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.limits import MAX_STORED_INT
 from experiments.models import (
     AnalysisMethod,
     Correction,
@@ -97,8 +98,12 @@ class ExperimentInput(serializers.Serializer):
     analysis_plan = PlanInput(required=False)
     scheduled_start_at = serializers.DateTimeField(required=False, allow_null=True)
     scheduled_stop_at = serializers.DateTimeField(required=False, allow_null=True)
-    planned_sample_size = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    planned_duration_days = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    planned_sample_size = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_STORED_INT
+    )
+    planned_duration_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_STORED_INT
+    )
     refresh_minutes = serializers.IntegerField(required=False, min_value=1, max_value=10080)
 
     def to_internal_value(self, data: Any) -> Any:
@@ -269,7 +274,9 @@ class MetricInput(serializers.Serializer):
     numerator = RatioPartInput(required=False, allow_null=True)
     denominator = RatioPartInput(required=False, allow_null=True)
     window_hours = serializers.IntegerField(required=False, min_value=1, max_value=24 * 365)
-    retention_day = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    retention_day = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_STORED_INT
+    )
     higher_is_better = serializers.BooleanField(required=False)
     winsorize_percentile = serializers.FloatField(
         required=False, allow_null=True, min_value=0.01, max_value=100
