@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo server runs with the local settings (DEBUG), whatever the shell exports.
+run: export DJANGO_SETTINGS_MODULE = config.settings.local
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo

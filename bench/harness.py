@@ -54,6 +54,7 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
             "DJANGO_SECRET_KEY": "bench-secret-key",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_DEBUG": "0",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback, no TLS proxy
             "PYTHONPATH": str(ROOT),
         }
     )

@@ -38,6 +38,8 @@ urlpatterns = [
     path("api/v1/", include("assignment.api.units")),
     path("", include("assignment.api.sdk_urls")),
     path("api/v1/", include("analysis.api.urls")),
+    path("api/v1/", include("core.api.urls")),
+    path("", include("core.health")),
     path("", include("analysis.web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.db import models
 from django.utils import timezone
 
 from core.models import ApiKey, ApiKeyRole
@@ -24,8 +25,8 @@ def api_key_create(*, name: str, role: str) -> tuple[ApiKey, str]:
 
 def api_key_revoke(*, key: ApiKey) -> ApiKey:
     """Revoke a key: it stops authenticating at once on this server and within
-    ``KEY_CACHE_SECONDS`` on servers that looked it up recently. Revoking twice keeps the first
-    time."""
+    ``VERDICT_API_KEY_CACHE_SECONDS`` on servers that looked it up recently. Revoking twice
+    keeps the first time."""
     from .auth import api_key_cache_clear
 
     if key.revoked_at is None:
@@ -33,3 +34,22 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
         key.save(update_fields=["revoked_at"])
     api_key_cache_clear()
     return key
+
+
+def api_key_list() -> list[ApiKey]:
+    """Every key, active first, then by name (only prefixes: raw keys are never stored)."""
+    return list(ApiKey.objects.order_by(models.F("revoked_at").asc(nulls_first=True), "name"))
+
+
+def api_key_find(*, ident: str) -> ApiKey:
+    """The key with this id or prefix (as ``api_key_list`` shows); refuses an ambiguous prefix."""
+    if ident.isdigit():
+        key = ApiKey.objects.filter(pk=int(ident)).first()
+        if key is not None:
+            return key
+    matches = list(ApiKey.objects.filter(prefix=ident)[:2])
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ValidationFailed({"key": [f"Several keys start with {ident}; give the id."]})
+    raise ValidationFailed({"key": [f"No API key with id or prefix {ident}."]})

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from rest_framework import authentication, exceptions
 
 from core.models import ApiKey
 
 # Looked-up keys are remembered briefly so the hot path (assign, events) skips a query per call.
-# A revoked key keeps working for at most this many seconds on a server that saw it.
-KEY_CACHE_SECONDS = 30.0
+# A revoked key keeps working for at most VERDICT_API_KEY_CACHE_SECONDS (30 by default) on a
+# server that saw it; on the server that revoked it, it stops at once.
 _key_cache: dict[str, tuple[float, ApiKey | None]] = {}
 
 
@@ -19,7 +20,7 @@ def api_key_lookup(raw_key: str) -> ApiKey | None:
     digest = ApiKey.hash_key(raw_key)
     now = time.monotonic()
     hit = _key_cache.get(digest)
-    if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
+    if hit is not None and now - hit[0] < settings.VERDICT_API_KEY_CACHE_SECONDS:
         return hit[1]
     key = ApiKey.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
     if len(_key_cache) > 10_000:

@@ -36,6 +36,7 @@ def production_server(tmp_path):
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "static-files-test-key",
         "DJANGO_DEBUG": "0",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback, no TLS proxy
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
     proc = subprocess.Popen(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import environ
 
+from core.request_logs import logging_setup
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",
     "core",
     "experiments",
     "assignment",
@@ -40,6 +43,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id on every log line of the request and in the X-Request-ID header.
+    "core.request_logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (htmx, the API docs' assets) are served by the app itself, DEBUG or not.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -49,11 +54,17 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads form bodies: oversized bodies get a JSON 413, callers over their
+    # rate a JSON 429.
+    "core.body_limits.BodyLimitMiddleware",
+    "core.throttling.ThrottleMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Failed web logins: locks out after AXES_FAILURE_LIMIT (django-axes); last, as it asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +112,20 @@ if _cache_url.startswith("redis"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# django-axes checks lockouts first; web logins with too many failures are refused (429) for
+# AXES_COOLOFF_TIME. Counted per username and IP, stored in the database.
+AUTHENTICATION_BACKENDS = [
+    "core.login_limits.LoginLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("VERDICT_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("VERDICT_LOGIN_COOLOFF_MINUTES", default=15.0) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"  # the same client address as rate limits
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -130,7 +155,27 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Proxies in front of Verdict that append to X-Forwarded-For (0: use REMOTE_ADDR); the rate
+    # limits and login lockouts count per client address.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0) or None,
 }
+
+# Rate limits (core.throttling): per API key on the runtime endpoints, and per client IP on
+# refused credentials, counted in the default cache (Redis when CACHE_URL is set). Rates are
+# "<count>/<period>" (s, m, h, d); empty turns a limit off. Fails open when the cache is down.
+RATELIMIT_USE_CACHE = env.str("VERDICT_RATELIMIT_CACHE", default="default")
+RATELIMIT_FAIL_OPEN = True
+VERDICT_RUNTIME_KEY_RATE = env.str("VERDICT_RUNTIME_KEY_RATE", default="120000/m")
+VERDICT_AUTH_FAILURE_RATE = env.str("VERDICT_AUTH_FAILURE_RATE", default="20/m")
+VERDICT_RUNTIME_URL_NAMES = ["assign", "assign-one", "events-ingest"]
+# How long each server process remembers a looked-up API key: the longest a revoked key keeps
+# working on a server other than the one that revoked it.
+VERDICT_API_KEY_CACHE_SECONDS = env.float("VERDICT_API_KEY_CACHE_SECONDS", default=30.0)
+
+# Request bodies: at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes (a JSON 413 otherwise), except the
+# endpoints named here.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+VERDICT_BODY_LIMITS = {"events-ingest": 20 * 1024 * 1024}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Verdict API",
@@ -214,9 +259,8 @@ VERDICT_EVENT_RETENTION_DAYS = env.float("VERDICT_EVENT_RETENTION_DAYS", default
 # The demo command's admin password.
 VERDICT_DEMO_PASSWORD = env.str("VERDICT_DEMO_PASSWORD", default="verdict-demo")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
-}
+# Logs: structured lines with the request id (core.request_logs); "json" (production's
+# default) or "console".
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="WARNING")
+VERDICT_LOG_FORMAT = env.str("VERDICT_LOG_FORMAT", default="console")
+LOGGING = logging_setup(VERDICT_LOG_FORMAT, LOG_LEVEL)
