@@ -38,6 +38,10 @@ class UnitDeletionOutput(serializers.Serializer):
     exposures = serializers.IntegerField(min_value=0)
     events = serializers.IntegerField(min_value=0)
     overrides = serializers.IntegerField(min_value=0)
+    audit_entries = serializers.IntegerField(
+        min_value=0,
+        help_text="Earlier audit entries naming the unit, now naming its SHA-256 instead.",
+    )
     experiments = serializers.ListField(
         child=serializers.CharField(),
         help_text="Keys of the experiments whose exposures or overrides were deleted.",
@@ -68,7 +72,8 @@ class UnitDataApi(APIView):
         },
         description=(
             "Delete every exposure, event and QA override of a unit (a data-subject request), "
-            "and record the deletion in the audit log under the SHA-256 of the unit id. "
+            "and record the deletion in the audit log under the SHA-256 of the unit id (earlier "
+            "audit entries naming the unit keep only that hash). "
             "Snapshots hold no unit ids; refresh an experiment's results to recompute them "
             "without the unit. Admins only. Repeating the call deletes nothing more."
         ),

@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 
 from assignment.models import Event, Exposure
 from core.actors import Actor
 from core.errors import ValidationFailed
 from core.limits import MAX_UNIT_ID_LENGTH, storable_text
-from experiments.models import Experiment, Override
+from experiments.models import AuditLogEntry, Experiment, Override
 from experiments.services.audit import audit_record
 from experiments.services.definitions_cache import definitions_changed
 
@@ -35,6 +36,7 @@ class UnitDeletion:
     exposures: int = 0
     events: int = 0
     overrides: int = 0
+    audit_entries: int = 0
     experiments: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -44,6 +46,7 @@ class UnitDeletion:
             "exposures": self.exposures,
             "events": self.events,
             "overrides": self.overrides,
+            "audit_entries": self.audit_entries,
             "experiments": list(self.experiments),
         }
 
@@ -69,13 +72,30 @@ def _check_unit_id(unit_id: object) -> str:
     return unit_id
 
 
+def _pseudonymize_audit(unit_id: str, digest: str) -> int:
+    """Replace the unit id in earlier audit entries (override changes record it) by
+    ``sha256:<digest>``; returns how many entries changed."""
+    pseudonym = f"sha256:{digest}"
+    changed = 0
+    entries = AuditLogEntry.objects.filter(Q(before__unit_id=unit_id) | Q(after__unit_id=unit_id))
+    for entry in entries.select_for_update():
+        for side in ("before", "after"):
+            state = getattr(entry, side)
+            if isinstance(state, dict) and state.get("unit_id") == unit_id:
+                setattr(entry, side, {**state, "unit_id": pseudonym})
+        entry.save(update_fields=["before", "after"])
+        changed += 1
+    return changed
+
+
 def _counts(experiment_ids: Iterable[int]) -> dict[int, int]:
     return dict(Counter(experiment_ids))
 
 
 @transaction.atomic
 def unit_data_delete(*, actor: Actor, unit_id: str) -> UnitDeletion:
-    """Delete every exposure, event and QA override of ``unit_id`` and audit it.
+    """Delete every exposure, event and QA override of ``unit_id`` and audit it; earlier
+    audit entries that name the unit (override changes) keep only its hash.
 
     Writes one audit entry for the deletion (no experiment) and one per experiment whose
     exposures or overrides were deleted, so each experiment's audit log shows that its data
@@ -90,6 +110,7 @@ def unit_data_delete(*, actor: Actor, unit_id: str) -> UnitDeletion:
     exposure_count = exposures.delete()[0]
     override_count = overrides.delete()[0]
     event_count = Event.objects.filter(unit_id=unit_id).delete()[0]
+    audit_count = _pseudonymize_audit(unit_id, digest)
     affected = Experiment.objects.filter(pk__in=set(exposed) | set(forced)).order_by("key")
     deletion = UnitDeletion(
         unit_id=unit_id,
@@ -97,6 +118,7 @@ def unit_data_delete(*, actor: Actor, unit_id: str) -> UnitDeletion:
         exposures=exposure_count,
         events=event_count,
         overrides=override_count,
+        audit_entries=audit_count,
         experiments=[e.key for e in affected],
     )
     summary = {k: v for k, v in deletion.as_dict().items() if k not in ("unit_id", "unit_hash")}

@@ -59,6 +59,7 @@ def test_unit_delete__admin_key__exposures_events_overrides_of_that_unit_only_go
         "exposures": 1,
         "events": 2,
         "overrides": 1,
+        "audit_entries": 0,
         "experiments": ["price"],
     }
     assert not Exposure.objects.filter(unit_id="u1").exists()
@@ -86,11 +87,31 @@ def test_unit_delete__any_deletion__audited_by_hash_without_the_unit_id(client_f
         "exposures": 1,
         "events": 1,
         "overrides": 0,
+        "audit_entries": 0,
         "experiments": ["price"],
     }
     assert all("u3" not in str(e.after) + e.message for e in entries)
     audit = client_for("viewer").get("/api/v1/experiments/price/audit").json()
     assert "unit_data_delete" in str(audit)
+
+
+def test_unit_delete__unit_named_in_override_audit__entries_keep_only_its_hash(client_for):
+    admin = client_for("admin")
+    _experiment(key="qa", start=False)
+    body = {"unit_id": "alice@example.com", "variant": "treatment"}
+    assert admin.post("/api/v1/experiments/qa/overrides", body, format="json").status_code == 201
+    other = {"unit_id": "bob", "variant": "control"}
+    assert admin.post("/api/v1/experiments/qa/overrides", other, format="json").status_code == 201
+
+    response = admin.delete("/api/v1/units/alice@example.com")
+
+    assert response.json()["audit_entries"] == 1
+    assert response.json()["overrides"] == 1
+    logged = str(list(AuditLogEntry.objects.values_list("before", "after", "message")))
+    assert "alice@example.com" not in logged
+    digest = hashlib.sha256(b"alice@example.com").hexdigest()
+    assert f"sha256:{digest}" in logged
+    assert "'bob'" in logged
 
 
 @pytest.mark.parametrize(
