@@ -31,6 +31,7 @@ DEFAULTS = {
     "daily": "1000",
 }
 MAX_WEEKS = 8
+FIELDS = ("baseline", "mean", "std", "mde", "power", "alpha", "variants", "daily")
 
 
 @dataclass(frozen=True)
@@ -119,5 +120,7 @@ def calculator_page(request: HttpRequest) -> HttpResponse:
     }
     template = TEMPLATE
     if request.htmx:
-        template += "#calc-result" if request.GET.get("part") == "result" else "#calc-form"
+        # The live update swaps the result and the error lists only, never what is typed.
+        template += "#calc-update" if request.GET.get("part") == "result" else "#calc-form"
+        context["field_error_lists"] = [(name, errors.get(name, [])) for name in FIELDS]
     return render(request, template, context)

@@ -72,6 +72,7 @@ def test_guided_form__pm_creates_fixes_error_and_starts(page, live_server) -> No
     page.fill("#id_mde", "10")
     page.locator("#id_mde").blur()
     page.wait_for_function("document.querySelector('#calc-mde').value === '10'")
+    page.wait_for_load_state("networkidle")
     page.fill("#calc-daily", "20000")
     page.wait_for_function("document.querySelector('#calc-days').textContent.trim() === '2 days'")
     assert page.inner_text("#calc-units") == "14,751"  # the engine's sample_size, rounded up

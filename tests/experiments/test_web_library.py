@@ -218,9 +218,22 @@ def test_calculator__mean__matches_r_power_t_test_and_warns_under_a_week() -> No
         )
         .content.decode()
     )
-    assert html.lstrip().startswith('<div id="calculator"')
+    assert html.lstrip().startswith('<div id="calculator"') and "<form" not in html
     assert re.search(r'id="calc-units">23<', html)
     assert "Under one full week" in html
+
+
+def test_calculator__live_update__result_and_error_lists_only() -> None:
+    html = (
+        client_as("viewer")
+        .get("/calculator/?part=result&embed=1&power=120", HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
+    assert html.lstrip().startswith('<div id="calc-result"')
+    assert 'name="power"' not in html  # what is typed is never replaced
+    power = html.split('id="calc-err-power" hx-swap-oob="true"')[1].split("</ul>")[0]
+    assert "Enter a number between 0 and 100." in power
+    assert 'id="calc-err-daily" hx-swap-oob="true"></ul>' in html
 
 
 def test_calculator__long_duration__eight_week_warning() -> None:
