@@ -442,3 +442,52 @@ def test_worker_killed_mid_refresh__previous_snapshot_intact_and_next_refresh_co
                     worker.wait(timeout=10)
         app.conf.update(saved)
         _reset_broker_connections(app)
+
+
+# --- the broker down -----------------------------------------------------------------------------
+
+
+@needs_redis_server
+@pytest.mark.django_db(transaction=True)
+def test_refresh__broker_down__503_with_reason_and_nothing_claimed(
+    private_redis: PrivateRedis,
+) -> None:
+    import redis
+
+    from config.celery import app
+
+    exp = started_experiment(key="broker-fault")
+    editor = _client("editor")
+    url = f"/api/v1/experiments/{exp.key}/results/refresh"
+    saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=private_redis.url, task_always_eager=False)
+    _reset_broker_connections(app)
+    try:
+        print(
+            "DBG",
+            private_redis.process.poll(),
+            private_redis.port,
+            app.conf.broker_url,
+            redis.Redis.from_url(private_redis.url).ping(),
+        )
+        queued = editor.post(url)
+        assert queued.status_code == 202, queued.content
+        assert redis.Redis.from_url(private_redis.url).llen("celery") == 1
+
+        private_redis.stop()
+        started = time.monotonic()
+        down = editor.post(url)
+        assert time.monotonic() - started < 10
+        assert down.status_code == 503, down.content
+        assert down["Content-Type"].startswith("application/json")
+        assert down["Retry-After"].isdigit()
+        assert "not queued" in down.json()["broker"][0]
+
+        private_redis.start()
+        again = editor.post(url)
+        assert again.status_code == 202, again.content
+        assert redis.Redis.from_url(private_redis.url).llen("celery") == 1
+    finally:
+        app.conf.update(saved)
+        _reset_broker_connections(app)
+    assert not ResultSnapshot.objects.filter(experiment=exp).exists()
