@@ -57,7 +57,16 @@ def to_input(state: FormState, experiment: Experiment | None) -> tuple[dict[str,
             errors[f"variants[{i}].payload"] = [_("Not valid JSON: %(error)s.") % {"error": exc}]
         variants.append(item)
     raw["variants"] = variants
-    raw["metrics"] = [{"metric": key, "role": role} for key, role in state.metric_roles.items()]
+    raw["metrics"] = []
+    for i, (key, role) in enumerate(state.metric_roles.items()):
+        link: dict[str, Any] = {"metric": key, "role": role}
+        harm = state.metric_harms.get(key, "")
+        if role == "guardrail" and harm:
+            if (value := _number(harm)) is None:
+                errors[f"metrics[{i}].harm_threshold"] = [_("Enter a number (a percentage).")]
+            else:
+                link["harm_threshold"] = value / 100
+        raw["metrics"].append(link)
     plan: dict[str, Any] = {n: v[n] for n in ("alpha", "method", "correction") if v.get(n)}
     plan.update({name: state.checks.get(name, False) for name in CHECKBOXES})
     plan["mde"] = None
@@ -143,4 +152,8 @@ def metric_choices(state: FormState, query: str, limit: int = 50) -> list[Metric
         if m.key not in state.metric_roles
         and (not q or q in m.key.lower() or q in m.name.lower() or q in m.event.lower())
     ]  # fmt: skip
-    return chosen + found[:limit]
+    shown = chosen + found[:limit]
+    for metric in shown:
+        metric.form_role = state.metric_roles.get(metric.key, "")
+        metric.form_harm = state.metric_harms.get(metric.key, "")
+    return shown

@@ -78,6 +78,7 @@ class FormState:
     variants: list[VariantRow] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     metric_roles: dict[str, str] = field(default_factory=dict)
+    metric_harms: dict[str, str] = field(default_factory=dict)
     errors: Errors = field(default_factory=dict)
 
     def step_errors(self) -> dict[str, int]:
@@ -98,6 +99,10 @@ class FormState:
             if found and int(found[1]) < len(self.variants):
                 row = self.variants[int(found[1])]
                 row.errors.setdefault(found[2], []).extend(messages)
+            elif link := re.fullmatch(r"metrics\[(\d+)\]\.\w+", key):
+                keys = list(self.metric_roles)
+                where = keys[int(link[1])] if int(link[1]) < len(keys) else ""
+                self.errors.setdefault("metrics", []).extend(f"{where}: {m}" for m in messages)
             else:
                 name = key.removeprefix("analysis_plan.")
                 self.errors.setdefault(name, []).extend(messages)
@@ -173,6 +178,11 @@ def state_from_experiment(experiment: Experiment | None) -> FormState:
         ],  # fmt: skip
         groups=groups_from_condition(experiment.targeting) or [],
         metric_roles={link.metric.key: link.role for link in experiment.metric_links.all()},
+        metric_harms={
+            link.metric.key: f"{link.harm_threshold * 100:g}"
+            for link in experiment.metric_links.all()
+            if link.harm_threshold is not None
+        },
     )
     state.update_shares()
     return state
@@ -215,8 +225,13 @@ def state_from_post(post: QueryDict) -> FormState:
         for key, value in post.items()
         if key.startswith("metric-role-") and value in ("primary", "secondary", "guardrail")
     }
+    harms = {
+        key.removeprefix("metric-harm-"): value.strip()
+        for key, value in post.items()
+        if key.startswith("metric-harm-") and value.strip()
+    }
     state = FormState(values=values, checks=checks, variants=variants, groups=groups,
-                      metric_roles=roles)  # fmt: skip
+                      metric_roles=roles, metric_harms=harms)  # fmt: skip
     state.update_shares()
     return state
 

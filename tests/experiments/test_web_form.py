@@ -352,3 +352,24 @@ def test_edit__running_in_layer__its_own_slice_drawn_and_not_counted_free() -> N
     box = html.split('id="layer-bar-box"')[1].split("</select>")[0]
     assert '<span class="mine" style="left: 0.0%; width: 30.0%">' in box
     assert "70.0% of the layer is free" in box and "this experiment's slice (30%)" in box
+
+
+def test_edit__guardrail_harm_threshold__shown_kept_and_checked() -> None:
+    from experiments.models import ExperimentMetric
+
+    experiment = ready_experiment(key="guarded")
+    ExperimentMetric.objects.create(
+        experiment=experiment, metric=MetricFactory(key="refunds"), role="guardrail",
+        harm_threshold=0.05, position=1,
+    )  # fmt: skip
+    client = client_as("editor")
+    html = client.get("/experiments/guarded/edit/").content.decode()
+    assert 'name="metric-harm-refunds" value="5"' in html
+    roles = {"metric-role-conversion": "primary", "metric-role-refunds": "guardrail"}
+    bad = post_data(key="guarded", **roles, **{"metric-harm-refunds": "lots"})
+    page = client.post("/experiments/guarded/edit/", bad).content.decode()
+    assert "refunds: Enter a number (a percentage)." in page.split('id="step-metrics"')[1]
+    good = post_data(key="guarded", **roles, **{"metric-harm-refunds": "5"})
+    assert client.post("/experiments/guarded/edit/", good).status_code == 302
+    link = experiment.metric_links.get(metric__key="refunds")
+    assert link.harm_threshold == pytest.approx(0.05)
