@@ -150,3 +150,23 @@ def test_client_key__any_other_endpoint__403(client_key, method, url):
     response = getattr(client, method)(url, {}, format="json")
     assert response.status_code == 403
     assert "read-only" in response.json()["detail"]
+
+
+def test_sdk_payload__cached__no_database_query(client_key, django_assert_num_queries):
+    started_experiment(key="cached")
+    first = _get(client_key)
+    with django_assert_num_queries(0):
+        second = _get(client_key)
+    assert second.content == first.content
+
+
+def test_create_api_key__client_role__prints_payload_path():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_api_key", "website", "--role", "client", stdout=out)
+    raw = out.getvalue().strip().splitlines()[-1]
+    assert f"/api/v1/sdk/{raw}/features" in out.getvalue()
+    assert _get(raw).status_code == 200
