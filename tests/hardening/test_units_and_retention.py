@@ -357,3 +357,12 @@ def test_purge__snapshots_untouched():
     snap.refresh_from_db()
     assert ResultSnapshot.objects.filter(experiment=exp).count() == 2
     assert snapshot_recompute(snapshot=snap) == snap.results
+
+
+def test_beat_schedule__configured__purge_task_every_hour():
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    entries = {e["task"]: e["schedule"] for e in app.conf.beat_schedule.values()}
+    assert entries["analysis.purge_events"] == 3600.0
+    assert "analysis.purge_events" in app.tasks
