@@ -34,7 +34,7 @@ DEMO_PEOPLE: dict[str, tuple[str, bool]] = {
     "editor": ("editor", False),
     "viewer": ("viewer", False),
 }
-HISTORY_STEP_DAYS = 1
+HISTORY_STEP_DAYS = 2
 HISTORY_FIRST_DAY = 2  # the first snapshot, this many days after the start
 
 
@@ -113,7 +113,7 @@ def demo_traffic_ensure(
 
 
 def demo_history_ensure(*, experiment: Experiment, now: dt.datetime, days: float) -> int:
-    """Snapshots as of each day of the simulated time, and one as of ``now``, unless the
+    """Snapshots as of every other day of the simulated time, and one as of ``now``, unless the
     experiment has snapshots already; returns how many were computed."""
     if (
         experiment.status != ExperimentStatus.RUNNING
