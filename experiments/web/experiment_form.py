@@ -30,13 +30,12 @@ from experiments.models import (
     Experiment,
     ExperimentKind,
     ExperimentStatus,
-    Layer,
     MetricRole,
 )
 from experiments.services.experiments import experiment_create, experiment_update
-from experiments.services.layers import free_ranges
 from experiments.targeting import validate_condition
 from experiments.web import form_checks, forms
+from experiments.web.layer_pages import layer_bars
 from experiments.web.targeting_builder import OPERATORS, Group, Row, explain, groups_from_condition
 
 TEMPLATE = "experiments/experiment_form.html"
@@ -226,38 +225,6 @@ def _unit_test(state: forms.FormState, action: str) -> dict[str, Any] | None:
     return {"verdict": explain(attributes, condition)}
 
 
-def _layer_bars(experiment: Experiment | None) -> list[dict[str, Any]]:
-    """Each layer's free share, and the slices in use, for the bar under the layer choice."""
-    bars = []
-    for layer in Layer.objects.order_by("key"):
-        gaps = free_ranges(layer, exclude=experiment)
-        free = sum(end - start for start, end in gaps)
-        used: list[tuple[float, float]] = []
-        cursor = 0.0
-        for start, end in gaps:
-            if start > cursor:
-                used.append((cursor, start))
-            cursor = end
-        if cursor < 1.0:
-            used.append((cursor, 1.0))
-        holds = experiment is not None and experiment.layer_id == layer.pk
-        mine = None
-        if holds and experiment.layer_start is not None and experiment.layer_end is not None:
-            start, end = experiment.layer_start, experiment.layer_end
-            mine = {"left": start * 100, "width": (end - start) * 100}
-            free -= end - start
-        bars.append(
-            {
-                "layer": layer,
-                "mine": mine,
-                "free": free,
-                "free_pct": round(free * 100, 1),
-                "segments": [{"left": s * 100, "width": (e - s) * 100} for s, e in used],
-            }
-        )
-    return bars
-
-
 def _render(
     request: HttpRequest,
     experiment: Experiment | None,
@@ -268,7 +235,7 @@ def _render(
     started = experiment is not None and experiment.status != ExperimentStatus.DRAFT
     action = request.POST.get("action", "") if request.method == "POST" else ""
     selected_layer = state.values.get("layer", "")
-    bars = _layer_bars(experiment)
+    bars = layer_bars(experiment=experiment)
     form_url = (
         reverse("web:experiment-edit", kwargs={"key": experiment.key})
         if experiment

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from experiments.models import Experiment, Layer
-from experiments.services.layers import HOLDING
+from experiments.services.layers import HOLDING, free_ranges
 
 
 def layer_rows() -> list[dict[str, Any]]:
@@ -41,6 +41,39 @@ def layer_rows() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def layer_bars(*, experiment: Experiment | None) -> list[dict[str, Any]]:
+    """Each layer's free share and the slices others use, for the bar under the guided form's
+    layer choice; the experiment's own slice (when it holds one) is ``mine``."""
+    bars = []
+    for layer in Layer.objects.order_by("key"):
+        gaps = free_ranges(layer, exclude=experiment)
+        free = sum(end - start for start, end in gaps)
+        used: list[tuple[float, float]] = []
+        cursor = 0.0
+        for start, end in gaps:
+            if start > cursor:
+                used.append((cursor, start))
+            cursor = end
+        if cursor < 1.0:
+            used.append((cursor, 1.0))
+        holds = experiment is not None and experiment.layer_id == layer.pk
+        mine = None
+        if holds and experiment.layer_start is not None and experiment.layer_end is not None:
+            start, end = experiment.layer_start, experiment.layer_end
+            mine = {"left": start * 100, "width": (end - start) * 100}
+            free -= end - start
+        bars.append(
+            {
+                "layer": layer,
+                "mine": mine,
+                "free": free,
+                "free_pct": round(free * 100, 1),
+                "segments": [{"left": s * 100, "width": (e - s) * 100} for s, e in used],
+            }
+        )
+    return bars
 
 
 @login_required
