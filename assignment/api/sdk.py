@@ -157,6 +157,8 @@ def _documented(view: Callable[..., HttpResponse], cls: type[APIView]) -> Callab
 
 
 sdk_features_view = _documented(sdk_features, SdkFeaturesApi)
+# The SDKs' own path: the same view, documented once (under /api/v1/sdk/...).
+sdk_features_alias = csrf_exempt(sdk_features)
 
 
 class ExposureInput(serializers.Serializer):
