@@ -64,6 +64,11 @@ def tab_url(experiment: Experiment, tab: str) -> str | None:
             return reverse("assignment-web:try-it", args=[experiment.key])
         except NoReverseMatch:
             return None
+    if tab == "results":
+        try:
+            return reverse("analysis-web:report", args=[experiment.key])
+        except NoReverseMatch:
+            pass
     return reverse("web:experiment-tab", args=[experiment.key, tab])
 
 

@@ -19,7 +19,7 @@ urlpatterns = [
         name="experiment-detail",
     ),
     re_path(
-        rf"^experiments/{KEY}/(?P<tab>results|overrides|audit|integrate)/$",
+        rf"^experiments/{KEY}/(?P<tab>overrides|audit|integrate)/$",
         experiment_page.experiment_tab_page,
         name="experiment-tab",
     ),

@@ -1,0 +1,182 @@
+"""The significance report: the experiment page's Results tab, rendered from typed results.
+
+``report_context`` builds everything the page shows; other sections (economics) extend it.
+Partials of ``analysis/report.html``: ``tab-panel`` (the tab bar and the report, for the
+experiment page's HTMX tab switch), ``report-body`` (header, decision, notable changes,
+tables) and ``refresh-status`` (the polled progress of a queued refresh).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from analysis import selectors
+from analysis.contract import UnknownSchemaVersion
+from analysis.models import ResultSnapshot, SnapshotStatus
+from analysis.services.refresh import experiment_refresh_request
+from core.roles import can_write
+from experiments.models import Experiment
+from experiments.web.experiment_page import experiment_or_404, experiment_page_context
+
+from .report_rows import BAR_WIDTH, metric_tables, notable_changes, units_split
+
+TEMPLATE = "analysis/report.html"
+PRINT_TEMPLATE = "analysis/report_print.html"
+PARTIALS = ("tab-panel", "report-body", "refresh-status")
+
+
+def _recommendation_label(recommendation: str, variant: str | None) -> str:
+    labels = {
+        "ship": _("Ship %(variant)s") % {"variant": variant or ""},
+        "keep_control": _("Keep the control"),
+        "keep_running": _("Keep running"),
+        "inconclusive": _("Inconclusive"),
+    }
+    return labels.get(recommendation, recommendation)
+
+
+def _srm_label(level: str) -> str:
+    return {"ok": _("OK"), "warning": _("Warning"), "error": _("Error")}.get(level, level)
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def _snapshot(experiment: Experiment, snapshot_id: int | None) -> ResultSnapshot | None:
+    if snapshot_id is None:
+        return selectors.snapshot_latest(experiment=experiment)
+    snapshot = ResultSnapshot.objects.filter(
+        experiment=experiment, pk=snapshot_id, status=SnapshotStatus.OK
+    ).first()
+    if snapshot is None:
+        raise Http404(f"No snapshot {snapshot_id} for this experiment.")
+    return snapshot
+
+
+def report_context(
+    request: HttpRequest, experiment: Experiment, *, snapshot_id: int | None = None
+) -> dict[str, Any]:
+    """The header and tab bar of the experiment page plus the report of one snapshot."""
+    context = experiment_page_context(request, experiment, "results")
+    snapshot = _snapshot(experiment, snapshot_id)
+    attempt = selectors.snapshot_last_attempt(experiment=experiment)
+    report_url = reverse("analysis-web:report", args=[experiment.key])
+    context |= {
+        "snapshot": snapshot,
+        "last_attempt": attempt,
+        "refresh_failed": attempt is not None and attempt.status == SnapshotStatus.FAILED,
+        "history": list(selectors.snapshot_history(experiment=experiment, limit=50)),
+        "report_url": report_url,
+        "refresh_url": reverse("analysis-web:report-refresh", args=[experiment.key]),
+        "csv_url": f"/api/v1/experiments/{experiment.key}/results.csv",
+        "json_url": f"/api/v1/experiments/{experiment.key}/results",
+        "can_refresh": can_write(request.user),
+        "pinned": snapshot_id is not None,
+    }
+    if experiment.started_at:
+        context["days_running"] = (timezone.now() - experiment.started_at).days
+    if snapshot is None:
+        return context
+    try:
+        results = selectors.snapshot_results(snapshot=snapshot)
+    except (KeyError, TypeError, ValueError, UnknownSchemaVersion):
+        context["unreadable"] = True
+        return context
+    power = results.power
+    context |= {
+        "results": results,
+        "as_of": _when(results.as_of),
+        "computed_at": _when(results.computed_at),
+        "permalink": reverse("analysis-web:report-snapshot", args=[experiment.key, snapshot.pk]),
+        "print_url": reverse("analysis-web:report-print", args=[experiment.key, snapshot.pk]),
+        "units_split": units_split(results),
+        "srm_label": _srm_label(results.srm.level),
+        "recommendation": _recommendation_label(
+            results.decision.recommendation, results.decision.variant
+        ),
+        "tables": metric_tables(results),
+        "bar_width": BAR_WIDTH,
+        "notable": notable_changes(results),
+        "power": power,
+        "mde_percent": None if power.current_mde is None else power.current_mde * 100,
+        "sample_progress": (
+            min(power.units_per_arm / power.required_units_per_arm * 100, 100.0)
+            if power.required_units_per_arm
+            else None
+        ),
+    }
+    return context
+
+
+def _render(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    template = TEMPLATE
+    if request.htmx:
+        target = request.htmx.target if request.htmx.target in PARTIALS else "tab-panel"
+        template = f"{TEMPLATE}#{target}"
+    return render(request, template, context)
+
+
+@login_required
+def report_page(request: HttpRequest, key: str, snapshot_id: str | None = None) -> HttpResponse:
+    experiment = experiment_or_404(key)
+    pinned = int(snapshot_id) if snapshot_id else None
+    return _render(request, report_context(request, experiment, snapshot_id=pinned))
+
+
+@login_required
+def report_print_page(request: HttpRequest, key: str, snapshot_id: str) -> HttpResponse:
+    experiment = experiment_or_404(key)
+    context = report_context(request, experiment, snapshot_id=int(snapshot_id))
+    return render(request, PRINT_TEMPLATE, context)
+
+
+@login_required
+@require_POST
+def report_refresh(request: HttpRequest, key: str) -> HttpResponse:
+    """Queue a refresh (writers only, as in the API); HTMX gets the polled status partial."""
+    if not can_write(request.user):
+        raise PermissionDenied(_("Only editors and admins can refresh results."))
+    experiment = experiment_or_404(key)
+    latest = selectors.snapshot_last_attempt(experiment=experiment)
+    experiment_refresh_request(experiment=experiment)
+    if not request.htmx:
+        messages.info(request, _("Refresh queued: the new results appear here when ready."))
+        return redirect("analysis-web:report", key=experiment.key)
+    return _status(request, experiment, since=latest.pk if latest else 0)
+
+
+def _status(request: HttpRequest, experiment: Experiment, *, since: int) -> HttpResponse:
+    attempt = selectors.snapshot_last_attempt(experiment=experiment)
+    done = attempt is not None and attempt.pk > since
+    context = {
+        "experiment": experiment,
+        "since": since,
+        "done": done,
+        "attempt": attempt if done else None,
+        "report_url": reverse("analysis-web:report", args=[experiment.key]),
+        "status_url": reverse("analysis-web:report-status", args=[experiment.key]),
+    }
+    return render(request, f"{TEMPLATE}#refresh-status", context)
+
+
+@login_required
+def report_status(request: HttpRequest, key: str) -> HttpResponse:
+    experiment = experiment_or_404(key)
+    try:
+        since = int(request.GET.get("since", "0"))
+    except ValueError:
+        since = 0
+    return _status(request, experiment, since=since)

@@ -1,0 +1,200 @@
+"""What the report draws, computed from the typed results (pure functions).
+
+Every figure comes from ``analysis.contract`` types; bars use ``analysis.charts`` geometry with
+one shared scale per table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from analysis.charts import LinearScale, interval_bar, nice_ticks, shared_domain
+from analysis.contract import MetricResult, Results, VariantResult
+
+BAR_WIDTH = 240.0
+BAR_PAD = 8.0
+CORRECTION_NAMES = {"holm": "Holm", "bh": "BH", "bonferroni": "Bonferroni"}
+
+
+@dataclass(frozen=True)
+class Row:
+    metric: MetricResult
+    control: VariantResult | None
+    variant: VariantResult
+    bar: Any
+    p_label: str
+    title: str
+    markers: list[str]
+
+    @property
+    def effect_percent(self) -> float | None:
+        return None if self.variant.effect is None else self.variant.effect * 100
+
+    @property
+    def chance_percent(self) -> float | None:
+        chance = self.variant.chance_to_win
+        return None if chance is None else chance * 100
+
+
+@dataclass(frozen=True)
+class Table:
+    role: str
+    label: str
+    rows: list[Row]
+    ticks: list[Any]
+    scale: LinearScale
+    guardrail_worse: bool
+
+
+def _role_labels() -> dict[str, str]:
+    return {"primary": _("Primary"), "secondary": _("Secondary"), "guardrail": _("Guardrails")}
+
+
+def p_value_label(results: Results, metric: MetricResult) -> str:
+    """What the p-value column says: adjusted (Holm/BH), plain, or the chance to win."""
+    if results.plan.method == "bayesian":
+        return _("Chance to win")
+    correction = results.plan.correction
+    if metric.corrected and correction:
+        name = CORRECTION_NAMES.get(correction, correction)
+        return _("p-value, adjusted (%(name)s)") % {"name": name}
+    return _("p-value")
+
+
+def metric_markers(metric: MetricResult) -> list[str]:
+    """CUPED, winsorization, exact test and not-enough-data notes for one metric."""
+    marks: list[str] = []
+    if metric.cuped:
+        reductions = [v.variance_reduction for v in metric.treatments if v.variance_reduction]
+        if reductions:
+            marks.append(
+                _("CUPED applied (variance reduced by %(share)s%%)")
+                % {"share": f"{max(reductions) * 100:.0f}"}
+            )
+        else:
+            marks.append(_("CUPED applied"))
+    if metric.winsorized_at is not None:
+        marks.append(
+            _("Winsorized at the %(p)sth percentile") % {"p": f"{metric.winsorized_at * 100:g}"}
+        )
+    tests = {v.test for v in metric.treatments if v.test and v.test != "normal"}
+    for test in sorted(tests):
+        marks.append(_("Exact test used: %(test)s") % {"test": test})
+    for v in metric.treatments:
+        if v.outcome == "not_enough_data":
+            marks.append(
+                _("Not enough data for %(variant)s: %(reason)s")
+                % {"variant": v.name, "reason": v.status or _("too few units or events")}
+            )
+        if v.immature_units:
+            marks.append(
+                _("%(n)s units of %(variant)s are too recent to count")
+                % {"n": v.immature_units, "variant": v.name}
+            )
+    return marks
+
+
+def _fmt(value: float | None, percent: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:+.2f}%" if percent else f"{value:.4g}"
+
+
+def row_title(metric: MetricResult, control: VariantResult | None, v: VariantResult) -> str:
+    low, high = v.ci or (None, None)
+    return _(
+        "%(metric)s, %(variant)s vs control: %(control_value)s → %(value)s; relative effect "
+        "%(effect)s, interval %(low)s to %(high)s; p-value %(p)s"
+    ) % {
+        "metric": metric.name,
+        "variant": v.name,
+        "control_value": _fmt(control.mean if control else None),
+        "value": _fmt(v.mean),
+        "effect": _fmt(v.effect, True),
+        "low": _fmt(low, True),
+        "high": _fmt(high, True),
+        "p": _fmt(v.p_value),
+    }
+
+
+def metric_tables(results: Results) -> list[Table]:
+    """One table per role present, each with one shared scale for its bars."""
+    labels = _role_labels()
+    tables = []
+    for role in ("primary", "secondary", "guardrail"):
+        metrics = [m for m in results.metrics if m.role == role]
+        if not metrics:
+            continue
+        low, high = shared_domain(v.ci or (None, None) for m in metrics for v in m.treatments)
+        scale = LinearScale(low, high, BAR_PAD, BAR_WIDTH - BAR_PAD)
+        rows = []
+        for m in metrics:
+            control = next((v for v in m.variants if v.is_control), None)
+            for i, v in enumerate(m.treatments):
+                bar = None
+                if v.ci is not None and v.effect is not None:
+                    bar = interval_bar(
+                        scale,
+                        lo=v.ci[0],
+                        hi=v.ci[1],
+                        estimate=v.effect,
+                        significant=v.significant,
+                        higher_is_better=m.higher_is_better,
+                    )
+                rows.append(
+                    Row(
+                        metric=m,
+                        control=control,
+                        variant=v,
+                        bar=bar,
+                        p_label=p_value_label(results, m),
+                        title=row_title(m, control, v),
+                        markers=metric_markers(m) if i == 0 else [],
+                    )
+                )
+        tables.append(
+            Table(
+                role=role,
+                label=labels[role],
+                rows=rows,
+                ticks=nice_ticks(scale, count=4),
+                scale=scale,
+                guardrail_worse=role == "guardrail"
+                and any(r.variant.outcome == "worse" for r in rows),
+            )
+        )
+    return tables
+
+
+def notable_changes(results: Results) -> list[Row]:
+    """Every significant comparison across all metrics, primary first."""
+    return [
+        row
+        for table in metric_tables(results)
+        for row in table.rows
+        if row.variant.outcome in ("better", "worse")
+    ]
+
+
+def units_split(results: Results) -> list[dict[str, Any]]:
+    """Units per variant with their observed and planned shares."""
+    total = results.units.total or 0
+    expected = results.srm.expected
+    expected_total = sum(x for x in expected.values() if x) or 0
+    rows = []
+    for key, units in results.units.by_variant.items():
+        planned = expected.get(key)
+        rows.append(
+            {
+                "variant": key,
+                "units": units,
+                "share": units / total * 100 if total else 0.0,
+                "planned_share": planned / expected_total * 100
+                if planned and expected_total
+                else None,
+            }
+        )
+    return rows
