@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from rest_framework.exceptions import APIException
 
 from analysis import selectors
 from analysis.contract import UnknownSchemaVersion
@@ -151,7 +152,16 @@ def report_refresh(request: HttpRequest, key: str) -> HttpResponse:
         raise PermissionDenied(_("Only editors and admins can refresh results."))
     experiment = experiment_or_404(key)
     latest = selectors.snapshot_last_attempt(experiment=experiment)
-    experiment_refresh_request(experiment=experiment)
+    try:
+        experiment_refresh_request(experiment=experiment)
+    except APIException as exc:
+        if request.htmx:
+            # Swapped in like any status (htmx leaves error responses unswapped).
+            return render(
+                request, f"{TEMPLATE}#refresh-status", {"refresh_error": str(exc.detail)}
+            )
+        messages.error(request, str(exc.detail))
+        return redirect("analysis-web:report", key=experiment.key)
     if not request.htmx:
         messages.info(request, _("Refresh queued: the new results appear here when ready."))
         return redirect("analysis-web:report", key=experiment.key)
