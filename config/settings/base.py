@@ -167,7 +167,7 @@ RATELIMIT_USE_CACHE = env.str("VERDICT_RATELIMIT_CACHE", default="default")
 RATELIMIT_FAIL_OPEN = True
 VERDICT_RUNTIME_KEY_RATE = env.str("VERDICT_RUNTIME_KEY_RATE", default="120000/m")
 VERDICT_AUTH_FAILURE_RATE = env.str("VERDICT_AUTH_FAILURE_RATE", default="20/m")
-VERDICT_RUNTIME_URL_NAMES = ["assign", "assign-one", "events-ingest"]
+VERDICT_RUNTIME_URL_NAMES = ["assign", "assign-one", "events-ingest", "exposures-ingest"]
 # How long each server process remembers a looked-up API key: the longest a revoked key keeps
 # working on a server other than the one that revoked it.
 VERDICT_API_KEY_CACHE_SECONDS = env.float("VERDICT_API_KEY_CACHE_SECONDS", default=30.0)
@@ -175,7 +175,7 @@ VERDICT_API_KEY_CACHE_SECONDS = env.float("VERDICT_API_KEY_CACHE_SECONDS", defau
 # Request bodies: at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes (a JSON 413 otherwise), except the
 # endpoints named here.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
-VERDICT_BODY_LIMITS = {"events-ingest": 20 * 1024 * 1024}
+VERDICT_BODY_LIMITS = {"events-ingest": 20 * 1024 * 1024, "exposures-ingest": 20 * 1024 * 1024}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Verdict API",
