@@ -36,8 +36,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason="needs Debian's chromium package"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One chromium per test module: Playwright's sync API owns an event loop while it runs,
+    and tests elsewhere that start their own must not find it still running."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
