@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from analysis.charts import LinearScale, interval_bar, nice_ticks, shared_domain
 from analysis.contract import MetricResult, Results, VariantResult
+from analysis.stats.exact import TEST_FISHER_EXACT
 
 BAR_WIDTH = 240.0
 BAR_PAD = 8.0
@@ -80,9 +81,8 @@ def metric_markers(metric: MetricResult) -> list[str]:
         marks.append(
             _("Winsorized at the %(p)sth percentile") % {"p": f"{metric.winsorized_at * 100:g}"}
         )
-    tests = {v.test for v in metric.treatments if v.test and v.test != "normal"}
-    for test in sorted(tests):
-        marks.append(_("Exact test used: %(test)s") % {"test": test})
+    if any(v.test == TEST_FISHER_EXACT for v in metric.treatments):
+        marks.append(_("Exact test used (Fisher), as the counts are small"))
     for v in metric.treatments:
         if v.outcome == "not_enough_data":
             marks.append(

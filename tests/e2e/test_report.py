@@ -1,0 +1,164 @@
+"""The significance report in a real browser: traffic through the assign and events APIs, the
+interval bars, a refresh swapped in without a page load, the CSV against the JSON API, and the
+zh-hans report with no English left in its chrome; screenshots for the README."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from analysis.models import ResultSnapshot
+from analysis.services.snapshots import experiment_refresh
+from core.actors import Actor
+from core.api_keys import api_key_create
+from experiments.models import Experiment, ExperimentMetric
+from experiments.services.lifecycle import experiment_transition
+from tests.e2e.conftest import login, make_user, screenshot
+from tests.factories import MetricFactory, ready_experiment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _client(role: str) -> APIClient:
+    client = APIClient()
+    _, raw = api_key_create(name=f"e2e-{role}", role=role)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def _experiment_with_traffic() -> Experiment:
+    """A running pricing test; 600 users assigned through the API, purchases sent as events."""
+    exp = ready_experiment(key="pro-price", name="Pro tier at 29 CNY", kind="pricing", mde=0.05)
+    ExperimentMetric.objects.create(
+        experiment=exp,
+        metric=MetricFactory(key="refunds", name="Refund rate", event="refund"),
+        role="guardrail",
+    )
+    experiment_transition(actor=Actor.system("ann"), experiment=exp, action="start")
+    app = _client("app")
+    events = []
+    units = []
+    for i in range(600):
+        unit = f"user-{i}"
+        answer = app.post("/api/v1/assign", {"unit_id": unit}, format="json").json()
+        units.append((unit, answer["assignments"][0]["variant"]))
+    moment = (datetime.now(UTC) + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
+    for i, (unit, variant) in enumerate(units):
+        if i % (2 if variant == "treatment" else 5) == 0:
+            events.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "unit_id": unit,
+                    "event": "purchase",
+                    "timestamp": moment,
+                    "value": 29.0,
+                }
+            )
+        if i % 9 == 0:
+            events.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "unit_id": unit,
+                    "event": "refund",
+                    "timestamp": moment,
+                }
+            )
+    for start in range(0, len(events), 100):
+        response = app.post(
+            "/api/v1/events",
+            data=json.dumps({"events": events[start : start + 100]}),
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+    exp.refresh_from_db()
+    time.sleep(1.5)
+    return exp
+
+
+def test_report__analyst__bars_refresh_csv(page, live_server, tmp_path) -> None:
+    exp = _experiment_with_traffic()
+    experiment_refresh(experiment=exp)
+    make_user("ana", "editor")
+    login(page, live_server.url, "ana")
+    page.goto(f"{live_server.url}/experiments/{exp.key}/")
+    page.click("nav.tabs >> text=Results")
+    page.wait_for_selector("svg.interval-bar")
+    assert page.locator("svg.interval-bar").count() >= 1
+    assert page.locator("svg.interval-bar title").first.text_content()
+    screenshot(page, "report")
+
+    before = page.locator("#snapshot-pick option").count()
+    page.click("text=Refresh results")
+    page.wait_for_selector("text=New results are ready.", timeout=20_000)
+    page.wait_for_function(
+        f"document.querySelectorAll('#snapshot-pick option').length > {before} "
+        "|| document.querySelector('#report-body .as-of') !== null"
+    )
+    newest = ResultSnapshot.objects.filter(experiment=exp, status="ok").latest("computed_at")
+    assert ResultSnapshot.objects.filter(experiment=exp, status="ok").count() == 2
+    page.reload()
+    assert (
+        page.locator(f"#snapshot-pick option[value$='/{newest.pk}/']").get_attribute("selected")
+        is not None
+    )
+
+    with page.expect_download() as info:
+        page.click("text=Download CSV")
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    body = _client("viewer").get(f"/api/v1/experiments/{exp.key}/results").json()
+    expected = [
+        (m["metric"], v["variant"], v["units"]) for m in body["metrics"] for v in m["variants"]
+    ]
+    assert [(r["metric"], r["variant"], int(r["units"])) for r in rows] == expected
+
+
+def _catalogue_with_pending(tmp_path: Path) -> Path:
+    """The zh_Hans catalogue plus every pending pair, compiled (as the catalogue merge will)."""
+    po = (ROOT / "locale/zh_Hans/LC_MESSAGES/django.po").read_text()
+    known = set(re.findall(r'^msgid "(.*)"$', po, flags=re.M))
+    extra = []
+    for pending in sorted((ROOT / "locale/pending").glob("*.json")):
+        for msgid, msgstr in json.loads(pending.read_text()).items():
+            quoted = json.dumps(msgid, ensure_ascii=False)[1:-1]
+            if quoted in known:
+                continue
+            known.add(quoted)
+            flag = "#, python-format\n" if "%(" in msgid else ""
+            extra.append(
+                f"\n{flag}msgid {json.dumps(msgid, ensure_ascii=False)}\n"
+                f"msgstr {json.dumps(msgstr, ensure_ascii=False)}\n"
+            )
+    target = tmp_path / "locale/zh_Hans/LC_MESSAGES"
+    target.mkdir(parents=True)
+    (target / "django.po").write_text(po + "".join(extra))
+    subprocess.run(
+        ["msgfmt", "-o", str(target / "django.mo"), str(target / "django.po")], check=True
+    )
+    return tmp_path / "locale"
+
+
+def test_report__zh_hans__chinese_labels(page, live_server, settings, tmp_path) -> None:
+    settings.LOCALE_PATHS = [_catalogue_with_pending(tmp_path)]
+    exp = _experiment_with_traffic()
+    experiment_refresh(experiment=exp)
+    make_user("li", "viewer")
+    login(page, live_server.url, "li", language="zh-hans")
+    page.goto(f"{live_server.url}/experiments/{exp.key}/results/")
+    page.wait_for_selector("svg.interval-bar")
+    chrome = page.locator("#tab-panel").inner_text()
+    for label in ("决策", "显著变化", "相对效应", "护栏指标", "下载 CSV"):
+        assert label in chrome
+    for english in ("Decision", "Notable changes", "Relative effect", "Guardrails", "Download"):
+        assert english not in chrome
+    screenshot(page, "report-zh-hans")
