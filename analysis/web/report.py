@@ -157,9 +157,7 @@ def report_refresh(request: HttpRequest, key: str) -> HttpResponse:
     except APIException as exc:
         if request.htmx:
             # Swapped in like any status (htmx leaves error responses unswapped).
-            return render(
-                request, f"{TEMPLATE}#refresh-status", {"refresh_error": str(exc.detail)}
-            )
+            return render(request, f"{TEMPLATE}#refresh-status", {"refresh_error": str(exc.detail)})
         messages.error(request, str(exc.detail))
         return redirect("analysis-web:report", key=experiment.key)
     if not request.htmx:
