@@ -31,11 +31,18 @@ from core.roles import can_write
 from experiments.models import Experiment
 from experiments.web.experiment_page import experiment_or_404, experiment_page_context
 
-from .report_rows import BAR_WIDTH, metric_tables, notable_changes, units_split
+from .report_rows import (
+    BAR_WIDTH,
+    metric_tables,
+    notable_changes,
+    segment_attributes,
+    segment_tables,
+    units_split,
+)
 
 TEMPLATE = "analysis/report.html"
 PRINT_TEMPLATE = "analysis/report_print.html"
-PARTIALS = ("tab-panel", "report-body", "refresh-status")
+PARTIALS = ("tab-panel", "report-body", "refresh-status", "segments")
 
 
 def _recommendation_label(recommendation: str, variant: str | None) -> str:
@@ -119,7 +126,28 @@ def report_context(
             else None
         ),
     }
+    context |= _segments(request, results, request.path)
     return context
+
+
+def _segments(request: HttpRequest, results: Any, base_url: str) -> dict[str, Any]:
+    """Segment tabs: the chosen attribute (``?segment=``, else the first) and its tables."""
+    attributes = segment_attributes(results)
+    if not attributes:
+        return {"segment_attributes": []}
+    chosen = request.GET.get("segment")
+    if chosen not in attributes:
+        chosen = attributes[0]
+    tables, ticks = segment_tables(results, chosen)
+    return {
+        "segment_attributes": [
+            {"name": a, "url": f"{base_url}?segment={a}", "current": a == chosen}
+            for a in attributes
+        ],
+        "segment": chosen,
+        "segment_tables": tables,
+        "segment_ticks": ticks,
+    }
 
 
 def _render(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:

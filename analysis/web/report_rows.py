@@ -198,3 +198,60 @@ def units_split(results: Results) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+@dataclass(frozen=True)
+class SegmentTable:
+    value: str
+    units: int
+    srm: Any
+    rows: list[Row]
+
+
+def segment_attributes(results: Results) -> list[str]:
+    """The segment attributes the snapshot carries, in first-seen order."""
+    return list(dict.fromkeys(s.attribute for s in results.segments))
+
+
+def segment_tables(results: Results, attribute: str) -> tuple[list[SegmentTable], list[Any]]:
+    """One table per value of ``attribute`` (all on one scale) and that scale's ticks."""
+    segments = [s for s in results.segments if s.attribute == attribute]
+    metrics = {m.metric: m for m in results.metrics}
+    low, high = shared_domain(
+        v.ci or (None, None) for s in segments for v in s.variants if not v.is_control
+    )
+    scale = LinearScale(low, high, BAR_PAD, BAR_WIDTH - BAR_PAD)
+    by_value: dict[str, SegmentTable] = {}
+    for s in segments:
+        metric = metrics.get(s.metric)
+        if metric is None:
+            continue
+        table = by_value.setdefault(
+            s.value, SegmentTable(value=s.value, units=s.units, srm=s.srm, rows=[])
+        )
+        control = next((v for v in s.variants if v.is_control), None)
+        for v in s.variants:
+            if v.is_control:
+                continue
+            bar = None
+            if v.ci is not None and v.effect is not None:
+                bar = interval_bar(
+                    scale,
+                    lo=v.ci[0],
+                    hi=v.ci[1],
+                    estimate=v.effect,
+                    significant=v.significant,
+                    higher_is_better=metric.higher_is_better,
+                )
+            table.rows.append(
+                Row(
+                    metric=metric,
+                    control=control,
+                    variant=v,
+                    bar=bar,
+                    p_label=_("p-value, not corrected"),
+                    title=row_title(metric, control, v),
+                    markers=[],
+                )
+            )
+    return list(by_value.values()), nice_ticks(scale, count=4)

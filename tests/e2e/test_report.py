@@ -51,7 +51,10 @@ def _experiment_with_traffic() -> Experiment:
     units = []
     for i in range(600):
         unit = f"user-{i}"
-        answer = app.post("/api/v1/assign", {"unit_id": unit}, format="json").json()
+        attributes = {"platform": ("ios", "android", "web")[i % 3], "channel": "app-store"}
+        answer = app.post(
+            "/api/v1/assign", {"unit_id": unit, "attributes": attributes}, format="json"
+        ).json()
         units.append((unit, answer["assignments"][0]["variant"]))
     moment = (datetime.now(UTC) + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
     for i, (unit, variant) in enumerate(units):
@@ -97,6 +100,11 @@ def test_report__analyst__bars_refresh_csv(page, live_server, tmp_path) -> None:
     assert page.locator("svg.interval-bar").count() >= 1
     assert page.locator("svg.interval-bar title").first.text_content()
     screenshot(page, "report")
+
+    page.click("#segments nav.tabs >> text=platform")
+    page.wait_for_selector("#segments h3 >> text=platform = ios")
+    assert "segment=platform" in page.url
+    assert page.locator("#segments .segment-value").count() == 3
 
     before = page.locator("#snapshot-pick option").count()
     page.click("text=Refresh results")

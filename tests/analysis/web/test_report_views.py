@@ -27,7 +27,8 @@ def exp(db: None):
     for i in range(400):
         unit = f"u{i}"
         treated = i % 2 == 1
-        d.expose(unit, "treatment" if treated else "control", T0)
+        attributes = {"platform": "ios" if i % 4 < 2 else "android", "country": "CN"}
+        d.expose(unit, "treatment" if treated else "control", T0, attributes=attributes)
         if (treated and i % 3 != 0) or (not treated and i % 5 == 0):
             d.event(unit, T0 + H, value=float(i % 7))
     d.save()
@@ -47,7 +48,8 @@ def test_report__snapshot__header_decision_tables_and_bars(exp) -> None:
     assert 'aria-current="page"' in html and f"/experiments/{exp.key}/results/" in html
     for text in ("Decision", "Notable changes", "Primary", "Guardrails", "Sample ratio (SRM)"):
         assert text in html
-    assert html.count('class="interval-bar') == 2
+    tables = html.split('id="segments"')[0]
+    assert tables.count('class="interval-bar') == 2
     assert "↑ better" in html  # the treatment converts far more: significant, with a word
 
 
@@ -144,3 +146,19 @@ def test_report__failed_refresh__says_so_and_keeps_last_good(exp) -> None:
 def test_experiment_page__results_tab__links_to_report(exp) -> None:
     html = client_as("viewer").get(f"/experiments/{exp.key}/").content.decode()
     assert f'href="/experiments/{exp.key}/results/"' in html
+
+
+def test_report__segments__tab_per_attribute_with_exploratory_note(exp) -> None:
+    experiment_refresh(experiment=exp, as_of=T0 + 10 * H)
+    viewer = client_as("viewer")
+    html = viewer.get(f"/experiments/{exp.key}/results/").content.decode()
+    assert "Segment results are exploratory" in html
+    assert "?segment=platform" in html and "?segment=country" in html
+    partial = viewer.get(
+        f"/experiments/{exp.key}/results/?segment=platform",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="segments",
+    ).content.decode()
+    assert partial.lstrip().startswith('<section id="segments"')
+    assert "platform = ios" in partial and "platform = android" in partial
+    assert "country = CN" not in partial
