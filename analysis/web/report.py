@@ -31,6 +31,7 @@ from core.roles import can_write
 from experiments.models import Experiment
 from experiments.web.experiment_page import experiment_or_404, experiment_page_context
 
+from .report_detail import daily_units, effect_over_time
 from .report_rows import (
     BAR_WIDTH,
     metric_tables,
@@ -42,6 +43,7 @@ from .report_rows import (
 
 TEMPLATE = "analysis/report.html"
 PRINT_TEMPLATE = "analysis/report_print.html"
+METRIC_TEMPLATE = "analysis/report_metric.html"
 PARTIALS = ("tab-panel", "report-body", "refresh-status", "segments")
 
 
@@ -216,3 +218,22 @@ def report_status(request: HttpRequest, key: str) -> HttpResponse:
     except ValueError:
         since = 0
     return _status(request, experiment, since=since)
+
+
+@login_required
+def report_metric_page(request: HttpRequest, key: str, metric: str) -> HttpResponse:
+    """A metric's effect over time and the daily units; HTMX gets the ``metric-detail`` part."""
+    experiment = experiment_or_404(key)
+    if not experiment.metric_links.filter(metric__key=metric).exists():
+        raise Http404(f'No metric "{metric}" in this experiment.')
+    link = experiment.metric_links.select_related("metric").get(metric__key=metric)
+    context = experiment_page_context(request, experiment, "results") | {
+        "metric": link.metric,
+        "chart": effect_over_time(experiment=experiment, metric=metric),
+        "daily": daily_units(experiment=experiment),
+        "report_url": reverse("analysis-web:report", args=[experiment.key]),
+    }
+    template = METRIC_TEMPLATE
+    if request.htmx:
+        template += "#metric-detail"
+    return render(request, template, context)

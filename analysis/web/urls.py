@@ -21,6 +21,11 @@ urlpatterns = [
         report.report_print_page,
         name="report-print",
     ),
+    re_path(
+        rf"^experiments/{KEY}/results/metrics/(?P<metric>[-\w.]+)/$",
+        report.report_metric_page,
+        name="report-metric",
+    ),
     re_path(rf"^experiments/{KEY}/results/refresh/$", report.report_refresh, name="report-refresh"),
     re_path(rf"^experiments/{KEY}/results/status/$", report.report_status, name="report-status"),
 ]

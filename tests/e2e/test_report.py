@@ -121,6 +121,13 @@ def test_report__analyst__bars_refresh_csv(page, live_server, tmp_path) -> None:
         is not None
     )
 
+    page.click("#table-primary ~ .table-wrap >> text=Conversion")
+    page.wait_for_selector("#metric-detail svg.effect-over-time")
+    assert page.locator("#metric-detail circle.point").count() == 2
+    assert page.locator("#metric-detail svg.effect-over-time title").text_content()
+    screenshot(page, "report-metric")
+    page.goto(f"{live_server.url}/experiments/{exp.key}/results/")
+
     with page.expect_download() as info:
         page.click("text=Download CSV")
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))

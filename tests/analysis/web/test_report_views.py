@@ -162,3 +162,30 @@ def test_report__segments__tab_per_attribute_with_exploratory_note(exp) -> None:
     assert partial.lstrip().startswith('<section id="segments"')
     assert "platform = ios" in partial and "platform = android" in partial
     assert "country = CN" not in partial
+
+
+def test_report__metric_detail__effect_line_band_and_daily_units(exp) -> None:
+    for hours in (5, 10, 20):
+        experiment_refresh(experiment=exp, as_of=T0 + hours * H)
+    viewer = client_as("viewer")
+    url = f"/experiments/{exp.key}/results/metrics/conv/"
+    assert url in viewer.get(f"/experiments/{exp.key}/results/").content.decode()
+    html = viewer.get(url).content.decode()
+    assert "<html" in html and "Effect over time" in html
+    assert html.count('<circle class="point') == 3
+    assert re.search(r'<path class="band band-1" d="M[\d., L]+Z"', html)
+    assert "3 snapshots" in html
+    partial = viewer.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="metric-detail")
+    body = partial.content.decode()
+    assert body.lstrip().startswith('<section id="metric-detail"')
+    assert "<td>200</td>" in body  # 200 units a variant, all exposed on one day
+    assert viewer.get(f"/experiments/{exp.key}/results/metrics/nope/").status_code == 404
+
+
+def test_report__metric_detail__plan_change_marked(exp) -> None:
+    experiment_refresh(experiment=exp, as_of=T0 + 5 * H)
+    exp.alpha = 0.01
+    exp.save()
+    experiment_refresh(experiment=exp, as_of=T0 + 10 * H)
+    html = client_as("viewer").get(f"/experiments/{exp.key}/results/metrics/conv/").content
+    assert b'class="plan-change"' in html and b"plan changed" in html
