@@ -31,7 +31,7 @@ from core.roles import can_write
 from experiments.models import Experiment
 from experiments.web.experiment_page import experiment_or_404, experiment_page_context
 
-from .report_detail import daily_units, effect_over_time
+from .report_detail import daily_units, days_left, effect_over_time
 from .report_rows import (
     BAR_WIDTH,
     metric_tables,
@@ -128,6 +128,13 @@ def report_context(
             else None
         ),
     }
+    if power.required_units_per_arm and context["as_of"]:
+        context["days_left"] = days_left(
+            experiment=experiment,
+            as_of=context["as_of"],
+            units_per_arm=power.units_per_arm,
+            required_per_arm=power.required_units_per_arm,
+        )
     context |= _segments(request, results, request.path)
     return context
 

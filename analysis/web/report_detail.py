@@ -101,3 +101,23 @@ def daily_units(*, experiment: Experiment) -> list[dict[str, Any]]:
         {"day": day, "units": [counts.get(key, 0) for key in variants], "variants": variants}
         for day, counts in days.items()
     ]
+
+
+def days_left(
+    *, experiment: Experiment, as_of: dt.datetime, units_per_arm: int, required_per_arm: int
+) -> float | None:
+    """Days until the planned sample per variant at the last 7 days' traffic (None when no
+    traffic came in those days); 0 once the sample is reached."""
+    if units_per_arm >= required_per_arm:
+        return 0.0
+    recent = Exposure.objects.filter(
+        experiment=experiment,
+        phase=experiment.phase,
+        first_exposed_at__gt=as_of - dt.timedelta(days=7),
+        first_exposed_at__lte=as_of,
+    ).count()
+    arms = experiment.variants.count() or 1
+    per_arm_per_day = recent / 7 / arms
+    if per_arm_per_day <= 0:
+        return None
+    return (required_per_arm - units_per_arm) / per_arm_per_day

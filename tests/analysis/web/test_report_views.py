@@ -189,3 +189,16 @@ def test_report__metric_detail__plan_change_marked(exp) -> None:
     experiment_refresh(experiment=exp, as_of=T0 + 10 * H)
     html = client_as("viewer").get(f"/experiments/{exp.key}/results/metrics/conv/").content
     assert b'class="plan-change"' in html and b"plan changed" in html
+
+
+def test_report__progress__days_left_at_last_week_traffic(exp) -> None:
+    exp.mde = 0.5
+    exp.save()
+    experiment_refresh(experiment=exp, as_of=T0 + 10 * H)
+    results = snapshot_results(snapshot=ResultSnapshot.objects.get(experiment=exp))
+    power = results.power
+    html = client_as("viewer").get(f"/experiments/{exp.key}/results/").content.decode()
+    assert f"{power.units_per_arm} of {power.required_units_per_arm} units per variant" in html
+    # 400 units in the last 7 days over 2 variants: 200/7 a variant a day.
+    days = (power.required_units_per_arm - power.units_per_arm) / (400 / 7 / 2)
+    assert f"about {days:.0f} days left at the last 7 days" in html
