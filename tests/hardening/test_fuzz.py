@@ -30,6 +30,10 @@ MAX_SECONDS = int(os.environ.get("VERDICT_FUZZ_SECONDS", "45"))
 
 pytestmark = pytest.mark.skipif(not ST.exists(), reason="schemathesis is not installed")
 
+# Left out of every run: revoking would revoke the fuzzer's own key (it has a small id) and
+# answer 401 to everything after it; key management has its own tests.
+ALWAYS_EXCLUDED = {"POST /api/v1/api-keys/{key_id}/revoke": "revokes the fuzzing key"}
+
 # Findings outside this test's reach, reported to their owners: operation -> reason.
 KNOWN_REJECTION = {
     "POST /api/v1/events": (
@@ -165,7 +169,10 @@ def _run(server: tuple[str, str], checks: str, *, exclude: dict[str, str], mode:
         *("--workers", "1", "--seed", "15", "--no-color", "--no-shrink"),
         *("--phases", "examples,coverage,fuzzing"),
         *("--generation-database", "none", "--request-timeout", "20"),
-        *[arg for name in exclude for arg in ("--exclude-name", name)],
+        # Path keys are slugs: negative mode filters many drawn values, and a loaded CI machine
+        # is slow; neither is a finding about the API.
+        *("--suppress-health-check", "filter_too_much,too_slow"),
+        *[arg for name in {**ALWAYS_EXCLUDED, **exclude} for arg in ("--exclude-name", name)],
     ]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=MAX_SECONDS + 120)
     return done.returncode, done.stdout + done.stderr
@@ -175,6 +182,20 @@ def _failures(output: str) -> str:
     """The failure sections of schemathesis' report (what to read when a test fails)."""
     start = output.find("FAILURES")
     return output[start if start >= 0 else -4000 :][:12000]
+
+
+def _passed_but_for_ungeneratable(code: int, output: str) -> bool:
+    """Whether the run found nothing, apart from operations for which schemathesis could not
+    draw invalid data at all (a slug path key and no body): not a finding about the API."""
+    if code == 0:
+        return True
+    summary = output[output.rfind("SUMMARY") :]
+    errors = output.count("Cannot generate test data for this operation")
+    return (
+        "Failures:" not in summary
+        and "Runtime Error" not in summary
+        and f"Schema Error: {errors}" in summary
+    )
 
 
 def test_fuzz__any_generated_request__never_a_server_error(server):
@@ -192,7 +213,7 @@ def test_fuzz__requests_breaking_the_schema__answered_4xx(server):
         mode="negative",
     )
 
-    assert code == 0, _failures(output)
+    assert _passed_but_for_ungeneratable(code, output), _failures(output)
 
 
 @pytest.mark.xfail(
