@@ -202,3 +202,11 @@ def test_report__progress__days_left_at_last_week_traffic(exp) -> None:
     # 400 units in the last 7 days over 2 variants: 200/7 a variant a day.
     days = (power.required_units_per_arm - power.units_per_arm) / (400 / 7 / 2)
     assert f"about {days:.0f} days left at the last 7 days" in html
+
+
+def test_report__rows__full_figures_in_title_and_focus_text(exp) -> None:
+    experiment_refresh(experiment=exp, as_of=T0 + 10 * H)
+    html = client_as("viewer").get(f"/experiments/{exp.key}/results/").content.decode()
+    row = re.search(r'<tr title="(conv, Treatment vs control:[^"]+)" tabindex="0"', html)
+    assert row and "relative effect" in row.group(1) and "interval" in row.group(1)
+    assert f'<small class="row-figures">{row.group(1)}</small>' in html
