@@ -210,3 +210,21 @@ def test_report__rows__full_figures_in_title_and_focus_text(exp) -> None:
     row = re.search(r'<tr title="(conv, Treatment vs control:[^"]+)" tabindex="0"', html)
     assert row and "relative effect" in row.group(1) and "interval" in row.group(1)
     assert f'<small class="row-figures">{row.group(1)}</small>' in html
+
+
+def test_report__holm_plan__p_values_labelled_adjusted(db: None) -> None:
+    exp = experiment_with(
+        [(metric("conv"), "primary"), (metric("conv2", event="signup"), "secondary")],
+        variants=("control", "a", "b"),
+        correction="holm",
+    )
+    d = Data(exp)
+    for i in range(300):
+        d.expose(f"u{i}", ("control", "a", "b")[i % 3], T0)
+        if i % 4 == 0:
+            d.event(f"u{i}", T0 + H, value=1.0)
+    d.save()
+    snapshot = experiment_refresh(experiment=exp, as_of=T0 + 10 * H)
+    assert any(m.corrected for m in snapshot_results(snapshot=snapshot).metrics)
+    html = client_as("viewer").get(f"/experiments/{exp.key}/results/").content.decode()
+    assert "p-value, adjusted (Holm)" in html
