@@ -8,7 +8,6 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-
 DOCS_METHODS = ["get", "head"]
 
 urlpatterns = [
