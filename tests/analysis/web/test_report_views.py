@@ -174,7 +174,6 @@ def test_report__metric_detail__effect_line_band_and_daily_units(exp) -> None:
     assert "<html" in html and "Effect over time" in html
     assert html.count('<circle class="point') == 3
     assert re.search(r'<path class="band band-1" d="M[\d., L]+Z"', html)
-    assert "3 snapshots" in html
     partial = viewer.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="metric-detail")
     body = partial.content.decode()
     assert body.lstrip().startswith('<section id="metric-detail"')
