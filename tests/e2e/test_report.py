@@ -7,13 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polib
 import pytest
 from rest_framework.test import APIClient
 
@@ -139,27 +138,18 @@ def test_report__analyst__bars_refresh_csv(page, live_server, tmp_path) -> None:
 
 
 def _catalogue_with_pending(tmp_path: Path) -> Path:
-    """The zh_Hans catalogue plus every pending pair, compiled (as the catalogue merge will)."""
-    po = (ROOT / "locale/zh_Hans/LC_MESSAGES/django.po").read_text()
-    known = set(re.findall(r'^msgid "(.*)"$', po, flags=re.M))
-    extra = []
+    """The zh_Hans catalogue plus any pending pair not merged yet, compiled."""
+    catalogue = polib.pofile(str(ROOT / "locale/zh_Hans/LC_MESSAGES/django.po"))
+    known = {entry.msgid for entry in catalogue}
     for pending in sorted((ROOT / "locale/pending").glob("*.json")):
         for msgid, msgstr in json.loads(pending.read_text()).items():
-            quoted = json.dumps(msgid, ensure_ascii=False)[1:-1]
-            if quoted in known:
-                continue
-            known.add(quoted)
-            flag = "#, python-format\n" if "%(" in msgid else ""
-            extra.append(
-                f"\n{flag}msgid {json.dumps(msgid, ensure_ascii=False)}\n"
-                f"msgstr {json.dumps(msgstr, ensure_ascii=False)}\n"
-            )
+            if msgid not in known:
+                known.add(msgid)
+                flags = ["python-format"] if "%(" in msgid else []
+                catalogue.append(polib.POEntry(msgid=msgid, msgstr=msgstr, flags=flags))
     target = tmp_path / "locale/zh_Hans/LC_MESSAGES"
     target.mkdir(parents=True)
-    (target / "django.po").write_text(po + "".join(extra))
-    subprocess.run(
-        ["msgfmt", "-o", str(target / "django.mo"), str(target / "django.po")], check=True
-    )
+    catalogue.save_as_mofile(str(target / "django.mo"))
     return tmp_path / "locale"
 
 
