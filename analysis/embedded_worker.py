@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from kombu import pools as kombu_pools
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,17 @@ class EmbeddedWorker:
 
 
 _running: EmbeddedWorker | None = None
+
+
+def _drop_broker_connections(app: Any) -> None:
+    """Forget pooled broker connections and the queue set made under other settings, so the
+    next publish and the worker use the broker and default queue configured now."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    app.__dict__.pop("amqp", None)  # cached: its queues follow the settings it first saw
+    kombu_pools.reset()  # kombu's process-wide pools, keyed by connection, may be closed
 
 
 def _beat(handle: EmbeddedWorker, every: float | None, first: float) -> None:
@@ -94,6 +106,7 @@ def embedded_worker_start(
     keys = ("broker_url", "task_always_eager", "broker_transport_options")
     previous = {key: app.conf.get(key) for key in keys}
     app.conf.update(broker_url=BROKER_URL, task_always_eager=False, broker_transport_options={})
+    _drop_broker_connections(app)
     worker = WorkController(
         app=app,
         hostname="embedded@verdict",
