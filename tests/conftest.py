@@ -56,3 +56,21 @@ def viewer(client_for: Callable[[str | None], APIClient]) -> APIClient:
 @pytest.fixture
 def app_client(client_for: Callable[[str | None], APIClient]) -> APIClient:
     return client_for("app")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_broker_connections() -> Iterator[None]:
+    """Tests that run a real worker point Celery at a real broker and back; the pooled
+    connections they leave behind are closed, so later eager tasks (which still acquire a
+    producer) do not find a closed pool."""
+    yield
+    from kombu import pools
+
+    from config.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    app.__dict__.pop("amqp", None)
+    pools.reset()
