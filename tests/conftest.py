@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +11,21 @@ from assignment.definitions import definitions_clear
 from assignment.services.exposures import exposure_cache_clear
 from core.api_keys import api_key_create
 from core.auth import api_key_cache_clear
+
+# Long studies and the Spark engine run when selected (``-m slow``, ``-m spark``) or with
+# VERDICT_FULL_SUITE=1, which CI sets: ``make test`` stays quick without them.
+GATED_MARKERS = ("slow", "spark")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("VERDICT_FULL_SUITE") == "1":
+        return
+    markexpr = config.getoption("markexpr") or ""
+    for item in items:
+        for name in GATED_MARKERS:
+            if item.get_closest_marker(name) and name not in markexpr:
+                reason = f"{name} test: select it with -m {name}, or set VERDICT_FULL_SUITE=1"
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(autouse=True)

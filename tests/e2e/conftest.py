@@ -2,7 +2,8 @@
 
 Never a downloaded browser: ``executable_path`` is ``/usr/bin/chromium`` (``.ci/run`` installs
 it with apt, with ``fonts-noto-cjk`` so Chinese renders). Every request to another host fails
-the test: pages load nothing from elsewhere. Screenshots go to ``docs/screenshots/``.
+the test: pages load nothing from elsewhere. Screenshots go to ``.screenshots/`` (ignored by
+git); with ``VERDICT_SCREENSHOTS=docs`` they replace the ones kept in ``docs/screenshots/``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ import pytest
 from django.contrib.auth.models import Group
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("VERDICT_SCREENSHOTS") == "docs"
+    else ROOT / ".screenshots"
+)
 PASSWORD = "e2e-password-1"
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
@@ -105,7 +111,7 @@ def login(page: Any, base_url: str, username: str, language: str = "en") -> None
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot as docs/screenshots/<name>.png."""
+    """Save a full-page screenshot as <name>.png in ``SCREENSHOTS``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

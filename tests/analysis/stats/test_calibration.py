@@ -1,6 +1,6 @@
 """The calibration study of bench/calibration.py as a test (about 30 s).
 
-Marked slow and skipped unless slow tests are selected: ``pytest -m slow tests/analysis/stats``.
+Marked slow: it runs with ``-m slow`` or VERDICT_FULL_SUITE=1 (see tests/conftest.py).
 """
 
 import importlib.util
@@ -13,8 +13,6 @@ BENCH = pathlib.Path(__file__).resolve().parents[3] / "bench" / "calibration.py"
 
 @pytest.fixture(scope="module")
 def calibration(request):
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("slow calibration study: run with -m slow")
     spec = importlib.util.spec_from_file_location("verdict_calibration", BENCH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -77,8 +77,6 @@ def test_compare_relative__negative_control_mean__divides_by_abs_control_unlike_
 @pytest.mark.slow
 @pytest.mark.parametrize(("rho", "lift"), [(0.5, 0.1), (0.5, 1.0), (0.9, 0.1), (0.9, 1.0)], ids=str)
 def test_compare_cuped_relative__monte_carlo__stderr_matches_spread_and_covers(request, rho, lift):
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("slow Monte Carlo study: run with -m slow")
     rng = np.random.default_rng(4000)
     runs = 4000
     effects, stderrs = [], []

@@ -15,14 +15,6 @@ from analysis.stats import MeanStats, ProportionStats, compare
 from .raw import mean_stats
 
 
-@pytest.fixture(autouse=True)
-def _slow_only_when_selected(request):
-    """Monte Carlo studies run with ``-m slow`` only, like tests/analysis/stats/test_calibration."""
-    selected = "slow" in (request.config.getoption("markexpr") or "")
-    if request.node.get_closest_marker("slow") and not selected:
-        pytest.skip("slow Monte Carlo study: run with -m slow")
-
-
 def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(p-value, ν) of scipy's Welch t-test of b against a."""
     res = sps.ttest_ind(b, a, equal_var=False)
