@@ -1,0 +1,1 @@
+"""Warehouse-native analysis: exposures and events read where they live, through Apache Spark."""
