@@ -17,19 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-EXPOSURE_COLUMNS = (
-    "unit_id",
-    "experiment",
-    "variant",
-    "phase",
-    "first_exposed_at",
-    "forced",
-    "multiple_variants",
-    "attributes",
-)
-EVENT_COLUMNS = ("event_id", "unit_id", "event", "timestamp", "value", "properties")
-# Columns a mapping may leave out: the flags count as false, attributes and properties as {}.
-OPTIONAL_COLUMNS = frozenset({"forced", "multiple_variants", "attributes", "properties", "value"})
+# The column lists live in core (the data-source definitions validate mappings against them
+# and may not import analysis); re-exported here as part of the engine/export contract.
+from core.warehouse_columns import EVENT_COLUMNS, EXPOSURE_COLUMNS, OPTIONAL_COLUMNS
+
+__all__ = ["EVENT_COLUMNS", "EXPOSURE_COLUMNS", "OPTIONAL_COLUMNS", "SparkSource"]
 
 
 @dataclass(frozen=True)
