@@ -93,7 +93,12 @@ class UnitIdField(serializers.Field):
             "nullable": True,
             "oneOf": [
                 *_SCALAR,
-                {"type": "array", "maxItems": MAX_LIST_ITEMS, "items": {"oneOf": _SCALAR}},
+                # null items too: GrowthBook's evaluator (ours mirrors it) compares them.
+                {
+                    "type": "array",
+                    "maxItems": MAX_LIST_ITEMS,
+                    "items": {"nullable": True, "oneOf": _SCALAR},
+                },
             ],
         },
         "description": (
