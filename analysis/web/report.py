@@ -32,6 +32,7 @@ from experiments.models import Experiment
 from experiments.web.experiment_page import experiment_or_404, experiment_page_context
 
 from .report_detail import daily_units, days_left, effect_over_time
+from .report_economics import economics_context
 from .report_rows import (
     BAR_WIDTH,
     metric_tables,
@@ -135,6 +136,8 @@ def report_context(
             units_per_arm=power.units_per_arm,
             required_per_arm=power.required_units_per_arm,
         )
+    # Economics section (pricing and promotion experiments): analysis/web/report_economics.py
+    context |= economics_context(experiment=experiment, snapshot=snapshot, results=results)
     context |= _segments(request, results, request.path)
     return context
 
