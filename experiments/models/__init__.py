@@ -1,4 +1,5 @@
 from .audit import AuditLogEntry
+from .data_source import DataSource, DataSourceKind
 from .experiment import (
     AnalysisMethod,
     Correction,
@@ -16,6 +17,8 @@ __all__ = [
     "AnalysisMethod",
     "AuditLogEntry",
     "Correction",
+    "DataSource",
+    "DataSourceKind",
     "Decision",
     "Experiment",
     "ExperimentKind",

@@ -72,6 +72,14 @@ class Experiment(models.Model):
         on_delete=models.PROTECT,
         related_name="experiments",
     )
+    data_source = models.ForeignKey(
+        "experiments.DataSource",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="experiments",
+        help_text="Where exposures and events are read from; empty: the application database.",
+    )
     layer_start = models.FloatField(null=True, blank=True)
     layer_end = models.FloatField(null=True, blank=True)
     layer_share = models.FloatField(

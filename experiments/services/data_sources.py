@@ -1,0 +1,404 @@
+"""Data sources: where an experiment's exposures and events are read from (docs/warehouse.md).
+
+Create, update and delete with the rules that keep a source usable and its secrets private:
+
+- kind ``spark`` needs a session URL and both relations; ``builtin`` takes none of them;
+- a session URL is ``local``, ``local[N]``, ``local[*]``, ``spark://host:port``,
+  ``sc://host:port[/;param=value...]`` (Spark Connect) or ``yarn``;
+- a relation is a table name (``lake.events``, ``parquet.`/data/lake/events```) or one SQL
+  ``SELECT`` (parsed with sqlglot in the Spark dialect; DDL and DML are refused);
+- a column map sends logical columns (``core.warehouse_columns``) to physical column names;
+- ``options`` (Spark configuration, may hold credentials) is stored as given and never appears
+  in an audit entry, an error message or a log line: only its names do;
+- a source used by a live experiment (running, paused, or stopped and awaiting its final
+  refresh) cannot be deleted; other experiments that name it go back to the builtin source,
+  each with an audit entry.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext
+
+from core.actors import Actor
+from core.errors import ValidationFailed
+from core.warehouse_columns import EVENT_COLUMNS, EXPOSURE_COLUMNS
+from experiments.models import DataSource, DataSourceKind, Experiment, ExperimentStatus
+
+from .audit import audit_record
+
+Errors = dict[str, list[str]]
+
+FIELDS = (
+    "name",
+    "kind",
+    "session_url",
+    "exposures",
+    "events",
+    "exposure_columns",
+    "event_columns",
+    "options",
+)
+SPARK_FIELDS = ("session_url", "exposures", "events", "exposure_columns", "event_columns")
+# Experiments that may still be refreshed: their source must stay.
+LIVE_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED, ExperimentStatus.STOPPED)
+MASK = "********"
+
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})"
+_PORT = r"[0-9]{1,5}"
+_SESSION_URL_FORMS = (
+    re.compile(r"local"),
+    re.compile(r"local\[(?:\*|[1-9][0-9]{0,3})\]"),
+    re.compile(rf"spark://{_HOST}:{_PORT}(?:,{_HOST}:{_PORT})*"),
+    re.compile(rf"sc://{_HOST}:{_PORT}(?:/(?:;[A-Za-z0-9_.-]+=[^;\s]*)*)?"),
+    re.compile(r"yarn"),
+)
+SESSION_URL_HELP = (
+    "local, local[N], local[*], spark://host:port, sc://host:port[/;param=value] "
+    "(Spark Connect) or yarn"
+)
+# Spark Connect URL parameters whose values are credentials (masked when shown back).
+_SECRET_PARAM = re.compile(r"token|secret|password|passwd|credential|key", re.IGNORECASE)
+_URL_PARAM = re.compile(r";([A-Za-z0-9_.-]+)=([^;]*)")
+
+_IDENTIFIER = r"(?:[A-Za-z_][A-Za-z0-9_]*|`[^`]+`)"
+_TABLE_NAME = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER}){{0,3}}")
+_SQL_START = re.compile(
+    r"^\s*\(*\s*(select|with|from|values|insert|update|delete|merge|create|"
+    r"drop|alter|truncate|replace|grant|revoke|set|use|cache|refresh|"
+    r"msck|analyze|load|overwrite|show|describe)\b",
+    re.IGNORECASE,
+)
+_PHYSICAL_COLUMN = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER}){{0,2}}")
+MAX_RELATION_LENGTH = 20_000
+
+
+def session_url_valid(url: str) -> bool:
+    """Whether ``url`` is one of the session URL forms Verdict accepts."""
+    if any(ch.isspace() for ch in url):
+        return False
+    if not any(form.fullmatch(url) for form in _SESSION_URL_FORMS):
+        return False
+    ports = re.findall(r"(?:spark|sc)://[^:/,]+:([0-9]+)|,[^:/,]+:([0-9]+)", url)
+    return all(0 < int(p or q) < 65536 for p, q in ports)
+
+
+def session_url_masked(url: str) -> str:
+    """The session URL with the values of credential parameters (``;token=...``) masked."""
+
+    def mask(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f";{name}={MASK}" if _SECRET_PARAM.search(name) else match.group(0)
+
+    return _URL_PARAM.sub(mask, url)
+
+
+def _unmask_session_url(new: str, old: str) -> str:
+    """A session URL sent back with masked credentials keeps the stored ones."""
+    if MASK not in new:
+        return new
+    stored = dict(_URL_PARAM.findall(old))
+
+    def keep(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(2)
+        if value == MASK and name in stored:
+            return f";{name}={stored[name]}"
+        return match.group(0)
+
+    return _URL_PARAM.sub(keep, new)
+
+
+def relation_is_select(relation: str) -> bool:
+    """Whether a relation is written as SQL (else it is a table name)."""
+    return bool(_SQL_START.match(relation))
+
+
+def _check_select(sql: str) -> str | None:
+    """What is wrong with a SQL relation (None when it is one read-only SELECT)."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="spark") if s is not None]
+    except ParseError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "parse error"
+        return f"This is not valid Spark SQL: {first[:300]}"
+    if len(statements) != 1:
+        return f"Give one SELECT statement, not {len(statements)} statements."
+    statement = statements[0]
+    if not isinstance(statement, exp.Query):
+        kind = type(statement).__name__.upper()
+        return f"Only a SELECT can be a relation; this is a {kind} statement."
+    forbidden = (
+        exp.Insert,
+        exp.Update,
+        exp.Delete,
+        exp.Merge,
+        exp.Create,
+        exp.Drop,
+        exp.Alter,
+        exp.Command,
+    )
+    for node in statement.walk():
+        if isinstance(node, forbidden):
+            return f"Only a SELECT can be a relation; it contains {type(node).__name__.upper()}."
+    return None
+
+
+def _check_relation(value: Any, field: str, errors: Errors) -> None:
+    if not isinstance(value, str) or not value.strip():
+        errors.setdefault(field, []).append(
+            "Give a table name (lake.events, parquet.`/data/lake/events`) or a SQL SELECT."
+        )
+        return
+    if len(value) > MAX_RELATION_LENGTH:
+        errors.setdefault(field, []).append(f"At most {MAX_RELATION_LENGTH} characters.")
+        return
+    if relation_is_select(value):
+        problem = _check_select(value)
+        if problem:
+            errors.setdefault(field, []).append(problem)
+    elif not _TABLE_NAME.fullmatch(value.strip()):
+        errors.setdefault(field, []).append(
+            f"{value.strip()[:100]!r} is neither a table name (db.table, catalog.db.table, "
+            "parquet.`/path`) nor a SQL SELECT."
+        )
+
+
+def _check_columns(value: Any, field: str, logical: tuple[str, ...], errors: Errors) -> None:
+    if not isinstance(value, dict):
+        errors.setdefault(field, []).append(
+            'Expected an object from logical to physical column, e.g. {"unit_id": "user_id"}.'
+        )
+        return
+    for name, physical in value.items():
+        if name not in logical:
+            errors.setdefault(f"{field}.{name}", []).append(
+                f"Unknown column; the columns are: {', '.join(logical)}."
+            )
+        elif not isinstance(physical, str) or not _PHYSICAL_COLUMN.fullmatch(physical):
+            errors.setdefault(f"{field}.{name}", []).append(
+                "Give the physical column name (letters, digits and _, or `quoted`)."
+            )
+
+
+def _check_options(value: Any, errors: Errors) -> None:
+    # Never echo a value: options may hold credentials.
+    if not isinstance(value, dict):
+        errors.setdefault("options", []).append(
+            'Expected an object of Spark settings, e.g. {"spark.executor.memory": "4g"}.'
+        )
+        return
+    for name, setting in value.items():
+        if not name or len(name) > 200 or any(ch.isspace() for ch in name):
+            errors.setdefault("options", []).append(
+                f"{name[:200]!r} is not a setting name (no spaces, at most 200 characters)."
+            )
+        elif not isinstance(setting, str | int | float | bool) or (
+            isinstance(setting, str) and len(setting) > 10_000
+        ):
+            errors.setdefault(f"options.{name}", []).append(
+                "A setting is a string, number or true/false (at most 10,000 characters)."
+            )
+
+
+def data_source_errors(data: dict[str, Any]) -> Errors:
+    """What is wrong with a full data-source definition (empty when it is valid)."""
+    errors: Errors = {}
+    if not isinstance(data.get("name"), str) or not data["name"].strip():
+        errors["name"] = ["A name is required."]
+    kind = data.get("kind")
+    if kind not in DataSourceKind.values:
+        errors["kind"] = [f"Choose one of: {', '.join(DataSourceKind.values)}."]
+        return errors
+    if kind == DataSourceKind.BUILTIN:
+        for field in SPARK_FIELDS:
+            if data.get(field):
+                errors.setdefault(field, []).append(
+                    "A builtin source reads the application database; leave this empty."
+                )
+        if data.get("options"):
+            errors.setdefault("options", []).append(
+                "A builtin source takes no Spark options; leave this empty."
+            )
+        return errors
+    url = data.get("session_url")
+    if not url:
+        errors["session_url"] = [f"A spark source needs a session URL: {SESSION_URL_HELP}."]
+    elif not isinstance(url, str) or not session_url_valid(url):
+        errors["session_url"] = [f"Not a session URL. Use one of: {SESSION_URL_HELP}."]
+    _check_relation(data.get("exposures"), "exposures", errors)
+    _check_relation(data.get("events"), "events", errors)
+    _check_columns(data.get("exposure_columns") or {}, "exposure_columns", EXPOSURE_COLUMNS, errors)
+    _check_columns(data.get("event_columns") or {}, "event_columns", EVENT_COLUMNS, errors)
+    _check_options(data.get("options") or {}, errors)
+    return errors
+
+
+def data_source_public(source: DataSource) -> dict[str, Any]:
+    """The definition as anyone allowed to read it sees it (audit entries, API, admin):
+    option values and session-URL credentials masked."""
+    return {
+        "key": source.key,
+        "name": source.name,
+        "kind": source.kind,
+        "session_url": session_url_masked(source.session_url),
+        "exposures": source.exposures,
+        "events": source.events,
+        "exposure_columns": source.exposure_columns,
+        "event_columns": source.event_columns,
+        "options": {name: MASK for name in sorted(source.options or {})},
+    }
+
+
+def _normalized(data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for field in ("session_url", "exposures", "events"):
+        if isinstance(out.get(field), str):
+            out[field] = out[field].strip()
+        elif out.get(field) is None:
+            out[field] = ""
+    for field in ("exposure_columns", "event_columns", "options"):
+        if out.get(field) is None:
+            out[field] = {}
+    return out
+
+
+@transaction.atomic
+def data_source_create(*, actor: Actor, data: dict[str, Any]) -> DataSource:
+    """Create a data source; a refusal (``ValidationFailed``) stores nothing."""
+    data = _normalized({"kind": DataSourceKind.BUILTIN, **data})
+    errors = data_source_errors(data)
+    key = data.get("key")
+    if not isinstance(key, str) or not re.fullmatch(r"[-a-zA-Z0-9_]{1,64}", key):
+        errors.setdefault("key", []).append("A key of letters, digits, - and _ (at most 64).")
+    elif DataSource.objects.filter(key=key).exists():
+        errors.setdefault("key", []).append(f'A data source with key "{key}" exists.')
+    if errors:
+        raise ValidationFailed(errors)
+    source = DataSource(key=key)
+    for field in FIELDS:
+        setattr(source, field, data[field])
+    source.save()
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="data_source",
+        object_key=source.key,
+        after=data_source_public(source),
+    )
+    return source
+
+
+@transaction.atomic
+def data_source_update(*, actor: Actor, source: DataSource, data: dict[str, Any]) -> DataSource:
+    """Change the fields given. ``options`` merges name by name (a null value removes a
+    setting), so a stored credential stays unless it is replaced; a session URL sent back with
+    masked credentials keeps the stored ones. The key cannot change."""
+    source = DataSource.objects.select_for_update().get(pk=source.pk)
+    if "key" in data and data["key"] != source.key:
+        raise ValidationFailed({"key": ["A data source's key cannot change; create a new one."]})
+    errors: Errors = {}
+    stored_options = dict(source.options or {})
+    options = dict(stored_options)
+    if "options" in data and data["options"] is not None:
+        if not isinstance(data["options"], dict):
+            _check_options(data["options"], errors)
+        else:
+            for name, setting in data["options"].items():
+                if setting is None:
+                    options.pop(name, None)
+                else:
+                    options[name] = setting
+    merged = {field: getattr(source, field) for field in FIELDS}
+    merged.update({k: v for k, v in data.items() if k in FIELDS and k != "options"})
+    merged["options"] = options
+    merged = _normalized(merged)
+    merged["session_url"] = _unmask_session_url(merged["session_url"], source.session_url)
+    for field, messages in data_source_errors(merged).items():
+        errors.setdefault(field, []).extend(messages)
+    if merged["kind"] != source.kind:
+        live = list(
+            source.experiments.filter(status__in=LIVE_STATUSES).values_list("key", flat=True)
+        )
+        if live:
+            errors.setdefault("kind", []).append(
+                f"Live experiments read from this source: {', '.join(live)}. "
+                "Its kind cannot change while they run."
+            )
+    if errors:
+        raise ValidationFailed(errors)
+    before = data_source_public(source)
+    for field in FIELDS:
+        setattr(source, field, merged[field])
+    source.save()
+    after = data_source_public(source)
+    # Same names, other values: recorded without the values.
+    secret_changed = before["options"] == after["options"] and options != stored_options
+    if before != after or secret_changed:
+        audit_record(
+            actor=actor,
+            action="update",
+            object_type="data_source",
+            object_key=source.key,
+            before=before,
+            after=after,
+            message="Option values changed." if secret_changed else "",
+        )
+    return source
+
+
+@transaction.atomic
+def data_source_delete(*, actor: Actor, source: DataSource) -> None:
+    """Delete a data source no live experiment reads; others that name it go back to the
+    builtin source (with an audit entry each)."""
+    source = DataSource.objects.select_for_update().get(pk=source.pk)
+    live = list(source.experiments.filter(status__in=LIVE_STATUSES).values_list("key", flat=True))
+    if live:
+        raise ValidationFailed(
+            f'Data source "{source.key}" is used by live experiments: {", ".join(live)}. '
+            "Stop and conclude them (or wait for their final refresh) first."
+        )
+    for experiment in Experiment.objects.filter(data_source=source).select_for_update():
+        experiment.data_source = None
+        experiment.save(update_fields=["data_source", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="update",
+            experiment=experiment,
+            before={"data_source": source.key},
+            after={"data_source": None},
+            message=f'Data source "{source.key}" was deleted; the builtin source applies.',
+        )
+    audit_record(
+        actor=actor,
+        action="delete",
+        object_type="data_source",
+        object_key=source.key,
+        before=data_source_public(source),
+    )
+    source.delete()
+
+
+def data_source_for_key(key: Any, errors: Errors, field: str = "data_source") -> DataSource | None:
+    """The data source an experiment names by key (None: builtin); an unknown key is an error."""
+    if key in (None, ""):
+        return None
+    source = DataSource.objects.filter(key=key).first()
+    if source is None:
+        errors.setdefault(field, []).append(
+            f'No data source with key "{key}". Admins create data sources (/api/v1/data-sources).'
+        )
+    return source
+
+
+def data_source_locked_message() -> str:
+    """Why a started experiment's data source cannot change (the locked-fields rule)."""
+    return gettext(
+        "The data source cannot change once the experiment has started: its results would mix "
+        "two sources. Start a new experiment to read another source."
+    )
