@@ -89,6 +89,15 @@ class ExperimentInput(serializers.Serializer):
     unit_attribute = serializers.RegexField(ATTRIBUTE_NAME, required=False)
     layer = serializers.SlugField(required=False, allow_null=True, allow_blank=True)
     layer_share = serializers.FloatField(required=False, min_value=0.0001, max_value=1.0)
+    data_source = serializers.SlugField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text=(
+            "The key of the data source exposures and events are read from; null: the "
+            "application database. Fixed once the experiment has started."
+        ),
+    )
     targeting = StrictDictField(
         required=False,
         help_text='MongoDB-style conditions on attributes, e.g. {"country": {"$in": ["CN"]}}.',
@@ -165,6 +174,7 @@ class ExperimentOutput(serializers.Serializer):
     unit_attribute = serializers.CharField()
     layer = serializers.SerializerMethodField()
     layer_share = serializers.FloatField()
+    data_source = serializers.SerializerMethodField()
     layer_range = serializers.SerializerMethodField()
     targeting = StrictDictField()
     variants = VariantOutput(many=True, source="variants.all")
@@ -187,6 +197,10 @@ class ExperimentOutput(serializers.Serializer):
 
     def get_layer(self, obj: Experiment) -> str | None:
         return obj.layer.key if obj.layer_id else None
+
+    def get_data_source(self, obj: Experiment) -> str | None:
+        """The data source's key; null: the application database (builtin)."""
+        return obj.data_source.key if obj.data_source_id else None
 
     def get_layer_range(self, obj: Experiment) -> list[float] | None:
         return None if obj.layer_start is None else [obj.layer_start, obj.layer_end]

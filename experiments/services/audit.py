@@ -19,6 +19,7 @@ def experiment_state(experiment: Experiment) -> dict[str, Any]:
         "coverage": experiment.coverage,
         "unit_attribute": experiment.unit_attribute,
         "targeting": experiment.targeting,
+        "data_source": experiment.data_source.key if experiment.data_source_id else None,
         "layer": experiment.layer.key if experiment.layer_id else None,
         "layer_range": (
             [experiment.layer_start, experiment.layer_end]

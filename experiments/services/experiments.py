@@ -18,6 +18,7 @@ from experiments.models import (
 )
 
 from .audit import audit_record, experiment_state
+from .data_sources import data_source_for_key, data_source_locked_message
 from .definitions_cache import definitions_changed
 from .validation import Errors, check_metric_roles, check_targeting, check_variants
 
@@ -59,6 +60,8 @@ def _validate_definition(data: dict[str, Any]) -> tuple[Errors, dict[str, Metric
                 )
     if "targeting" in data:
         check_targeting(data["targeting"], errors)
+    if "data_source" in data:
+        data_source_for_key(data["data_source"], errors)
     layer = None
     if data.get("layer"):
         layer = Layer.objects.filter(key=data["layer"]).first()
@@ -133,6 +136,8 @@ def _apply_fields(experiment: Experiment, data: dict[str, Any]) -> None:
     for field in SIMPLE_FIELDS:
         if field in data:
             setattr(experiment, field, data[field] if data[field] is not None else _default(field))
+    if "data_source" in data:
+        experiment.data_source = data_source_for_key(data["data_source"], {})
     for field in PLAN_FIELDS:
         if field in data.get("analysis_plan", {}):
             setattr(experiment, field, data["analysis_plan"][field])
@@ -161,6 +166,10 @@ def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:
         experiment.layer.key if experiment.layer_id else None
     ):
         errors["layer"] = ["The layer cannot change once the experiment has started."]
+    if "data_source" in data and (data["data_source"] or None) != (
+        experiment.data_source.key if experiment.data_source_id else None
+    ):
+        errors["data_source"] = [data_source_locked_message()]
     if "variants" in data:
         current = {v.key: v for v in experiment.variants.all()}
         if {v["key"] for v in data["variants"]} != set(current):
