@@ -186,6 +186,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ExperimentStatusEnum": "experiments.models.ExperimentStatus",
         "ExperimentKindEnum": "experiments.models.ExperimentKind",
+        "DataSourceKindEnum": "experiments.models.DataSourceKind",
         "MetricRoleEnum": "analysis.contract.ROLES",
         "MetricTypeEnum": "experiments.models.MetricType",
         "ConclusionDecisionEnum": "experiments.models.Decision",

@@ -2,7 +2,7 @@ from django.urls import path
 
 import core.converters  # noqa: F401  (registers <key:...>)
 
-from . import overrides, views
+from . import data_sources, overrides, views
 
 ACTIONS = ("start", "pause", "resume", "stop", "conclude", "archive")
 
@@ -39,4 +39,10 @@ urlpatterns = [
     path("metrics/<key:key>", views.MetricDetailApi.as_view(), name="metric-detail"),
     path("layers", views.LayerListApi.as_view(), name="layer-list"),
     path("layers/<key:key>", views.LayerDetailApi.as_view(), name="layer-detail"),
+    path("data-sources", data_sources.DataSourceListApi.as_view(), name="data-source-list"),
+    path(
+        "data-sources/<key:key>",
+        data_sources.DataSourceDetailApi.as_view(),
+        name="data-source-detail",
+    ),
 ]
