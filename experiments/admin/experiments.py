@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from core.actors import actor_from_request
 from core.errors import ValidationFailed
@@ -63,10 +64,10 @@ class ExperimentAdminForm(forms.ModelForm):
     def clean_targeting(self) -> object:
         targeting = self.cleaned_data.get("targeting")
         if not isinstance(targeting, dict):
-            raise forms.ValidationError("Targeting must be a JSON object.")
+            raise forms.ValidationError(gettext("Targeting must be a JSON object."))
         errors = validate_condition(targeting)
         if errors:
-            raise forms.ValidationError(errors)
+            raise forms.ValidationError([problem.translated(gettext) for problem in errors])
         return targeting
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.actors import Actor
 from core.errors import ValidationFailed
@@ -47,9 +48,12 @@ def layer_allocate(*, experiment: Experiment) -> tuple[float, float]:
     raise ValidationFailed(
         {
             "layer": [
-                f'Layer "{layer.key}" has no free slice of {share:.0%}: the largest free '
-                f"share in one piece is smaller ({free:.0%} free in all). Stop another "
-                "experiment in the layer or ask for a smaller layer share."
+                _(
+                    'Layer "%(key)s" has no free slice of %(share)s: the largest free share in '
+                    "one piece is smaller (%(free)s free in all). Stop another experiment in the "
+                    "layer or ask for a smaller layer share."
+                )
+                % {"key": layer.key, "share": f"{share:.0%}", "free": f"{free:.0%}"}
             ]
         }
     )
@@ -63,7 +67,7 @@ def _layer_state(layer: Layer) -> dict[str, str]:
 def layer_create(*, actor: Actor, key: str, name: str, description: str = "") -> Layer:
     """Create a layer; the audit log records who created it."""
     if Layer.objects.filter(key=key).exists():
-        raise ValidationFailed({"key": [f'A layer with key "{key}" exists.']})
+        raise ValidationFailed({"key": [_('A layer with key "%(key)s" exists.') % {"key": key}]})
     layer = Layer.objects.create(key=key, name=name, description=description)
     audit_record(
         actor=actor, action="create", object_type="layer", object_key=key, after=_layer_state(layer)
@@ -100,7 +104,10 @@ def layer_delete(*, actor: Actor, layer: Layer) -> None:
     """Delete a layer no experiment uses; the audit entry keeps what it was."""
     used_by = list(layer.experiments.values_list("key", flat=True))
     if used_by:
-        raise ValidationFailed(f'Layer "{layer.key}" is used by experiments: {", ".join(used_by)}.')
+        raise ValidationFailed(
+            _('Layer "%(key)s" is used by experiments: %(used_by)s.')
+            % {"key": layer.key, "used_by": ", ".join(used_by)}
+        )
     audit_record(
         actor=actor,
         action="delete",

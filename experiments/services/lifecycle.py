@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from core.actors import Actor
 from core.errors import TransitionNotAllowed, ValidationFailed
@@ -77,6 +79,15 @@ def _apply_start(experiment: Experiment, now: Any) -> list[str]:
     return overlap_warnings(experiment=experiment)
 
 
+def _in_default_language(messages: list[str], experiment: Experiment) -> list[str]:
+    """The start warnings as the audit log keeps them: in the site's default language, whatever
+    the language of the person who started the experiment."""
+    if not messages or translation.get_language() == settings.LANGUAGE_CODE:
+        return messages
+    with translation.override(settings.LANGUAGE_CODE):
+        return overlap_warnings(experiment=experiment)
+
+
 def _apply_stop(experiment: Experiment, now: Any) -> None:
     experiment.stopped_at = now
     experiment.layer_start = experiment.layer_end = None
@@ -87,7 +98,12 @@ def _apply_conclude(experiment: Experiment, now: Any, params: dict[str, Any]) ->
     decision = params.get("decision")
     if decision not in Decision.values:
         raise ValidationFailed(
-            {"decision": [f"Choose one of: {', '.join(Decision.values)} (got {decision!r})."]}
+            {
+                "decision": [
+                    _("Choose one of: %(choices)s (got %(value)s).")
+                    % {"choices": ", ".join(Decision.values), "value": repr(decision)}
+                ]
+            }
         )
     winner = None
     if decision == Decision.SHIP:
@@ -95,14 +111,14 @@ def _apply_conclude(experiment: Experiment, now: Any, params: dict[str, Any]) ->
         winner = experiment.variants.filter(key=key).first() if key else None
         if winner is None:
             raise ValidationFailed(
-                {"winner": ["Name the variant to ship (a variant key of this experiment)."]}
+                {"winner": [_("Name the variant to ship (a variant key of this experiment).")]}
             )
         if winner.is_control:
             raise ValidationFailed(
-                {"winner": ["Shipping the control is the decision keep_control."]}
+                {"winner": [_("Shipping the control is the decision keep_control.")]}
             )
     elif params.get("winner"):
-        raise ValidationFailed({"winner": ["Only a ship decision names a winner."]})
+        raise ValidationFailed({"winner": [_("Only a ship decision names a winner.")]})
     experiment.decision = decision
     experiment.winner = winner
     experiment.conclusion_review = params.get("review", "") or ""
@@ -122,16 +138,21 @@ def experiment_transition(
     entry too).
     """
     if action not in TRANSITIONS:
-        raise ValidationFailed({"action": [f"Unknown action {action!r}."]})
+        raise ValidationFailed(
+            {"action": [_("Unknown action %(action)s.") % {"action": repr(action)}]}
+        )
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     sources, target = TRANSITIONS[action]
     if experiment.status not in sources:
-        allowed = ", ".join(allowed_actions(experiment.status)) or "none"
+        allowed = ", ".join(allowed_actions(experiment.status)) or _("none")
         raise TransitionNotAllowed(
             {
                 "status": [
-                    f"Cannot {action} an experiment that is {experiment.status}. "
-                    f"Allowed now: {allowed}."
+                    _(
+                        "Cannot %(action)s an experiment that is %(status)s. "
+                        "Allowed now: %(allowed)s."
+                    )
+                    % {"action": action, "status": experiment.status, "allowed": allowed}
                 ]
             }
         )
@@ -147,8 +168,9 @@ def experiment_transition(
     experiment.status = target
     experiment.save()
     after = experiment_state(experiment)
-    if warnings:
-        after["warnings"] = warnings
+    logged = _in_default_language(warnings, experiment)
+    if logged:
+        after["warnings"] = logged
     message = str((params or {}).get("reason", ""))
     audit_record(
         actor=actor,
@@ -156,7 +178,7 @@ def experiment_transition(
         experiment=experiment,
         before=before,
         after=after,
-        message=" ".join([message, *warnings]).strip(),
+        message=" ".join([message, *logged]).strip(),
     )
     definitions_changed()
     experiment.warnings = warnings
@@ -183,28 +205,33 @@ def experiment_new_phase(
         raise TransitionNotAllowed(
             {
                 "status": [
-                    f"A new phase starts only in a running or paused experiment; "
-                    f"this one is {experiment.status}."
+                    _(
+                        "A new phase starts only in a running or paused experiment; "
+                        "this one is %(status)s."
+                    )
+                    % {"status": experiment.status}
                 ]
             }
         )
     errors: dict[str, list[str]] = {}
     if coverage is not None and not 0 <= coverage <= 1:
-        errors["coverage"] = ["Coverage must be between 0 and 1."]
+        errors["coverage"] = [_("Coverage must be between 0 and 1.")]
     variants = {v.key: v for v in experiment.variants.all()}
     if weights is not None:
         unknown = sorted(set(weights) - set(variants))
         if unknown:
-            errors["weights"] = [f"Unknown variant keys: {', '.join(unknown)}."]
+            errors["weights"] = [
+                _("Unknown variant keys: %(keys)s.") % {"keys": ", ".join(unknown)}
+            ]
         bad = [k for k, w in weights.items() if not isinstance(w, int | float) or w <= 0]
         if bad:
             errors.setdefault("weights", []).append(
-                f"Weights must be positive numbers: {', '.join(bad)}."
+                _("Weights must be positive numbers: %(keys)s.") % {"keys": ", ".join(bad)}
             )
     new_number = experiment.phase + 1
     new_salt = salt or f"{experiment.key}:phase-{new_number}"
     if new_salt == experiment.hash_seed:
-        errors["salt"] = ["A new phase needs a new salt."]
+        errors["salt"] = [_("A new phase needs a new salt.")]
     if errors:
         raise ValidationFailed(errors)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.actors import Actor
 from core.errors import ValidationFailed
@@ -30,26 +31,29 @@ FIELDS = (
 
 def _check_event(value: Any, field: str, errors: dict[str, list[str]]) -> None:
     if not value:
-        errors.setdefault(field, []).append("An event name is required for this metric type.")
+        errors.setdefault(field, []).append(_("An event name is required for this metric type."))
     elif not is_event_name(value):
         errors.setdefault(field, []).append(
-            f"{value!r} is not a valid event name ({EVENT_NAME_HELP})."
+            _("%(value)s is not a valid event name (%(rule)s).")
+            % {"value": repr(value), "rule": EVENT_NAME_HELP}
         )
 
 
 def _check_part(part: Any, field: str, errors: dict[str, list[str]]) -> None:
     if not isinstance(part, dict):
         errors.setdefault(field, []).append(
-            'Expected an object like {"event": "purchase", "value_field": "revenue"}.'
+            _('Expected an object like {"event": "purchase", "value_field": "revenue"}.')
         )
         return
     unknown = set(part) - {"event", "value_field"}
     if unknown:
-        errors.setdefault(field, []).append(f"Unknown keys: {', '.join(sorted(unknown))}.")
+        errors.setdefault(field, []).append(
+            _("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}
+        )
     _check_event(part.get("event"), f"{field}.event", errors)
     vf = part.get("value_field")
     if vf is not None and (not isinstance(vf, str) or not vf):
-        errors.setdefault(f"{field}.value_field", []).append("Must be a field name or null.")
+        errors.setdefault(f"{field}.value_field", []).append(_("Must be a field name or null."))
 
 
 def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
@@ -57,12 +61,14 @@ def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     kind = data.get("type")
     if kind not in MetricType.values:
-        errors["type"] = [f"Choose one of: {', '.join(MetricType.values)}."]
+        errors["type"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(MetricType.values)}
+        ]
         return errors
     if kind in (MetricType.CONVERSION, MetricType.MEAN, MetricType.RETENTION):
         _check_event(data.get("event"), "event", errors)
     if kind == MetricType.MEAN and not data.get("value_field"):
-        errors["value_field"] = ['A mean metric needs the value field to sum (e.g. "revenue").']
+        errors["value_field"] = [_('A mean metric needs the value field to sum (e.g. "revenue").')]
     if kind == MetricType.RATIO:
         _check_part(data.get("numerator"), "numerator", errors)
         _check_part(data.get("denominator"), "denominator", errors)
@@ -70,14 +76,14 @@ def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
         day = data.get("retention_day")
         if not isinstance(day, int) or day < 1:
             errors["retention_day"] = [
-                "A retention metric needs retention_day, a whole number >= 1."
+                _("A retention metric needs retention_day, a whole number >= 1.")
             ]
     window = data.get("window_hours", 168)
     if not isinstance(window, int) or window < 1:
-        errors["window_hours"] = ["The window is a whole number of hours, at least 1."]
+        errors["window_hours"] = [_("The window is a whole number of hours, at least 1.")]
     pct = data.get("winsorize_percentile")
     if pct is not None and not (isinstance(pct, int | float) and 0 < pct <= 100):
-        errors["winsorize_percentile"] = ["A percentile between 0 (exclusive) and 100."]
+        errors["winsorize_percentile"] = [_("A percentile between 0 (exclusive) and 100.")]
     return errors
 
 
@@ -85,7 +91,9 @@ def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
 def metric_create(*, actor: Actor, data: dict[str, Any]) -> Metric:
     errors = metric_errors(data)
     if Metric.objects.filter(key=data.get("key")).exists():
-        errors.setdefault("key", []).append(f'A metric with key "{data["key"]}" exists.')
+        errors.setdefault("key", []).append(
+            _('A metric with key "%(key)s" exists.') % {"key": data["key"]}
+        )
     if errors:
         raise ValidationFailed(errors)
     metric = Metric(key=data["key"])
@@ -102,7 +110,7 @@ def metric_create(*, actor: Actor, data: dict[str, Any]) -> Metric:
 @transaction.atomic
 def metric_update(*, actor: Actor, metric: Metric, data: dict[str, Any]) -> Metric:
     if "key" in data and data["key"] != metric.key:
-        raise ValidationFailed({"key": ["A metric's key cannot change; create a new metric."]})
+        raise ValidationFailed({"key": [_("A metric's key cannot change; create a new metric.")]})
     before = {field: getattr(metric, field) for field in FIELDS}
     merged = {**before, **data}
     errors = metric_errors(merged)
@@ -136,8 +144,8 @@ def metric_delete(*, actor: Actor, metric: Metric) -> None:
     used_by = list(metric.experiment_links.values_list("experiment__key", flat=True))
     if used_by:
         raise ValidationFailed(
-            f'Metric "{metric.key}" is used by experiments: {", ".join(used_by)}. '
-            "Unlink it from them first."
+            _('Metric "%(key)s" is used by experiments: %(used_by)s. Unlink it from them first.')
+            % {"key": metric.key, "used_by": ", ".join(used_by)}
         )
     audit_record(actor=actor, action="delete", object_type="metric", object_key=metric.key)
     metric.delete()

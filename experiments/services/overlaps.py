@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from experiments.models import Experiment, ExperimentStatus
 
 LIVE = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
@@ -83,9 +85,12 @@ def experiment_overlaps(*, experiment: Experiment) -> list[Experiment]:
 
 def overlap_warnings(*, experiment: Experiment) -> list[str]:
     """One sentence per overlapping live experiment, for the start answer and the audit log."""
+    message = _(
+        'Running experiment "%(other)s" is also a %(kind)s experiment on %(unit)s with targeting '
+        "that can match the same units, outside a shared layer: a unit may be in both. Put both "
+        "in one layer to keep them apart."
+    )
     return [
-        f'Running experiment "{other.key}" is also a {experiment.kind} experiment on '
-        f"{experiment.unit_attribute} with targeting that can match the same units, outside a "
-        "shared layer: a unit may be in both. Put both in one layer to keep them apart."
+        message % {"other": other.key, "kind": experiment.kind, "unit": experiment.unit_attribute}
         for other in experiment_overlaps(experiment=experiment)
     ]

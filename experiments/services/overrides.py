@@ -7,6 +7,7 @@ an audit entry and bumps the definitions version so assign servers pick it up.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.actors import Actor
 from core.errors import ValidationFailed
@@ -23,12 +24,18 @@ def _state(override: Override) -> dict[str, str]:
 
 def _check_unit_id(unit_id: object) -> str:
     if not isinstance(unit_id, str) or not unit_id.strip():
-        raise ValidationFailed({"unit_id": ["Give the unit id to force (a non-empty string)."]})
+        raise ValidationFailed({"unit_id": [_("Give the unit id to force (a non-empty string).")]})
     if len(unit_id) > MAX_UNIT_ID_LENGTH:
-        raise ValidationFailed({"unit_id": [f"At most {MAX_UNIT_ID_LENGTH} characters."]})
+        raise ValidationFailed(
+            {"unit_id": [_("At most %(count)s characters.") % {"count": MAX_UNIT_ID_LENGTH}]}
+        )
     if not storable_text(unit_id):
         raise ValidationFailed(
-            {"unit_id": ["Must be valid Unicode text without NUL characters or lone surrogates."]}
+            {
+                "unit_id": [
+                    _("Must be valid Unicode text without NUL characters or lone surrogates.")
+                ]
+            }
         )
     return unit_id
 
@@ -41,12 +48,17 @@ def override_set(
     new (an existing override of the unit is replaced)."""
     unit_id = _check_unit_id(unit_id)
     if experiment.status == ExperimentStatus.ARCHIVED:
-        raise ValidationFailed({"experiment": ["An archived experiment takes no overrides."]})
+        raise ValidationFailed({"experiment": [_("An archived experiment takes no overrides.")]})
     variant = experiment.variants.filter(key=variant_key).first()
     if variant is None:
-        known = ", ".join(experiment.variants.values_list("key", flat=True)) or "none"
+        known = ", ".join(experiment.variants.values_list("key", flat=True)) or _("none")
         raise ValidationFailed(
-            {"variant": [f'No variant "{variant_key}" in this experiment (variants: {known}).']}
+            {
+                "variant": [
+                    _('No variant "%(key)s" in this experiment (variants: %(known)s).')
+                    % {"key": variant_key, "known": known}
+                ]
+            }
         )
     existing = (
         Override.objects.select_for_update()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.utils.translation import gettext as _
+
 from core.actors import Actor
 from core.errors import ValidationFailed
 from core.notifications import email_send
@@ -26,8 +28,10 @@ def _start_failed(experiment: Experiment, reason: str) -> dict | None:
         experiment=experiment, action=START_FAILED, after__scheduled_start_at=when
     ).exists():
         return None
-    subject = f"[Verdict] {experiment.key}: scheduled start did not happen"
-    message = f"The experiment could not start at its scheduled time: {reason}"
+    subject = _("[Verdict] %(key)s: scheduled start did not happen") % {"key": experiment.key}
+    message = _("The experiment could not start at its scheduled time: %(reason)s") % {
+        "reason": reason
+    }
     audit_record(
         actor=SCHEDULER,
         action=START_FAILED,

@@ -1,10 +1,16 @@
-"""Rules for an experiment's definition, as pure checks returning field-keyed messages."""
+"""Rules for an experiment's definition, as pure checks returning field-keyed messages.
+
+Messages are translated into the active language (English unless a page or an API request
+asks for another, see docs/i18n.md): each is looked up in the catalogue first and its values are
+filled in after, so the catalogue holds one entry per sentence."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from experiments.targeting import validate_condition
 
@@ -23,7 +29,8 @@ def check_variants(variants: list[dict[str, Any]], errors: Errors) -> None:
             _add(
                 errors,
                 "variants",
-                f'Variant key "{key}" is used {count} times; keys must be unique.',
+                _('Variant key "%(key)s" is used %(count)s times; keys must be unique.')
+                % {"key": key, "count": count},
             )
     for i, variant in enumerate(variants):
         weight = variant.get("weight", 1.0)
@@ -32,21 +39,21 @@ def check_variants(variants: list[dict[str, Any]], errors: Errors) -> None:
             or isinstance(weight, bool)
             or not math.isfinite(weight)
         ):
-            _add(errors, f"variants[{i}].weight", "Weight must be a finite number.")
+            _add(errors, f"variants[{i}].weight", _("Weight must be a finite number."))
         elif weight <= 0:
             _add(
                 errors,
                 f"variants[{i}].weight",
-                f'Variant "{variant.get("key")}" has weight {weight}; weights must be positive.',
+                _('Variant "%(key)s" has weight %(weight)s; weights must be positive.')
+                % {"key": variant.get("key"), "weight": weight},
             )
     controls = [v.get("key") for v in variants if v.get("is_control")]
     if len(controls) > 1:
         _add(
             errors,
             "variants",
-            f"Exactly one variant must be the control; {len(controls)} are marked: "
-            + ", ".join(str(c) for c in controls)
-            + ".",
+            _("Exactly one variant must be the control; %(count)s are marked: %(keys)s.")
+            % {"count": len(controls), "keys": ", ".join(str(c) for c in controls)},
         )
 
 
@@ -56,20 +63,27 @@ def check_metric_roles(metrics: list[dict[str, Any]], errors: Errors) -> None:
         _add(
             errors,
             "metrics",
-            "An experiment has exactly one primary metric; "
-            f"{len(primaries)} are marked primary: {', '.join(map(str, primaries))}.",
+            _(
+                "An experiment has exactly one primary metric; "
+                "%(count)s are marked primary: %(keys)s."
+            )
+            % {"count": len(primaries), "keys": ", ".join(map(str, primaries))},
         )
     seen = Counter(m.get("metric") for m in metrics)
     for key, count in seen.items():
         if count > 1:
-            _add(errors, "metrics", f'Metric "{key}" is linked {count} times.')
+            _add(
+                errors,
+                "metrics",
+                _('Metric "%(key)s" is linked %(count)s times.') % {"key": key, "count": count},
+            )
 
 
 def check_targeting(targeting: Any, errors: Errors) -> None:
     if targeting is None:
         return
-    for message in validate_condition(targeting):
-        _add(errors, "targeting", message)
+    for problem in validate_condition(targeting):
+        _add(errors, "targeting", problem.translated(_))
 
 
 def check_ready_to_start(
@@ -84,10 +98,11 @@ def check_ready_to_start(
         _add(
             errors,
             "variants",
-            f"An experiment needs at least two variants; it has {len(variants)}.",
+            _("An experiment needs at least two variants; it has %(count)s.")
+            % {"count": len(variants)},
         )
     if not any(v.get("is_control") for v in variants):
-        _add(errors, "variants", "Exactly one variant must be the control; none is marked.")
+        _add(errors, "variants", _("Exactly one variant must be the control; none is marked."))
     if not any(m.get("role") == "primary" for m in metrics):
-        _add(errors, "metrics", "An experiment needs one primary metric; none is set.")
+        _add(errors, "metrics", _("An experiment needs one primary metric; none is set."))
     return errors
