@@ -1,24 +1,35 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.models import ApiKey, ApiKeyRole
 
 from .errors import ValidationFailed
 
 
-def api_key_create(*, name: str, role: str) -> tuple[ApiKey, str]:
-    """Create an API key; returns the stored row and the raw key, which is shown only once."""
+def api_key_create(*, name: str, role: str, created_by: Any = None) -> tuple[ApiKey, str]:
+    """Create an API key; returns the stored row and the raw key, which is shown only once.
+
+    ``created_by`` is the signed-in person who made it (the web page, the admin); keys made by
+    ``manage.py create_api_key`` have none and are listed as made on the command line."""
     if role not in ApiKeyRole.values:
-        raise ValidationFailed({"role": [f"Choose one of: {', '.join(ApiKeyRole.values)}."]})
+        raise ValidationFailed(
+            {"role": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ApiKeyRole.values)}]}
+        )
     if not name.strip():
-        raise ValidationFailed({"name": ["A key needs a name."]})
+        raise ValidationFailed({"name": [_("A key needs a name.")]})
     raw = "vk_" + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
-        name=name.strip(), role=role, prefix=raw[:10], key_hash=ApiKey.hash_key(raw)
+        name=name.strip(),
+        role=role,
+        prefix=raw[:10],
+        key_hash=ApiKey.hash_key(raw),
+        created_by=created_by if getattr(created_by, "pk", None) else None,
     )
     return key, raw
 
@@ -38,7 +49,11 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
 
 def api_key_list() -> list[ApiKey]:
     """Every key, active first, then by name (only prefixes: raw keys are never stored)."""
-    return list(ApiKey.objects.order_by(models.F("revoked_at").asc(nulls_first=True), "name"))
+    return list(
+        ApiKey.objects.select_related("created_by").order_by(
+            models.F("revoked_at").asc(nulls_first=True), "name"
+        )
+    )
 
 
 def api_key_find(*, ident: str) -> ApiKey:
@@ -51,5 +66,9 @@ def api_key_find(*, ident: str) -> ApiKey:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise ValidationFailed({"key": [f"Several keys start with {ident}; give the id."]})
-    raise ValidationFailed({"key": [f"No API key with id or prefix {ident}."]})
+        raise ValidationFailed(
+            {"key": [_("Several keys start with %(prefix)s; give the id.") % {"prefix": ident}]}
+        )
+    raise ValidationFailed(
+        {"key": [_("No API key with id or prefix %(ident)s.") % {"ident": ident}]}
+    )

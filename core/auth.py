@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from core.models import ApiKey
@@ -14,23 +20,74 @@ from core.models import ApiKey
 # A revoked key keeps working for at most VERDICT_API_KEY_CACHE_SECONDS (30 by default) on a
 # server that saw it; on the server that revoked it, it stops at once.
 _key_cache: dict[str, tuple[float, ApiKey | None]] = {}
+# Keys whose last use this process recorded (or saw recorded), by hash, with the monotonic time.
+_used_marks: dict[str, float] = {}
+logger = logging.getLogger(__name__)
+
+
+def last_used_interval() -> timedelta:
+    """How often a key's ``last_used_at`` is written at most (the setting
+    ``VERDICT_API_KEY_LAST_USED_MINUTES``, 5 by default)."""
+    return timedelta(minutes=float(getattr(settings, "VERDICT_API_KEY_LAST_USED_MINUTES", 5)))
+
+
+def api_key_used(key: ApiKey) -> None:
+    """Record that ``key`` authenticated a request, without a write per request.
+
+    At most once per key per interval: this process remembers when it last recorded the key
+    (no query at all in between); across processes the cache's atomic ``add`` lets one of them
+    through; the UPDATE itself only touches a row whose ``last_used_at`` is older than the
+    interval. Best effort: a database or cache failure is logged and never fails the request.
+    """
+    interval = last_used_interval()
+    seconds = interval.total_seconds()
+    now = time.monotonic()
+    mark = _used_marks.get(key.key_hash)
+    if mark is not None and now - mark < seconds:
+        return
+    if len(_used_marks) > 10_000:
+        _used_marks.clear()
+    _used_marks[key.key_hash] = now
+    try:
+        if not cache.add(
+            f"verdict:api-key-used:{key.key_hash[:32]}", 1, timeout=max(1, int(seconds))
+        ):
+            return  # another process recorded it within the interval
+    except Exception:  # noqa: BLE001 - best effort; the database condition still bounds writes
+        logger.warning("api key %s: cache unavailable for last-use mark", key.pk, exc_info=True)
+    when = timezone.now()
+    try:
+        with transaction.atomic():  # a savepoint: a failure leaves the request's work intact
+            ApiKey.objects.filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lt=when - interval), pk=key.pk
+            ).update(last_used_at=when)
+    except Exception:  # noqa: BLE001 - recording use must never fail the request
+        _used_marks.pop(key.key_hash, None)
+        logger.warning("api key %s: last use not recorded", key.pk, exc_info=True)
+        return
+    key.last_used_at = when
 
 
 def api_key_lookup(raw_key: str) -> ApiKey | None:
+    """The active key with this secret, or None; records its use (``api_key_used``)."""
     digest = ApiKey.hash_key(raw_key)
     now = time.monotonic()
     hit = _key_cache.get(digest)
     if hit is not None and now - hit[0] < settings.VERDICT_API_KEY_CACHE_SECONDS:
-        return hit[1]
-    key = ApiKey.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
-    if len(_key_cache) > 10_000:
-        _key_cache.clear()
-    _key_cache[digest] = (now, key)
+        key = hit[1]
+    else:
+        key = ApiKey.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
+        if len(_key_cache) > 10_000:
+            _key_cache.clear()
+        _key_cache[digest] = (now, key)
+    if key is not None:
+        api_key_used(key)
     return key
 
 
 def api_key_cache_clear() -> None:
     _key_cache.clear()
+    _used_marks.clear()
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -2,6 +2,7 @@
 
 import hashlib
 
+from django.conf import settings
 from django.db import models
 
 
@@ -22,6 +23,19 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Who made the key: the person on the web page or in the admin; null for keys made with
+    # ``manage.py create_api_key`` (or whose creator was deleted).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="api_keys_created",
+    )
+    # When the key last authenticated a request, recorded at most once per key every
+    # VERDICT_API_KEY_LAST_USED_MINUTES (see core.auth.api_key_used): a lower bound, never late
+    # by more than that.
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

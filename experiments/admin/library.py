@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from core.actors import actor_from_request
 from core.api_keys import api_key_create, api_key_revoke
@@ -143,10 +144,26 @@ class ApiKeyAddForm(forms.ModelForm):
 class ApiKeyAdmin(ServiceAdmin):
     """Adding a key shows its secret once, in a message; keys are revoked, never edited."""
 
-    list_display = ["name", "role", "prefix", "created_at", "revoked_at"]
+    list_display = ["name", "role", "prefix", "creator", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["role"]
-    readonly_fields = ["name", "role", "prefix", "created_at", "revoked_at"]
+    list_select_related = ["created_by"]
+    readonly_fields = [
+        "name",
+        "role",
+        "prefix",
+        "creator",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
+
+    @admin.display(description=gettext_lazy("Creator"), ordering="created_by__username")
+    def creator(self, obj: ApiKey) -> str:
+        """Who made the key; keys made by ``manage.py create_api_key`` have none."""
+        if obj.created_by_id:
+            return obj.created_by.get_username()
+        return str(gettext_lazy("command line"))
 
     def get_form(self, request, obj=None, change=False, **kwargs):  # noqa: ANN001, ANN003, ANN201
         if obj is None:
@@ -166,7 +183,9 @@ class ApiKeyAdmin(ServiceAdmin):
         return False
 
     def save_model(self, request, obj, form, change):  # noqa: ANN001, ANN201
-        saved, raw = api_key_create(name=form.cleaned_data["name"], role=form.cleaned_data["role"])
+        saved, raw = api_key_create(
+            name=form.cleaned_data["name"], role=form.cleaned_data["role"], created_by=request.user
+        )
         copy_saved(obj, saved)
         self.message_user(
             request,

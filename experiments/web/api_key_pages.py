@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.api_keys import api_key_create, api_key_revoke
+from core.auth import last_used_interval
 from core.errors import ValidationFailed
 from core.models import ApiKey, ApiKeyRole
 from core.roles import is_admin
@@ -23,6 +26,15 @@ def _require_admin(request: HttpRequest) -> None:
         raise PermissionDenied(_("Only admins manage API keys."))
 
 
+def _keys() -> Any:
+    """Active keys first, newest first, with their creators (one query)."""
+    return ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
+
+
+def _minutes() -> str:
+    return f"{last_used_interval().total_seconds() / 60:g}"
+
+
 @login_required
 def api_key_list_page(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
@@ -32,14 +44,17 @@ def api_key_list_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         values = {"name": request.POST.get("name", ""), "role": request.POST.get("role", "")}
         try:
-            created, raw_key = api_key_create(name=values["name"], role=values["role"])
+            created, raw_key = api_key_create(
+                name=values["name"], role=values["role"], created_by=request.user
+            )
         except ValidationFailed as failed:
             errors = failed.errors
         else:
             values = {"name": "", "role": ApiKeyRole.APP}
     context = {
         "nav": "api-keys",
-        "keys": ApiKey.objects.order_by("revoked_at", "-created_at"),
+        "keys": _keys(),
+        "last_used_minutes": _minutes(),
         "roles": ApiKeyRole.choices,
         "values": values,
         "errors": errors,
@@ -62,7 +77,7 @@ def api_key_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             TEMPLATE + "#api-keys",
-            {"keys": ApiKey.objects.order_by("revoked_at", "-created_at"),
+            {"keys": _keys(), "last_used_minutes": _minutes(),
              "roles": ApiKeyRole.choices, "values": {"name": "", "role": ApiKeyRole.APP},
              "errors": {}},
         )  # fmt: skip
