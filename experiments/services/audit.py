@@ -13,6 +13,7 @@ def experiment_state(experiment: Experiment) -> dict[str, Any]:
         "name": experiment.name,
         "hypothesis": experiment.hypothesis,
         "kind": experiment.kind,
+        "owner": experiment.owner.get_username() if experiment.owner_id else None,
         "status": experiment.status,
         "salt": experiment.hash_seed,
         "phase": experiment.phase,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.actors import Actor
 from core.errors import ValidationFailed
@@ -51,12 +53,12 @@ def _validate_definition(data: dict[str, Any]) -> tuple[Errors, dict[str, Metric
         for i, link in enumerate(data["metrics"]):
             if link["metric"] not in metrics_by_key:
                 errors.setdefault(f"metrics[{i}].metric", []).append(
-                    f'No metric with key "{link["metric"]}". '
-                    "Create it in the metrics library first."
+                    _('No metric with key "%(key)s". Create it in the metrics library first.')
+                    % {"key": link["metric"]}
                 )
             if link.get("harm_threshold") is not None and link.get("role") != "guardrail":
                 errors.setdefault(f"metrics[{i}].harm_threshold", []).append(
-                    "A harm threshold applies to guardrail metrics only."
+                    _("A harm threshold applies to guardrail metrics only.")
                 )
     if "targeting" in data:
         check_targeting(data["targeting"], errors)
@@ -66,8 +68,27 @@ def _validate_definition(data: dict[str, Any]) -> tuple[Errors, dict[str, Metric
     if data.get("layer"):
         layer = Layer.objects.filter(key=data["layer"]).first()
         if layer is None:
-            errors.setdefault("layer", []).append(f'No layer with key "{data["layer"]}".')
+            errors.setdefault("layer", []).append(
+                _('No layer with key "%(key)s".') % {"key": data["layer"]}
+            )
     return errors, metrics_by_key, layer
+
+
+def owner_lookup(name: str | None, errors: Errors) -> Any:
+    """The active user with this username, or None when no name is given; an unknown or
+    deactivated user is an error on ``owner``."""
+    if not name:
+        return None
+    user = get_user_model().objects.filter(username=name, is_active=True).first()
+    if user is None:
+        errors.setdefault("owner", []).append(
+            _('No active user named "%(name)s".') % {"name": name}
+        )
+    return user
+
+
+def _exists_message(key: str) -> str:
+    return _('An experiment with key "%(key)s" exists.') % {"key": key}
 
 
 def _write_variants(experiment: Experiment, variants: list[dict[str, Any]]) -> None:
@@ -109,11 +130,12 @@ def _write_metrics(
 def experiment_create(*, actor: Actor, data: dict[str, Any]) -> Experiment:
     """Create a draft experiment with its variants and metric links."""
     errors, metrics_by_key, layer = _validate_definition(data)
+    owner = owner_lookup(data.get("owner"), errors)
     if Experiment.objects.filter(key=data["key"]).exists():
-        errors.setdefault("key", []).append(f'An experiment with key "{data["key"]}" exists.')
+        errors.setdefault("key", []).append(_exists_message(data["key"]))
     if errors:
         raise ValidationFailed(errors)
-    experiment = Experiment(key=data["key"], layer=layer, owner=actor.user)
+    experiment = Experiment(key=data["key"], layer=layer, owner=owner or actor.user)
     experiment.salt = data.get("salt") or ""
     experiment.coverage = data.get("coverage", 1.0)
     _apply_fields(experiment, data)
@@ -146,26 +168,26 @@ def _apply_fields(experiment: Experiment, data: dict[str, Any]) -> None:
 def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:
     """Changes a started experiment refuses: they would silently move or relabel units."""
     errors: Errors = {}
-    new_phase_hint = (
+    hint = _(
         "Start a new phase (POST .../new-phase) to change randomization of a started experiment."
     )
     if "key" in data and data["key"] != experiment.key:
-        errors["key"] = ["The key cannot change once the experiment has started."]
+        errors["key"] = [_("The key cannot change once the experiment has started.")]
     if data.get("salt") and data["salt"] != experiment.hash_seed:
-        errors["salt"] = [f"The salt cannot change silently. {new_phase_hint}"]
+        errors["salt"] = [_("The salt cannot change silently. %(hint)s") % {"hint": hint}]
     if "coverage" in data and data["coverage"] < experiment.coverage:
         errors["coverage"] = [
-            f"Lowering coverage from {experiment.coverage} to {data['coverage']} would drop "
-            f"assigned units. {new_phase_hint}"
+            _("Lowering coverage from %(old)s to %(new)s would drop assigned units. %(hint)s")
+            % {"old": experiment.coverage, "new": data["coverage"], "hint": hint}
         ]
     if "unit_attribute" in data and data["unit_attribute"] != experiment.unit_attribute:
         errors["unit_attribute"] = [
-            "The randomization unit cannot change once the experiment has started."
+            _("The randomization unit cannot change once the experiment has started.")
         ]
     if "layer" in data and (data["layer"] or None) != (
         experiment.layer.key if experiment.layer_id else None
     ):
-        errors["layer"] = ["The layer cannot change once the experiment has started."]
+        errors["layer"] = [_("The layer cannot change once the experiment has started.")]
     if "data_source" in data and (data["data_source"] or None) != (
         experiment.data_source.key if experiment.data_source_id else None
     ):
@@ -174,7 +196,7 @@ def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:
         current = {v.key: v for v in experiment.variants.all()}
         if {v["key"] for v in data["variants"]} != set(current):
             errors.setdefault("variants", []).append(
-                f"Variants cannot be added or removed once started. {new_phase_hint}"
+                _("Variants cannot be added or removed once started. %(hint)s") % {"hint": hint}
             )
         else:
             for i, v in enumerate(data["variants"]):
@@ -182,8 +204,11 @@ def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:
                 for field in VARIANT_LOCKED_FIELDS:
                     if field in v and v[field] != getattr(old, field):
                         errors.setdefault(f"variants[{i}].{field}", []).append(
-                            f'The {field} of variant "{old.key}" cannot change silently once '
-                            f"started. {new_phase_hint}"
+                            _(
+                                'The %(field)s of variant "%(key)s" cannot change silently '
+                                "once started. %(hint)s"
+                            )
+                            % {"field": field, "key": old.key, "hint": hint}
                         )
     return errors
 
@@ -197,9 +222,10 @@ def experiment_update(*, actor: Actor, experiment: Experiment, data: dict[str, A
     """
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     if experiment.status == ExperimentStatus.ARCHIVED:
-        raise ValidationFailed("An archived experiment cannot be edited.")
+        raise ValidationFailed(_("An archived experiment cannot be edited."))
     started = experiment.status != ExperimentStatus.DRAFT
     errors, metrics_by_key, layer = _validate_definition(data)
+    owner = owner_lookup(data.get("owner"), errors)
     if started:
         for field, messages in _locked_changes(experiment, data).items():
             errors.setdefault(field, []).extend(messages)
@@ -208,7 +234,7 @@ def experiment_update(*, actor: Actor, experiment: Experiment, data: dict[str, A
         and data["key"] != experiment.key
         and Experiment.objects.filter(key=data["key"]).exists()
     ):
-        errors.setdefault("key", []).append(f'An experiment with key "{data["key"]}" exists.')
+        errors.setdefault("key", []).append(_exists_message(data["key"]))
     if errors:
         raise ValidationFailed(errors)
 
@@ -222,6 +248,8 @@ def experiment_update(*, actor: Actor, experiment: Experiment, data: dict[str, A
             experiment.layer = layer
     if "coverage" in data:
         experiment.coverage = data["coverage"]
+    if owner is not None:
+        experiment.owner = owner
     _apply_fields(experiment, data)
     experiment.save()
     if "variants" in data:
@@ -253,7 +281,9 @@ def experiment_update(*, actor: Actor, experiment: Experiment, data: dict[str, A
 def experiment_delete(*, actor: Actor, experiment: Experiment) -> None:
     """Delete a draft. Started experiments are archived instead, to keep their history."""
     if experiment.status != ExperimentStatus.DRAFT:
-        raise ValidationFailed("Only drafts can be deleted; archive a started experiment instead.")
+        raise ValidationFailed(
+            _("Only drafts can be deleted; archive a started experiment instead.")
+        )
     audit_record(
         actor=actor,
         action="delete",

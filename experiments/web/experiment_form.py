@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -100,6 +101,8 @@ def experiment_edit_page(request: HttpRequest, key: str) -> HttpResponse:
 def _form_page(request: HttpRequest, experiment: Experiment | None) -> HttpResponse:
     if request.method != "POST":
         state = forms.state_from_experiment(experiment)
+        if experiment is None:
+            state.values["owner"] = request.user.get_username()
         return _render(request, experiment, state)
     state = forms.state_from_post(request.POST)
     action = request.POST.get("action", "save")
@@ -121,7 +124,7 @@ def _form_page(request: HttpRequest, experiment: Experiment | None) -> HttpRespo
 
 
 STEP_FIELDS = {
-    "basics": ("name", "key", "kind", "hypothesis"),
+    "basics": ("name", "key", "kind", "owner", "hypothesis"),
     "variants": ("variants",),
     "targeting": ("targeting", "coverage", "unit_attribute", "layer", "layer_share"),
     "metrics": ("metrics",),
@@ -250,6 +253,7 @@ def _render(
         "form_url": form_url,
         "step_errors": state.step_errors(),
         "kinds": ExperimentKind.choices,
+        "owners": _owners(state),
         "methods": AnalysisMethod.choices,
         "corrections": Correction.choices,
         "unit_attributes": _unit_attributes(state),
@@ -268,6 +272,21 @@ def _render(
     if request.htmx and section:
         template += f"#step-{section}"
     return render(request, template, context)
+
+
+def _owners(state: forms.FormState) -> list[str]:
+    """Usernames an experiment can belong to (active users), with the current choice even if
+    that user no longer is, so the form never changes the owner silently."""
+    names = list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+    current = state.values.get("owner")
+    if current and current not in names:
+        names.insert(0, current)
+    return names
 
 
 def _unit_attributes(state: forms.FormState) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from experiments.api.serializers import ExperimentInput
 from experiments.models import Experiment, ExperimentStatus, Metric
+from experiments.services.experiments import owner_lookup
 from experiments.services.validation import check_metric_roles, check_targeting, check_variants
 from experiments.web.forms import CHECKBOXES, LOCKED_WHEN_STARTED, Errors, FormState
 from experiments.web.forms import number_or_none as _number
@@ -124,9 +125,14 @@ def validated(
         for key, messages in flatten(serializer.errors).items():
             if key not in errors:
                 errors[key] = messages
-    data = serializer.validated_data if not errors else None
+    data = dict(serializer.validated_data) if not errors else None
     checked = data or raw
     rule_errors: Errors = {}
+    owner = state.values.get("owner", "")
+    if owner:
+        owner_lookup(owner, rule_errors)
+        if data is not None:
+            data["owner"] = owner
     if isinstance(checked.get("variants"), list):
         check_variants([v for v in checked["variants"] if isinstance(v, dict)], rule_errors)
     check_metric_roles(checked.get("metrics", []), rule_errors)
@@ -135,7 +141,9 @@ def validated(
     key = checked.get("key")
     renamed = experiment is None or experiment.key != key
     if key and renamed and Experiment.objects.filter(key=key).exists():
-        rule_errors.setdefault("key", []).append(f'An experiment with key "{key}" exists.')
+        rule_errors.setdefault("key", []).append(
+            _('An experiment with key "%(key)s" exists.') % {"key": key}
+        )
     for name, messages in rule_errors.items():
         if name not in errors:
             errors[name] = messages

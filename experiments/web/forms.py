@@ -35,6 +35,7 @@ PLAN_TEXT = ("alpha", "method", "correction", "mde")
 TEXT_FIELDS = (
     "key",
     "name",
+    "owner",
     "hypothesis",
     "kind",
     "coverage",
@@ -148,6 +149,7 @@ def state_from_experiment(experiment: Experiment | None) -> FormState:
         "name": experiment.name,
         "hypothesis": experiment.hypothesis,
         "kind": experiment.kind,
+        "owner": experiment.owner.get_username() if experiment.owner_id else "",
         "coverage": _percent(experiment.coverage),
         "unit_attribute": experiment.unit_attribute,
         "layer": experiment.layer.key if experiment.layer_id else "",
