@@ -47,11 +47,13 @@ def _done_message(action: str) -> str:
     }[action]
 
 
-def _form(action: str, experiment: Experiment, data: Any = None) -> forms.Form:
+def _form(
+    action: str, experiment: Experiment, data: Any = None, decision: str | None = None
+) -> forms.Form:
     if action == "new-phase":
         return NewPhaseForm(data, experiment=experiment)
     if action == "conclude":
-        return ConcludeForm(data, experiment=experiment)
+        return ConcludeForm(data, experiment=experiment, decision=decision)
     return ReasonForm(data)
 
 
@@ -89,7 +91,11 @@ def _render(
         "action_url": reverse("web:experiment-action", args=[experiment.key, action]),
         "detail_url": reverse("web:experiment-detail", args=[experiment.key]),
     }
-    template = TEMPLATE + ("#confirm-panel" if request.htmx else "")
+    template = TEMPLATE
+    if request.htmx:
+        # The conclude dialog's winner field alone, as the decision changes.
+        part = "winner-field" if request.GET.get("part") == "winner" else "confirm-panel"
+        template += f"#{part}"
     return render(request, template, context, status=status)
 
 
@@ -102,7 +108,8 @@ def experiment_action_page(request: HttpRequest, key: str, action: str) -> HttpR
         raise PermissionDenied(_("Viewers cannot change experiments."))
     experiment = experiment_or_404(key)
     if request.method != "POST":
-        return _render(request, experiment, action, _form(action, experiment))
+        form = _form(action, experiment, decision=request.GET.get("decision"))
+        return _render(request, experiment, action, form)
     form = _form(action, experiment, request.POST)
     if form.is_valid():
         try:

@@ -12,7 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
-from experiments.models import Experiment
+from experiments.models import Decision, Experiment
 
 from .labels import DECISION_LABELS
 
@@ -66,14 +66,27 @@ class NewPhaseForm(forms.Form):
         return [self["coverage"], self["reason"]]
 
 
+def decision_needs_winner(decision: object) -> bool:
+    """Whether a conclusion with this decision names a winner: only shipping a variant does."""
+    return decision == Decision.SHIP
+
+
 class ConcludeForm(forms.Form):
-    """The decision, the winner (one of this experiment's variants) and the review."""
+    """The decision, the winner (one of this experiment's variants) and the review.
+
+    The winner field exists only when the decision takes one (shipping a variant): the decision
+    comes from the posted data, or from ``decision`` (the page's ``?decision=`` link) before
+    anything is posted. For other decisions a posted winner is ignored, so the service never
+    sees one; shipping without a winner is an error on the winner field.
+    """
 
     decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
     winner = forms.ChoiceField(
         label=_("Winner"),
-        required=False,
-        help_text=_("Only when shipping a variant."),
+        help_text=_("The variant to ship; the control is kept with “Keep control”."),
+        error_messages={
+            "required": _("Name the variant to ship (a variant key of this experiment).")
+        },
     )
     review = forms.CharField(
         label=_("Review: expected vs actual"),
@@ -82,17 +95,33 @@ class ConcludeForm(forms.Form):
         help_text=_("What we expected, what happened, what we learned (复盘)."),
     )
 
-    def __init__(self, *args: Any, experiment: Experiment, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, experiment: Experiment, decision: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["decision"].choices = list(DECISION_LABELS.items())
-        self.fields["winner"].choices = [("", _("No winner"))] + [
-            (v.key, f"{v.name} ({v.key})") for v in experiment.variants.all() if not v.is_control
-        ]
+        chosen = self.data.get("decision") if self.is_bound else decision
+        if not self.is_bound and chosen in DECISION_LABELS:
+            self.fields["decision"].initial = chosen
+        self.needs_winner = decision_needs_winner(chosen)
+        if self.needs_winner:
+            self.fields["winner"].choices = [("", _("Choose the variant to ship"))] + [
+                (v.key, f"{v.name} ({v.key})")
+                for v in experiment.variants.all()
+                if not v.is_control
+            ]
+        else:
+            del self.fields["winner"]
+
+    def winner_field(self) -> forms.BoundField | None:
+        return self["winner"] if self.needs_winner else None
 
     def params(self) -> dict[str, str]:
+        decision = self.cleaned_data["decision"]
+        winner = self.cleaned_data.get("winner", "") if decision_needs_winner(decision) else ""
         return {
-            "decision": self.cleaned_data["decision"],
-            "winner": self.cleaned_data["winner"],
+            "decision": decision,
+            "winner": winner,
             "review": self.cleaned_data["review"],
         }
 
