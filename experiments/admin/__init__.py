@@ -6,7 +6,7 @@ page whose winner choices are the experiment's variants. Status, salt, phase, de
 winner are never edited directly.
 """
 
-from . import library
+from . import data_sources, library
 from .experiments import ExperimentAdmin, ExperimentAdminForm
 
-__all__ = ["ExperimentAdmin", "ExperimentAdminForm", "library"]
+__all__ = ["ExperimentAdmin", "ExperimentAdminForm", "data_sources", "library"]
