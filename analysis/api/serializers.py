@@ -15,7 +15,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from analysis.contract import OUTCOMES, RECOMMENDATIONS, ROLES, SIGNIFICANCE_BASES, SRM_LEVELS
+from analysis.contract import (
+    METRIC_STATUSES,
+    OUTCOMES,
+    RECOMMENDATIONS,
+    ROLES,
+    SIGNIFICANCE_BASES,
+    SRM_LEVELS,
+)
 from analysis.stats import STATUSES
 from analysis.stats.exact import TESTS
 
@@ -117,6 +124,17 @@ class MetricResultSerializer(OutputSerializer):
     cuped = serializers.BooleanField()
     winsorized_at = _number("The cap on per-unit values, when winsorized.")
     variants = VariantResultSerializer(many=True)
+    status = serializers.ChoiceField(
+        choices=METRIC_STATUSES,
+        allow_null=True,
+        help_text="`values_out_of_range` when some units' event values were beyond the "
+        "accepted range (+-1e100) and were counted at the limit, so the figures do not describe "
+        "those values; else `ok`. Null in results stored before schema version 4.",
+    )
+    out_of_range_units = serializers.IntegerField(
+        allow_null=True,
+        help_text="Units whose value reached the limit (0 when `ok`; null before version 4).",
+    )
 
 
 class SrmResultSerializer(OutputSerializer):
@@ -150,17 +168,41 @@ class PowerResultSerializer(OutputSerializer):
     planned_sample_reached = serializers.BooleanField(allow_null=True)
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class ParamsField(serializers.DictField):
+    """A coded message's values: numbers unformatted, names as keys, per code (the codes and
+    their values are listed in docs/analysis.md, "Coded reasons and messages")."""
+
+
 class HealthCheckSerializer(OutputSerializer):
     check = serializers.CharField()
     severity = serializers.CharField()
     condition = serializers.CharField(help_text="The same problem has the same key every time.")
-    message = serializers.CharField()
+    message = serializers.CharField(help_text="In English.")
+    code = serializers.CharField(
+        allow_null=True,
+        help_text="The message as a stable code (with `params`), for showing it in another "
+        "language; null in results stored before schema version 4.",
+    )
+    params = ParamsField(help_text="The values the coded message says (numbers unformatted).")
+
+
+class CodedSerializer(OutputSerializer):
+    """``analysis.contract.Coded``: a sentence as a stable code and the values it says."""
+
+    code = serializers.CharField()
+    params = ParamsField(help_text="Numbers unformatted; names as keys.")
 
 
 class DecisionSerializer(OutputSerializer):
     recommendation = serializers.ChoiceField(choices=RECOMMENDATIONS)
     variant = serializers.CharField(allow_null=True)
-    reasons = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="In English.")
+    reason_codes = CodedSerializer(
+        many=True,
+        help_text="`reasons` one for one as codes and values (empty in results stored before "
+        "schema version 4).",
+    )
 
 
 class PlanSerializer(OutputSerializer):
@@ -260,11 +302,19 @@ class LastRefreshSerializer(OutputSerializer):
 
 
 class ResultsResponseSerializer(ResultsSerializer):
-    """The latest good snapshot's results, its id, and the last refresh when it failed."""
+    """The latest good snapshot's results, its id, the last refresh when it failed, and the
+    client exposures rejected so far."""
 
     snapshot_id = serializers.IntegerField()
     last_refresh = LastRefreshSerializer(
         allow_null=True, help_text="Null unless the newest refresh failed."
+    )
+    client_exposure_rejections = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Exposures reported by client SDKs (POST /api/v1/exposures) and rejected in "
+        "the experiment's current phase, by reason (`variant_mismatch`: the unit does not hash "
+        "to that variant; `not_running`: the experiment was not running). Counted now, not as "
+        "of the snapshot; empty when none.",
     )
 
 

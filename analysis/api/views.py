@@ -20,6 +20,7 @@ from analysis import selectors
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.services.export import results_csv, results_summary
 from analysis.services.refresh import experiment_refresh_request
+from assignment.services.client_exposures import client_exposure_rejections
 from core.schema import ErrorDetail, ValidationErrors
 from experiments.models import Experiment
 from experiments.selectors import experiment_get
@@ -89,6 +90,7 @@ class ResultsApi(APIView):
             **results.to_dict(),
             "snapshot_id": snapshot.id,
             "last_refresh": _last_refresh(experiment),
+            "client_exposure_rejections": client_exposure_rejections(experiment=experiment),
         }
         return Response(ResultsResponseSerializer(body).data)
 

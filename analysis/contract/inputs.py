@@ -161,6 +161,10 @@ class MetricInputs:
     window_hours: int | None = None
     retention_day: int | None = None
     winsorize_percentile: float | None = None
+    # ``values_out_of_range`` when some units' values reached the accepted range's limit (the
+    # aggregation then stores ``out_of_range_units``); ``ok`` otherwise.
+    status: str = "ok"
+    out_of_range_units: int = 0
 
     @property
     def winsorized_at(self) -> float | None:
@@ -182,6 +186,8 @@ class MetricInputs:
             window_hours=data.get("window_hours"),
             retention_day=data.get("retention_day"),
             winsorize_percentile=data.get("winsorize_percentile"),
+            status=str(data.get("status") or "ok"),
+            out_of_range_units=int(data.get("out_of_range_units") or 0),
         )
 
 

@@ -36,6 +36,13 @@ SRM_LEVELS = (SRM_OK, SRM_WARNING, SRM_ERROR)
 # Values of ``MetricResult.role``.
 ROLES = ("primary", "secondary", "guardrail")
 
+# Values of ``MetricResult.status``: ``values_out_of_range`` when some units' event values were
+# beyond the accepted range (+-1e100) and were counted at the limit (the aggregation's
+# ``analysis.aggregation.inputs.VALUES_OUT_OF_RANGE``); ``out_of_range_units`` says how many.
+METRIC_OK = "ok"
+VALUES_OUT_OF_RANGE = "values_out_of_range"
+METRIC_STATUSES = (METRIC_OK, VALUES_OUT_OF_RANGE)
+
 
 @dataclass(frozen=True)
 class VariantResult:
@@ -159,6 +166,13 @@ class MetricResult:
     cuped: bool
     winsorized_at: float | None
     variants: tuple[VariantResult, ...]
+    # ``ok`` or ``values_out_of_range`` (None: results stored before schema version 4).
+    status: str | None = METRIC_OK
+    out_of_range_units: int | None = 0
+
+    @property
+    def values_out_of_range(self) -> bool:
+        return self.status == VALUES_OUT_OF_RANGE
 
     @property
     def treatments(self) -> tuple[VariantResult, ...]:
@@ -175,10 +189,13 @@ class MetricResult:
             "cuped": self.cuped,
             "winsorized_at": self.winsorized_at,
             "variants": [v.to_dict() for v in self.variants],
+            "status": self.status,
+            "out_of_range_units": self.out_of_range_units,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MetricResult:
+        units = data.get("out_of_range_units")
         return cls(
             metric=str(data["metric"]),
             name=str(data.get("name", data["metric"])),
@@ -189,6 +206,8 @@ class MetricResult:
             cuped=bool(data.get("cuped", False)),
             winsorized_at=num(data.get("winsorized_at")),
             variants=_variants(data["variants"]),
+            status=data.get("status"),
+            out_of_range_units=None if units is None else int(units),
         )
 
 

@@ -8,15 +8,16 @@ the current schema version; older stored results go through ``results_from_store
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .breaker import BreakerResult
 from .convert import counts, num
 from .inputs import Excluded, Freshness, Plan
+from .messages import Coded
 from .metrics import MetricResult, SegmentResult, SrmResult
 
-RESULTS_SCHEMA_VERSION = 3
+RESULTS_SCHEMA_VERSION = 4
 
 # Values of ``Decision.recommendation``.
 SHIP, KEEP_CONTROL, KEEP_RUNNING, INCONCLUSIVE = (
@@ -68,44 +69,55 @@ class PowerResult:
 @dataclass(frozen=True)
 class HealthCheck:
     """A problem found in the snapshot. ``condition`` is stable across snapshots (the same
-    problem gives the same key), so the owner is notified once."""
+    problem gives the same key), so the owner is notified once. ``message`` is in English;
+    ``coded`` is the same message as a code and its values (None in results stored before
+    schema version 4)."""
 
     check: str
     severity: str
     condition: str
     message: str
+    coded: Coded | None = None
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,
             "severity": self.severity,
             "condition": self.condition,
             "message": self.message,
+            "code": self.coded.code if self.coded else None,
+            "params": dict(self.coded.params) if self.coded else {},
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HealthCheck:
+        code = data.get("code")
         return cls(
             check=str(data["check"]),
             severity=str(data["severity"]),
             condition=str(data.get("condition") or data["check"]),
             message=str(data["message"]),
+            coded=Coded(str(code), dict(data.get("params") or {})) if code else None,
         )
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The recommendation (``ship`` names ``variant``), with its reasons in words."""
+    """The recommendation (``ship`` names ``variant``), with its reasons in English words and,
+    one for one, as coded messages (``reason_codes``; empty in results stored before schema
+    version 4)."""
 
     recommendation: str
     variant: str | None
     reasons: tuple[str, ...]
+    reason_codes: tuple[Coded, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "recommendation": self.recommendation,
             "variant": self.variant,
             "reasons": list(self.reasons),
+            "reason_codes": [c.to_dict() for c in self.reason_codes],
         }
 
     @classmethod
@@ -114,6 +126,7 @@ class Decision:
             recommendation=str(data["recommendation"]),
             variant=data.get("variant"),
             reasons=tuple(str(r) for r in data.get("reasons", ())),
+            reason_codes=tuple(Coded.from_dict(c) for c in data.get("reason_codes") or ()),
         )
 
 

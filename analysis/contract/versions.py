@@ -7,11 +7,17 @@
 - Version 2: ``schema_version: 2``. Every outcome was decided on the relative comparison, by
   Welch's t-test (frequentist plans), confidence sequences (sequential) or the posterior
   (Bayesian), and SRM had one level (``mismatch`` at p < 0.001).
-- Version 3: ``schema_version: 3``, read by ``Results.from_dict``. Comparison rows name their
-  ``test`` and ``significance_basis`` (an outcome may rest on the absolute comparison when the
-  relative effect cannot be computed, so ``significant`` can be true with a null ``ci``); SRM
-  has a ``level`` (``ok`` / ``warning`` / ``error``). Upgrading a version 2 result fills these
-  from what decided it then.
+- Version 3: ``schema_version: 3``. Comparison rows name their ``test`` and
+  ``significance_basis`` (an outcome may rest on the absolute comparison when the relative
+  effect cannot be computed, so ``significant`` can be true with a null ``ci``); SRM has a
+  ``level`` (``ok`` / ``warning`` / ``error``). Upgrading a version 2 result fills these from
+  what decided it then.
+- Version 4: ``schema_version: 4``, read by ``Results.from_dict``. Decision reasons and health
+  messages also come as codes with their values (``decision.reason_codes``, ``health[].code``
+  and ``params``) so pages can show them in the reader's language, and each metric has a
+  ``status`` (``ok`` / ``values_out_of_range``) and ``out_of_range_units``. Upgrading a version
+  3 result gives no codes (``reason_codes: []``, ``code: null``, ``params: {}``; the English
+  words are shown) and a null metric ``status`` and ``out_of_range_units`` (not recorded then).
 """
 
 from __future__ import annotations
@@ -65,9 +71,24 @@ def _upgrade_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _upgrade_3_to_4(data: dict[str, Any]) -> dict[str, Any]:
+    decision = data.get("decision")
+    if decision is not None:
+        decision.setdefault("reason_codes", [])
+    for check in data.get("health", []):
+        check.setdefault("code", None)
+        check.setdefault("params", {})
+    for metric in data.get("metrics", []):
+        metric.setdefault("status", None)
+        metric.setdefault("out_of_range_units", None)
+    data["schema_version"] = 4
+    return data
+
+
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _upgrade_1_to_2,
     2: _upgrade_2_to_3,
+    3: _upgrade_3_to_4,
 }
 
 

@@ -15,11 +15,15 @@ Rules, in order:
 "Significantly better / worse" is the variant's ``outcome`` and "a guardrail worse" is
 ``guardrail_losses`` (significantly worse, or an absolute interval wholly on the harmful side
 of zero), both from ``analysis.services.outcomes``.
+
+Each reason is written in English and, one for one, as a coded message (``Coded``: a code and
+its values) that pages render in the reader's language (``analysis.web.reasons``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from analysis.contract import (
     INCONCLUSIVE,
@@ -36,41 +40,71 @@ from analysis.contract import (
     SnapshotInputs,
     SrmResult,
 )
+from analysis.contract.messages import Coded
 
-from .formatting import count, evidence, guardrail_loss_text
+from .formatting import (
+    count,
+    evidence,
+    evidence_params,
+    guardrail_loss_coded,
+    guardrail_loss_text,
+)
 from .outcomes import guardrail_losses
 
 DONE_STATUSES = ("stopped", "concluded", "archived")
 
+# A reason: its English words and its coded form.
+Reason = tuple[str, Coded]
 
-def _result(recommendation: str, reasons: list[str], variant: str | None = None) -> Decision:
-    return Decision(recommendation=recommendation, variant=variant, reasons=tuple(reasons))
+
+def _reason(text: str, code: str, **params: Any) -> Reason:
+    return text, Coded(code, params)
 
 
-def _loss_reasons(metrics: Sequence[MetricResult]) -> dict[str, list[str]]:
+def _result(recommendation: str, reasons: Sequence[Reason], variant: str | None = None) -> Decision:
+    return Decision(
+        recommendation=recommendation,
+        variant=variant,
+        reasons=tuple(text for text, _ in reasons),
+        reason_codes=tuple(coded for _, coded in reasons),
+    )
+
+
+def _loss_reasons(metrics: Sequence[MetricResult]) -> dict[str, list[Reason]]:
     """Variant -> reasons: guardrails worse for it."""
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[Reason]] = {}
     for loss in guardrail_losses(metrics):
-        out.setdefault(loss.variant, []).append(guardrail_loss_text(loss))
+        out.setdefault(loss.variant, []).append(
+            (guardrail_loss_text(loss), guardrail_loss_coded(loss))
+        )
     return out
 
 
-def _plan_note(inputs: SnapshotInputs, plan: Plan, power: PowerResult) -> str:
+def _plan_note(inputs: SnapshotInputs, plan: Plan, power: PowerResult) -> Reason:
     if power.planned_sample_reached is None:
-        return (
+        return _reason(
             "No planned sample size, duration or minimum detectable effect is set: keep running "
-            "to a pre-planned sample rather than stopping at the first significant result."
+            "to a pre-planned sample rather than stopping at the first significant result.",
+            "no_plan",
         )
     target = plan.planned_sample_size
     needed = power.required_units_per_arm
     if target:
-        return f"{count(inputs.total_units)} of the planned {count(target)} units so far."
-    if needed:
-        return (
-            f"{count(power.units_per_arm)} of the {count(needed)} units per variant "
-            "needed for the planned minimum detectable effect so far."
+        return _reason(
+            f"{count(inputs.total_units)} of the planned {count(target)} units so far.",
+            "planned_sample_progress",
+            units=inputs.total_units,
+            planned=target,
         )
-    return "The planned duration has not elapsed yet."
+    if needed:
+        return _reason(
+            f"{count(power.units_per_arm)} of the {count(needed)} units per variant "
+            "needed for the planned minimum detectable effect so far.",
+            "required_sample_progress",
+            units=power.units_per_arm,
+            needed=needed,
+        )
+    return _reason("The planned duration has not elapsed yet.", "planned_duration_running")
 
 
 def decision_summary(
@@ -89,9 +123,13 @@ def decision_summary(
     return _result(
         decision.recommendation,
         [
-            *decision.reasons,
-            f"Sample ratio warning (p = {p}): units are split a little differently from the "
-            "weights. Check assignment before acting; below p = 0.001 the decision is held.",
+            *zip(decision.reasons, decision.reason_codes, strict=True),
+            _reason(
+                f"Sample ratio warning (p = {p}): units are split a little differently from the "
+                "weights. Check assignment before acting; below p = 0.001 the decision is held.",
+                "srm_warning",
+                p=srm.p_value,
+            ),
         ],
         decision.variant,
     )
@@ -110,20 +148,36 @@ def _decision(
         return _result(
             KEEP_RUNNING,
             [
-                f"Sample ratio mismatch (p = {p}): units are not split as the "
-                "weights say, so the results cannot be trusted. Investigate assignment "
-                "(targeting changes, redirects, bot filtering, exposure logging) before deciding."
+                _reason(
+                    f"Sample ratio mismatch (p = {p}): units are not split as the "
+                    "weights say, so the results cannot be trusted. Investigate assignment "
+                    "(targeting changes, redirects, bot filtering, exposure logging) before "
+                    "deciding.",
+                    "srm_error",
+                    p=srm.p_value,
+                )
             ],
         )
     primary = next((m for m in metrics if m.role == "primary"), None)
     if primary is None:
-        return _result(KEEP_RUNNING, ["The experiment has no primary metric to decide on."])
+        return _result(
+            KEEP_RUNNING,
+            [_reason("The experiment has no primary metric to decide on.", "no_primary")],
+        )
     rows = primary.treatments
     name = primary.metric
     if all(r.outcome in (None, NOT_ENOUGH_DATA) for r in rows):
+        statuses = [str(r.status) for r in rows]
         return _result(
             KEEP_RUNNING,
-            [f"Not enough data yet to compare {name} ({', '.join(str(r.status) for r in rows)})."],
+            [
+                _reason(
+                    f"Not enough data yet to compare {name} ({', '.join(statuses)}).",
+                    "not_enough_data",
+                    metric=name,
+                    statuses=statuses,
+                )
+            ],
         )
     losses = _loss_reasons(metrics)
     winners = [r for r in rows if r.is_better and r.variant not in losses]
@@ -132,8 +186,19 @@ def _decision(
         return _result(
             SHIP,
             [
-                f"{best.variant} is significantly better than control on {name}: {evidence(best)}.",
-                f"No guardrail is significantly worse for {best.variant}.",
+                _reason(
+                    f"{best.variant} is significantly better than control on {name}: "
+                    f"{evidence(best)}.",
+                    "variant_better",
+                    variant=best.variant,
+                    metric=name,
+                    evidence=evidence_params(best),
+                ),
+                _reason(
+                    f"No guardrail is significantly worse for {best.variant}.",
+                    "no_guardrail_worse",
+                    variant=best.variant,
+                ),
             ],
             best.variant,
         )
@@ -141,11 +206,25 @@ def _decision(
     losers = [r for r in rows if r.is_worse]
     if len(blocked) + len(losers) == len(rows):
         reasons = [
-            f"{r.variant} is significantly worse than control on {name}: {evidence(r)}."
+            _reason(
+                f"{r.variant} is significantly worse than control on {name}: {evidence(r)}.",
+                "variant_worse",
+                variant=r.variant,
+                metric=name,
+                evidence=evidence_params(r),
+            )
             for r in losers
         ]
         for r in blocked:
-            reasons.append(f"{r.variant} improves {name} ({evidence(r)}) but:")
+            reasons.append(
+                _reason(
+                    f"{r.variant} improves {name} ({evidence(r)}) but:",
+                    "improves_but",
+                    variant=r.variant,
+                    metric=name,
+                    evidence=evidence_params(r),
+                )
+            )
             reasons.extend(losses[r.variant])
         return _result(KEEP_CONTROL, reasons)
 
@@ -156,15 +235,26 @@ def _decision(
         return _result(
             INCONCLUSIVE,
             [
-                f"No significant difference on {name} for {', '.join(flat)} and {why} "
-                f"({count(inputs.total_units)} units). The effect, if any, is smaller than this "
-                "test can see."
+                _reason(
+                    f"No significant difference on {name} for {', '.join(flat)} and {why} "
+                    f"({count(inputs.total_units)} units). The effect, if any, is smaller than "
+                    "this test can see.",
+                    "inconclusive_reached" if reached else "inconclusive_stopped",
+                    metric=name,
+                    variants=flat,
+                    units=inputs.total_units,
+                )
             ],
         )
     return _result(
         KEEP_RUNNING,
         [
-            f"No significant difference on {name} yet for {', '.join(flat)}.",
+            _reason(
+                f"No significant difference on {name} yet for {', '.join(flat)}.",
+                "no_difference_yet",
+                metric=name,
+                variants=flat,
+            ),
             _plan_note(inputs, plan, power),
         ],
     )

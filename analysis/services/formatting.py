@@ -1,8 +1,12 @@
-"""Numbers in words for decision reasons and health messages."""
+"""Numbers in words for decision reasons and health messages, and the same values as the
+parameters of their coded form (``analysis.contract.Coded``; rendered per language by
+``analysis.web.reasons``)."""
 
 from __future__ import annotations
 
-from analysis.contract import VariantResult
+from typing import Any
+
+from analysis.contract import Coded, VariantResult
 
 from .outcomes import GuardrailLoss
 
@@ -47,6 +51,26 @@ def absolute_evidence(row: VariantResult) -> str:
     return f"{absolute(row.absolute_effect)} (interval {absolute(low)} to {absolute(high)})"
 
 
+def evidence_params(row: VariantResult) -> dict[str, Any]:
+    """What ``evidence`` says, as values: the relative effect and interval, the p-value or
+    chance to win, the test, and (decided on the absolute difference) that difference."""
+    low, high = row.ci or (None, None)
+    abs_low, abs_high = row.absolute_ci or (None, None)
+    return {
+        "effect": row.effect,
+        "low": low,
+        "high": high,
+        "p": row.p_value,
+        "chance": row.chance_to_win,
+        "test": row.test,
+        "basis": row.significance_basis,
+        "absolute": row.absolute_effect,
+        "absolute_low": abs_low,
+        "absolute_high": abs_high,
+        "status": row.status,
+    }
+
+
 def count(n: int | float) -> str:
     return f"{int(n):,}"
 
@@ -60,4 +84,13 @@ def guardrail_loss_text(loss: GuardrailLoss) -> str:
         )
     return (
         f"Guardrail {loss.metric} is significantly worse for {loss.variant}: {evidence(loss.row)}."
+    )
+
+
+def guardrail_loss_coded(loss: GuardrailLoss) -> Coded:
+    """``guardrail_loss_text`` as a coded message."""
+    code = "guardrail_interval_harmful" if loss.by_interval else "guardrail_worse"
+    return Coded(
+        code,
+        {"metric": loss.metric, "variant": loss.variant, "evidence": evidence_params(loss.row)},
     )

@@ -2,13 +2,15 @@
 
 Each check is a ``HealthCheck`` (``check``, ``severity``, ``condition``, ``message``);
 ``condition`` is a stable key (the same problem gives the same key in every snapshot) used to
-notify the owner once.
+notify the owner once. The message is in English and also coded (``Coded``: a code and its
+values) for pages in other languages (``analysis.web.reasons``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from analysis.contract import (
     SRM_ERROR,
@@ -21,16 +23,29 @@ from analysis.contract import (
     SnapshotInputs,
     SrmResult,
 )
+from analysis.contract.messages import Coded
 
-from .formatting import count, guardrail_loss_text
+from .formatting import count, guardrail_loss_coded, guardrail_loss_text
 from .outcomes import guardrail_losses
 
 NO_EXPOSURE_HOURS = 24
 
 
-def _check(check: str, severity: str, message: str, condition: str | None = None) -> HealthCheck:
+def _check(
+    check: str,
+    severity: str,
+    message: str,
+    condition: str | None = None,
+    *,
+    code: str | None = None,
+    **params: Any,
+) -> HealthCheck:
     return HealthCheck(
-        check=check, severity=severity, condition=condition or check, message=message
+        check=check,
+        severity=severity,
+        condition=condition or check,
+        message=message,
+        coded=Coded(code or check, params),
     )
 
 
@@ -51,7 +66,14 @@ def _srm(srm: SrmResult, segments: Sequence[SegmentResult]) -> list[HealthCheck]
         key=lambda s: s.srm.p_value if s.srm.p_value is not None else 1.0,
         default=None,
     )
+    segment = None
     if worst is not None:
+        segment = {
+            "attribute": worst.attribute,
+            "value": worst.value,
+            "p": worst.srm.p_value,
+            "units": worst.units,
+        }
         message += (
             f" The imbalance is largest for {worst.attribute} = {worst.value} "
             f"(p = {_p(worst.srm.p_value)}, {count(worst.units)} units)."
@@ -62,13 +84,36 @@ def _srm(srm: SrmResult, segments: Sequence[SegmentResult]) -> list[HealthCheck]
             " weight changes during the run, redirects or crashes that lose one variant's"
             " exposures, and bot filtering."
         )
-        return [_check("srm", "warning", message, condition="srm_warning")]
+        return [
+            _check(
+                "srm",
+                "warning",
+                message,
+                condition="srm_warning",
+                code="srm_warning",
+                p=srm.p_value,
+                observed=dict(srm.observed),
+                expected=dict(srm.expected),
+                segment=segment,
+            )
+        ]
     message += (
         " Results are not trustworthy until this is explained: check targeting or weight changes"
         " during the run, redirects or crashes that lose one variant's exposures, and bot"
         " filtering."
     )
-    return [_check("srm", "error", message)]
+    return [
+        _check(
+            "srm",
+            "error",
+            message,
+            code="srm_error",
+            p=srm.p_value,
+            observed=dict(srm.observed),
+            expected=dict(srm.expected),
+            segment=segment,
+        )
+    ]
 
 
 def _no_exposures(inputs: SnapshotInputs) -> list[HealthCheck]:
@@ -88,6 +133,8 @@ def _no_exposures(inputs: SnapshotInputs) -> list[HealthCheck]:
             f"{seen} for {hours:.0f} hours in a running experiment. Check that the app still "
             "calls the assign API for this experiment (with tracking on), that targeting still "
             "matches real users, and that coverage is above 0.",
+            code="no_exposures_at_all" if not inputs.freshness.last_exposure_at else "no_exposures",
+            hours=round(hours),
         )
     ]
 
@@ -100,6 +147,8 @@ def _guardrails(metrics: Sequence[MetricResult]) -> list[HealthCheck]:
             f"{guardrail_loss_text(loss)} Consider stopping or pausing this variant and "
             "look at the segments to see who is affected.",
             condition=f"guardrail_worse:{loss.metric}:{loss.variant}",
+            code="guardrail_loss",
+            loss=guardrail_loss_coded(loss).to_dict(),
         )
         for loss in guardrail_losses(metrics)
     ]
@@ -130,6 +179,13 @@ def _underpowered(inputs: SnapshotInputs, plan: Plan, power: PowerResult) -> lis
             f"{plan.mde:.1%} on {power.metric} at {power.power:.0%} power;"
             f"{can or ' a real effect of that size may be missed'}. Run longer, raise coverage, "
             "or accept a larger minimum detectable effect.",
+            code="underpowered_plan" if short_plan else "underpowered_sample",
+            have=int(have or 0),
+            needed=needed,
+            mde=plan.mde,
+            metric=power.metric,
+            power=power.power,
+            current=current if current and not short_plan else None,
         )
     ]
 
@@ -146,7 +202,28 @@ def _multiple(inputs: SnapshotInputs) -> list[HealthCheck]:
             f"{count(n)} units ({n / total:.2%} of exposed units) saw more than one variant and "
             "are left out of the analysis. Check that the unit id is stable across sessions and "
             "devices and that attributes used for targeting do not change during the experiment.",
+            units=n,
+            share=n / total,
         )
+    ]
+
+
+def _out_of_range(metrics: Sequence[MetricResult]) -> list[HealthCheck]:
+    return [
+        _check(
+            "values_out_of_range",
+            "warning",
+            f"{m.name}: {count(m.out_of_range_units or 0)} units had values beyond the accepted "
+            "range (±1e100); they were counted at the limit, so this metric's figures do not "
+            "describe those values. Find the events with such values (stored before ingestion "
+            "refused them, or written around the API) and correct or delete them.",
+            condition=f"values_out_of_range:{m.metric}",
+            metric=m.metric,
+            name=m.name,
+            units=m.out_of_range_units or 0,
+        )
+        for m in metrics
+        if m.values_out_of_range
     ]
 
 
@@ -166,4 +243,5 @@ def health_checks(
         *_guardrails(metrics),
         *_underpowered(inputs, plan, power),
         *_multiple(inputs),
+        *_out_of_range(metrics),
     )

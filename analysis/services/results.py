@@ -214,6 +214,8 @@ def _metric_results(inputs: SnapshotInputs, plan: Plan) -> tuple[MetricResult, .
             corrected=_corrected(plan, m.role),
             cuped=m.cuped,
             winsorized_at=num(m.winsorized_at),
+            status=m.status,
+            out_of_range_units=m.out_of_range_units,
             variants=tuple(
                 _variant(
                     row,

@@ -27,10 +27,12 @@ from analysis import selectors
 from analysis.contract import UnknownSchemaVersion
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.services.refresh import experiment_refresh_request
+from assignment.services.client_exposures import client_exposure_rejections
 from core.roles import can_write
 from experiments.models import Experiment
 from experiments.web.experiment_page import experiment_or_404, experiment_page_context
 
+from .reasons import decision_reasons, health_message
 from .report_detail import daily_units, days_left, effect_over_time
 from .report_economics import economics_context
 from .report_rows import (
@@ -60,6 +62,30 @@ def _recommendation_label(recommendation: str, variant: str | None) -> str:
 
 def _srm_label(level: str) -> str:
     return {"ok": _("OK"), "warning": _("Warning"), "error": _("Error")}.get(level, level)
+
+
+def _rejection_reasons() -> dict[str, str]:
+    return {
+        "variant_mismatch": _("the unit does not hash to the reported variant"),
+        "not_running": _("the experiment was not running"),
+    }
+
+
+def client_rejections(experiment: Experiment) -> dict[str, Any] | None:
+    """Exposures that client SDKs reported and Verdict rejected in the current phase (a broken
+    or stale client), by reason in words; None when there were none."""
+    counts = client_exposure_rejections(experiment=experiment)
+    total = sum(counts.values())
+    if not total:
+        return None
+    labels = _rejection_reasons()
+    return {
+        "total": total,
+        "reasons": [
+            {"reason": reason, "label": labels.get(reason, reason), "count": n}
+            for reason, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ],
+    }
 
 
 def _when(value: str | None) -> dt.datetime | None:
@@ -118,6 +144,9 @@ def report_context(
         "recommendation": _recommendation_label(
             results.decision.recommendation, results.decision.variant
         ),
+        "decision_reasons": decision_reasons(results.decision),
+        "health_messages": [health_message(h) for h in results.health],
+        "client_rejections": client_rejections(experiment),
         "tables": metric_tables(results),
         "bar_width": BAR_WIDTH,
         "notable": notable_changes(results),

@@ -11,10 +11,12 @@ from django.db.models.functions import TruncDate
 from django.utils.dateparse import parse_datetime
 
 from analysis import selectors
-from analysis.charts import LinearScale, line_with_band, nice_ticks, shared_domain
+from analysis.charts import LinearScale, line_with_band, shared_domain
 from analysis.contract import UnknownSchemaVersion
 from assignment.models import Exposure
 from experiments.models import Experiment
+
+from .report_rows import axis_ticks
 
 WIDTH, HEIGHT, PAD = 640.0, 200.0, 24.0
 HISTORY_LIMIT = 60
@@ -75,7 +77,7 @@ def effect_over_time(*, experiment: Experiment, metric: str) -> dict[str, Any] |
         "width": WIDTH,
         "height": HEIGHT,
         "series": series,
-        "y_ticks": nice_ticks(y_scale, count=4),
+        "y_ticks": axis_ticks(y_scale),
         "y_zero": y_scale(0.0),
         "x_start": dt.datetime.fromtimestamp(x_lo, tz=dt.UTC),
         "x_end": dt.datetime.fromtimestamp(x_hi, tz=dt.UTC),

@@ -6,14 +6,16 @@ one shared scale per table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from analysis.charts import LinearScale, interval_bar, nice_ticks, shared_domain
+from analysis.charts import LinearScale, Tick, interval_bar, nice_ticks, shared_domain
 from analysis.contract import MetricResult, Results, VariantResult
 from analysis.stats.exact import TEST_FISHER_EXACT
+
+from .reasons import count, localize, status_label
 
 BAR_WIDTH = 240.0
 BAR_PAD = 8.0
@@ -65,21 +67,32 @@ def p_value_label(results: Results, metric: MetricResult) -> str:
     return _("p-value")
 
 
+def axis_ticks(scale: LinearScale, n: int = 4) -> list[Tick]:
+    """Round ticks of ``scale`` with labels in the active locale's number format."""
+    return [replace(t, label=localize(t.label)) for t in nice_ticks(scale, count=n)]
+
+
 def metric_markers(metric: MetricResult) -> list[str]:
-    """CUPED, winsorization, exact test and not-enough-data notes for one metric."""
+    """Value-range, CUPED, winsorization, exact test and not-enough-data notes for one metric."""
     marks: list[str] = []
+    if metric.values_out_of_range:
+        marks.append(
+            _("%(n)s units had values beyond the accepted range; counted at the limit")
+            % {"n": count(metric.out_of_range_units or 0)}
+        )
     if metric.cuped:
         reductions = [v.variance_reduction for v in metric.treatments if v.variance_reduction]
         if reductions:
             marks.append(
                 _("CUPED applied (variance reduced by %(share)s%%)")
-                % {"share": f"{max(reductions) * 100:.0f}"}
+                % {"share": localize(f"{max(reductions) * 100:.0f}")}
             )
         else:
             marks.append(_("CUPED applied"))
     if metric.winsorized_at is not None:
         marks.append(
-            _("Winsorized at the %(p)sth percentile") % {"p": f"{metric.winsorized_at * 100:g}"}
+            _("Winsorized at the %(p)sth percentile")
+            % {"p": localize(f"{metric.winsorized_at * 100:g}")}
         )
     if any(v.test == TEST_FISHER_EXACT for v in metric.treatments):
         marks.append(_("Exact test used (Fisher), as the counts are small"))
@@ -87,12 +100,15 @@ def metric_markers(metric: MetricResult) -> list[str]:
         if v.outcome == "not_enough_data":
             marks.append(
                 _("Not enough data for %(variant)s: %(reason)s")
-                % {"variant": v.name, "reason": v.status or _("too few units or events")}
+                % {
+                    "variant": v.name,
+                    "reason": status_label(v.status) if v.status else _("too few units or events"),
+                }
             )
         if v.immature_units:
             marks.append(
                 _("%(n)s units of %(variant)s are too recent to count")
-                % {"n": v.immature_units, "variant": v.name}
+                % {"n": count(v.immature_units), "variant": v.name}
             )
     return marks
 
@@ -100,7 +116,7 @@ def metric_markers(metric: MetricResult) -> list[str]:
 def _fmt(value: float | None, percent: bool = False) -> str:
     if value is None:
         return "—"
-    return f"{value * 100:+.2f}%" if percent else f"{value:.4g}"
+    return localize(f"{value * 100:+.2f}%" if percent else f"{value:.4g}")
 
 
 def row_title(metric: MetricResult, control: VariantResult | None, v: VariantResult) -> str:
@@ -160,7 +176,7 @@ def metric_tables(results: Results) -> list[Table]:
                 role=role,
                 label=labels[role],
                 rows=rows,
-                ticks=nice_ticks(scale, count=4),
+                ticks=axis_ticks(scale),
                 scale=scale,
                 guardrail_worse=role == "guardrail"
                 and any(r.variant.outcome == "worse" for r in rows),
@@ -254,4 +270,4 @@ def segment_tables(results: Results, attribute: str) -> tuple[list[SegmentTable]
                     markers=[],
                 )
             )
-    return list(by_value.values()), nice_ticks(scale, count=4)
+    return list(by_value.values()), axis_ticks(scale)

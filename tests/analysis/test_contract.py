@@ -71,11 +71,19 @@ def test_results_api__snapshot_stored_before_schema_versions__same_keys_and_valu
             v.pop("test", None), v.pop("significance_basis", None)
     for srm in [served["srm"], *(s["srm"] for s in served["segments"])]:
         srm.pop("level")
+    # Version 4 adds coded reasons and messages (none were recorded then: the English words
+    # are shown) and each metric's value-range status (not recorded then: null).
+    assert served["decision"].pop("reason_codes") == []
+    for check in served["health"]:
+        assert (check.pop("code"), check.pop("params")) == (None, {})
+    for m in served["metrics"]:
+        assert (m.pop("status"), m.pop("out_of_range_units")) == (None, None)
     assert served == {
         **LEGACY["results"],
         "schema_version": RESULTS_SCHEMA_VERSION,
         "snapshot_id": snapshot.id,
         "last_refresh": None,
+        "client_exposure_rejections": {},
     }
 
 
@@ -115,6 +123,11 @@ def test_recompute__snapshot_stored_before_schema_versions__same_shape_and_count
     recomputed = snapshot_recompute(snapshot=snapshot)
     upgraded = results_upgrade(LEGACY["results"])
     assert recomputed["schema_version"] == upgraded["schema_version"] == RESULTS_SCHEMA_VERSION
+    # Codes and their values exist only when computed (version 4 on); the rest is alike.
+    for results in (recomputed, upgraded):
+        results["decision"].pop("reason_codes")
+        for check in results["health"]:
+            check.pop("params")
     assert _shape(recomputed) == _shape(upgraded)
     for key in ("units", "srm", "events", "freshness", "plan", "as_of", "computed_at"):
         assert recomputed[key] == upgraded[key]

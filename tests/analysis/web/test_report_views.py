@@ -49,7 +49,7 @@ def test_report__snapshot__header_decision_tables_and_bars(exp) -> None:
     for text in ("Decision", "Notable changes", "Primary", "Guardrails", "Sample ratio (SRM)"):
         assert text in html
     tables = html.split('id="segments"')[0]
-    assert tables.count('class="interval-bar') == 2
+    assert tables.count('class="interval-bar tone-') == 2  # the metric tables' bars
     assert "↑ better" in html  # the treatment converts far more: significant, with a word
 
 
