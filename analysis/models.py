@@ -95,3 +95,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.experiment_id}: {self.condition}"
+
+
+class LakeExport(models.Model):
+    """How far ``manage.py export_lake`` has written one table to one lake (docs/warehouse.md).
+
+    ``last_id``: every row of the table with a smaller or equal id is in the lake (or was left
+    out by ``--since``). ``pending_upto``: the batch being written; it is set before the batch's
+    files are written and ``last_id`` catches up only once they are durable, so a run that
+    crashed in between writes the same batch (the same file names) again, never a row twice.
+    """
+
+    destination = models.CharField(max_length=500)
+    table = models.CharField(max_length=16)
+    last_id = models.BigIntegerField(default=0)
+    pending_upto = models.BigIntegerField(default=0)
+    rows_exported = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["destination", "table"], name="lake_export_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table} -> {self.destination} (up to id {self.last_id})"

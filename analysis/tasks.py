@@ -106,3 +106,24 @@ def purge_events() -> dict[str, Any]:
         return {"status": "off", "deleted": 0}
     report = events_purge(days=days)
     return {"status": "ok", "deleted": report.deleted, "cutoff": report.cutoff.isoformat()}
+
+
+@shared_task(name="analysis.export_lake")
+def export_lake() -> dict[str, Any]:
+    """Beat, every ``VERDICT_LAKE_EXPORT_MINUTES`` when ``VERDICT_LAKE_EXPORT_DIR`` is set: write
+    the exposures and events not yet in the lake (``analysis.warehouse.export``). A failed run
+    is redone by the next one (its batch is rewritten under the same names)."""
+    from analysis.warehouse.export import LakeExportError, lake_export
+
+    destination = settings.VERDICT_LAKE_EXPORT_DIR
+    if not destination:
+        return {"status": "off"}
+    try:
+        report = lake_export(destination=destination)
+    except LakeExportError as exc:
+        logger.error("lake export to %s failed: %s", destination, exc)
+        return {"status": "failed", "error": str(exc)}
+    return {
+        "status": "ok",
+        "rows": {name: table.rows for name, table in report.tables.items()},
+    }

@@ -257,6 +257,20 @@ VERDICT_ANALYSIS_WORK_MEM = env.str("VERDICT_ANALYSIS_WORK_MEM", default="256MB"
 # Raw events older than this many days are purged (hourly, in batches) once no analysis can
 # still read them (analysis.services.retention); 0 keeps every event.
 VERDICT_EVENT_RETENTION_DAYS = env.float("VERDICT_EVENT_RETENTION_DAYS", default=0)
+# The lake export (docs/warehouse.md): when a directory or URL is set, Celery beat writes new
+# exposures and events there as date-partitioned Parquet every VERDICT_LAKE_EXPORT_MINUTES.
+VERDICT_LAKE_EXPORT_DIR = env.str("VERDICT_LAKE_EXPORT_DIR", default="")
+VERDICT_LAKE_EXPORT_MINUTES = env.float("VERDICT_LAKE_EXPORT_MINUTES", default=60)
+CELERY_BEAT_SCHEDULE = (
+    {
+        "analysis-export-lake": {
+            "task": "analysis.export_lake",
+            "schedule": max(VERDICT_LAKE_EXPORT_MINUTES, 1) * 60.0,
+        }
+    }
+    if VERDICT_LAKE_EXPORT_DIR
+    else {}
+)
 # The demo command's admin password.
 VERDICT_DEMO_PASSWORD = env.str("VERDICT_DEMO_PASSWORD", default="verdict-demo")
 
