@@ -17,7 +17,6 @@ from typing import Any
 
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from analysis.contract import Coded, Decision, HealthCheck
 
@@ -68,8 +67,14 @@ def pvalue(p: Any) -> str:
 
 
 def names(items: Sequence[Any]) -> str:
-    """Variant names as a list: 'a, b' (in Chinese 'a、b')."""
-    return pgettext("list separator", ", ").join(str(i) for i in items)
+    """Names as a list: 'a, b' (in Chinese 'a、b')."""
+    words = [str(i) for i in items]
+    if not words:
+        return ""
+    out = words[0]
+    for word in words[1:]:
+        out = _("%(list)s, %(item)s") % {"list": out, "item": word}
+    return out
 
 
 def status_label(status: Any) -> str:
@@ -145,7 +150,7 @@ def _srm_error_reason(p: Mapping[str, Any]) -> str:
 def _not_enough_data(p: Mapping[str, Any]) -> str:
     return _("Not enough data yet to compare %(metric)s (%(statuses)s).") % {
         "metric": p["metric"],
-        "statuses": pgettext("list separator", ", ").join(status_label(s) for s in p["statuses"]),
+        "statuses": names([status_label(s) for s in p["statuses"]]),
     }
 
 
