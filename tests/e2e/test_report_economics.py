@@ -25,23 +25,24 @@ from tests.e2e.test_report import _catalogue_with_pending
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _demo_pricing() -> Experiment:
+def _demo(key: str = "pricing-pro-tier") -> Experiment:
+    """One demo experiment with its simulated traffic and a snapshot as of now."""
     admin = make_user("demo-admin", "admin")
     now = timezone.now()
     experiments = demo_definitions_ensure(
         actor=Actor(label=admin.get_username(), user=admin), now=now, days=TRAFFIC_DAYS
     )
-    pricing = next(e for e in experiments if e.key == "pricing-pro-tier")
-    assert demo_traffic_ensure(experiment=pricing, now=now, days=TRAFFIC_DAYS) > 0
-    experiment_refresh(experiment=pricing, as_of=now)
-    return pricing
+    experiment = next(e for e in experiments if e.key == key)
+    assert demo_traffic_ensure(experiment=experiment, now=now, days=TRAFFIC_DAYS) > 0
+    experiment_refresh(experiment=experiment, as_of=now)
+    return experiment
 
 
 def test_report_economics__demo_pricing__break_even_and_scaled_impact(
     page, live_server, settings, tmp_path
 ) -> None:
     settings.LOCALE_PATHS = [_catalogue_with_pending(tmp_path)]
-    exp = _demo_pricing()
+    exp = _demo()
     make_user("ana", "viewer")
     login(page, live_server.url, "ana")
     page.goto(f"{live_server.url}/experiments/{exp.key}/results/")
@@ -72,6 +73,25 @@ def test_report_economics__demo_pricing__break_even_and_scaled_impact(
     page.locator("#economics").screenshot(
         path=str(SCREENSHOTS / "report-economics-section-zh-hans.png")
     )
+
+
+def test_report_economics__demo_coupon__net_revenue_after_the_coupon_cost(
+    page, live_server
+) -> None:
+    exp = _demo("new-user-coupon")
+    make_user("pm", "viewer")
+    login(page, live_server.url, "pm")
+    page.goto(f"{live_server.url}/experiments/{exp.key}/results/")
+    section = page.locator("#economics")
+    section.wait_for()
+    text = section.inner_text()
+    assert "Net revenue per user after the promotion's cost" in text
+    assert "Net revenue is the metric net_revenue" in text
+    assert "Price break-even" not in text
+    rows = section.locator("table.economics-net tbody tr")
+    assert rows.count() == 2
+    assert re.search(r"better|worse|inconclusive", rows.nth(1).inner_text())
+    section.screenshot(path=str(SCREENSHOTS / "report-economics-promotion.png"))
 
 
 def test_calculator_paste__typed_numbers__scipy_p_value_as_you_type(page, live_server) -> None:
