@@ -70,36 +70,34 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(
-    database_url: str, *, workers: int = 2, app: str = "config.wsgi:application", **env: str
+    database_url: str,
+    *,
+    workers: int = 2,
+    app: str = "config.wsgi:application",
+    ready_path: str = "/api/schema/",
+    **env: str,
 ) -> Iterator[str]:
-    """Serve ``app`` with gunicorn sync workers; yields the base URL."""
+    """Serve ``app`` with gunicorn sync workers; yields the base URL once ``ready_path``
+    answers (a GET). Each server gets its own control socket, so several can run at once."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            app,
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
+        [PYTHON, "-m", "gunicorn", app, "--workers", str(workers)]
+        + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"]
+        # gunicorn's default control socket path is shared by every server on the machine.
+        + ["--control-socket", f"/tmp/verdict-bench-{port}.ctl"],
         cwd=ROOT,
         env=bench_env(database_url, **env),
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             try:
-                urllib.request.urlopen(f"{base}/api/schema/", timeout=1)  # noqa: S310
+                urllib.request.urlopen(f"{base}{ready_path}", timeout=5)  # noqa: S310
                 break
-            except Exception:
+            except Exception as exc:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
+                    raise RuntimeError(f"gunicorn ({app}) did not start: {exc}") from None
                 time.sleep(0.2)
         yield base
     finally:

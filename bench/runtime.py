@@ -20,27 +20,24 @@ payload's server time < 2 ms.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import multiprocessing
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.assign import SEEN_UNITS, _body, setup_definitions  # noqa: E402
+from bench.assign import SEEN_UNITS, _body, setup_definitions, transactions  # noqa: E402
 from bench.harness import (  # noqa: E402
     PYTHON,
     ROOT,
     bench_env,
-    free_port,
+    gunicorn,
     median,
     percentile,
     recreate_database,
@@ -54,37 +51,6 @@ SCENARIOS = {
     "d": "SDK payload (cached), data plane",
 }
 _TARGET: dict = {}
-
-
-@contextlib.contextmanager
-def serve(url: str, app: str, workers: int, **env: str) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", app, "--workers", str(workers)]
-        + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
-        # Each server its own control socket (gunicorn's default path is shared).
-        + ["--control-socket", f"/tmp/verdict-bench-{port}.ctl", "--timeout", "120"],
-        cwd=ROOT,
-        env=bench_env(url, **env),
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/bench/bare", b"{}")
-                urllib.request.urlopen(request, timeout=5)  # noqa: S310
-                break
-            except Exception as exc:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn ({app}) did not start: {exc}") from None
-                time.sleep(0.2)
-        yield "127.0.0.1", port
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _drive(args: tuple[str, float, int, int]) -> tuple[int, int, list[float]]:
@@ -148,7 +114,25 @@ def run_scenario(pool, scenario: str, seconds: float, procs: int, threads: int) 
         "rps": requests / elapsed,
         "p50": percentile(latencies, 50) * 1000,
         "p99": percentile(latencies, 99) * 1000,
+        "requests": requests,
     }
+
+
+def warm_until_no_writes(
+    pool, scenario: str, url: str, procs: int, threads: int, limit: float = 90.0
+) -> None:
+    """Run ``scenario`` in 3-second passes until a pass costs under 0.01 database
+    transactions per request (every worker remembers every exposed unit), or ``limit``
+    seconds passed."""
+    started = time.monotonic()
+    while True:
+        before = transactions(url)
+        result = run_scenario(pool, scenario, 3.0, procs, threads)
+        time.sleep(1.1)
+        per_request = max(transactions(url) - before - 2, 0) / result["requests"]
+        print(f"  warm-up ({scenario}): {per_request:.3f} db transactions/request")
+        if per_request < 0.01 or time.monotonic() - started > limit:
+            return
 
 
 def payload_server_time(url: str, client_key: str, cache: str, calls: int = 20_000) -> dict:
@@ -223,38 +207,57 @@ def main() -> None:
     common = {"CACHE_URL": args.cache, "DJANGO_SETTINGS_MODULE": settings}
     results: dict[str, list[dict]] = {s: [] for s in SCENARIOS}
     with (
-        serve(
-            url, "config.runtime_wsgi:application", args.workers, BENCH_PLANE="floor", **common
-        ) as floor,
-        serve(url, "config.runtime_wsgi:application", args.workers, **common) as plane,
-        serve(
+        gunicorn(
             url,
-            "config.wsgi:application",
-            args.workers,
+            workers=args.workers,
+            app="config.runtime_wsgi:application",
+            ready_path="/bench/bare",
+            BENCH_PLANE="floor",
+            **common,
+        ) as floor,
+        gunicorn(
+            url,
+            workers=args.workers,
+            app="config.runtime_wsgi:application",
+            ready_path="/bench/bare",
+            **common,
+        ) as plane,
+        gunicorn(
+            url,
+            workers=args.workers,
+            ready_path="/bench/bare",
             CACHE_URL=args.cache,
             DJANGO_SETTINGS_MODULE="bench.settings",
         ) as full,
     ):
-        conn = http.client.HTTPConnection(*plane)
+        conn = http.client.HTTPConnection(urlsplit(plane).hostname, urlsplit(plane).port)
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         conn.request("POST", "/api/v1/assign", body=_body("b", "seen-1"), headers=headers)
         size = len(conn.getresponse().read())
         conn.close()
-        ports = {"a": floor[1], "b": plane[1], "c": full[1], "d": plane[1]}
+        ports = {"a": floor, "b": plane, "c": full, "d": plane}
+        ports = {s: urlsplit(base).port for s, base in ports.items()}
         _TARGET.update(ports=ports, key=key, client_key=client_key, size=size)
         context = multiprocessing.get_context("fork")
         with context.Pool(args.procs) as pool:
-            # Expose the "seen" units first, on both servers (their workers remember them).
+            # Expose the "seen" units on both servers until every worker remembers them all
+            # (each sync worker keeps its own record of the exposures it wrote): until a warm-up
+            # pass costs (almost) no database transactions per request.
             for scenario in "bc":
-                run_scenario(pool, scenario, 5.0, args.procs, args.threads)
+                warm_until_no_writes(pool, scenario, url, args.procs, args.threads)
             for round_no in range(1, args.rounds + 1):
                 order = list(SCENARIOS) if round_no % 2 else list(reversed(SCENARIOS))
                 for scenario in order:
+                    before = transactions(url)
                     result = run_scenario(pool, scenario, args.seconds, args.procs, args.threads)
+                    time.sleep(1.1)  # backends report to pg_stat_database at most once a second
+                    # Minus the two of the measurement itself.
+                    result["db"] = max(transactions(url) - before - 2, 0) / result["requests"]
                     results[scenario].append(result)
                     print(
                         f"  round {round_no} ({scenario}) {result['rps']:7.0f} req/s  "
-                        f"p50 {result['p50']:5.1f} ms  p99 {result['p99']:5.1f} ms"
+                        f"p50 {result['p50']:5.1f} ms  p99 {result['p99']:5.1f} ms  "
+                        f"{result['db']:.3f} db transactions/request"
                     )
     floor_rps = [r["rps"] for r in results["a"]]
     print()
