@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,9 +27,14 @@ def _require_admin(request: HttpRequest) -> None:
         raise PermissionDenied(_("Only admins manage API keys."))
 
 
-def _keys() -> Any:
-    """Active keys first, newest first, with their creators (one query)."""
-    return ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
+def _keys() -> list[ApiKey]:
+    """Active keys first, newest first, with their creators (one query); ``used_just_now``
+    marks a last use under a minute ago (shown as "just now" rather than "0 minutes ago")."""
+    keys = list(ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at"))
+    minute_ago = timezone.now() - timedelta(minutes=1)
+    for key in keys:
+        key.used_just_now = key.last_used_at is not None and key.last_used_at > minute_ago
+    return keys
 
 
 def _minutes() -> str:

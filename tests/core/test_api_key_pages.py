@@ -50,6 +50,8 @@ def test_page__used_key__last_used_shown_as_time_ago(capsys) -> None:
     call_command("create_api_key", "dashboard", role="viewer")
     raw = capsys.readouterr().out.strip().splitlines()[-1]
     _use(raw)
+    fresh = _row(client_as("admin", "ops").get(PAGE).content.decode(), "dashboard")
+    assert "just now" in fresh and "never" not in fresh
     key = ApiKey.objects.get(name="dashboard")
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now() - timedelta(minutes=7))
     row = _row(client_as("admin").get(PAGE).content.decode(), "dashboard")
