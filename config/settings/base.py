@@ -171,6 +171,7 @@ VERDICT_RUNTIME_URL_NAMES = ["assign", "assign-one", "events-ingest", "exposures
 # How long each server process remembers a looked-up API key: the longest a revoked key keeps
 # working on a server other than the one that revoked it.
 VERDICT_API_KEY_CACHE_SECONDS = env.float("VERDICT_API_KEY_CACHE_SECONDS", default=30.0)
+VERDICT_API_KEY_LAST_USED_MINUTES = env.float("VERDICT_API_KEY_LAST_USED_MINUTES", default=5.0)
 
 # Request bodies: at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes (a JSON 413 otherwise), except the
 # endpoints named here.
