@@ -30,6 +30,7 @@ from analysis.stats.inputs import MeanStats, ProportionStats
 from analysis.stats.moments import arm_moments
 
 PER = 1000
+MIN_DAYS = 1.0  # running time before the exposed users a day are stated
 KINDS = ("pricing", "promotion")
 COST_WORDS = ("cost", "coupon", "discount", "red_packet", "redpacket", "subsidy", "voucher")
 REVENUE_FIELDS = ("revenue", "value", "amount", "gmv")
@@ -435,7 +436,8 @@ def experiment_economics(
     z = float(sps.norm.ppf(1 - results.plan.alpha / 2))
     days = _days(inputs)
     units = results.units.total
-    daily = units / days if days else None
+    # Under one day of running, a daily rate would be an extrapolation of minutes or hours.
+    daily = units / days if days and days >= MIN_DAYS else None
     net_method, net_rows = (
         _net(results, inputs, revenue, net, cost, z) if kind == "promotion" else (None, ())
     )

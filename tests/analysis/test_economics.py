@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -290,6 +291,17 @@ def test_economics__promotion_with_net_metric__engine_interval_of_per_user_net()
     treated = {i.variant: i for i in econ.impacts}["treatment"]
     assert treated.net_revenue.value == pytest.approx(1000 * t["net_revenue"].mean())
     assert treated.net_revenue_diff.low == pytest.approx(1000 * low, rel=1e-6)
+
+
+def test_economics__under_a_day_of_running__no_daily_rate() -> None:
+    arms = _arms(9, 500, (0.1, 0.1))
+    inputs, results = _snapshot(arms, [CONVERSION])
+    early = replace(inputs, as_of=(START + dt.timedelta(hours=3)).isoformat())
+    econ = experiment_economics(
+        kind="pricing", results=results, inputs=early, metrics=[CONVERSION], payloads={}
+    )
+    assert econ.days == pytest.approx(3 / 24) and econ.daily_users is None
+    assert econ.impacts[1].revenue_diff_daily is None
 
 
 def test_economics__other_kinds_or_no_money_metrics__none() -> None:
