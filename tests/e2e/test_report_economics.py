@@ -121,3 +121,35 @@ def test_calculator_paste__typed_numbers__scipy_p_value_as_you_type(page, live_s
     assert page.locator("#paste-err-c_conv li").count() == 0
     screenshot(page, "calculator-paste")
     page.locator("#paste").screenshot(path=str(SCREENSHOTS / "calculator-paste-section.png"))
+
+
+def test_calculator_paste__without_javascript__form_post_gives_the_same_p_value(
+    browser, live_server
+) -> None:
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        make_user("nojs", "viewer")
+        login(page, live_server.url, "nojs")
+        page.goto(f"{live_server.url}/calculator/")
+        page.select_option("#paste-kind", "mean")
+        for field, value in {
+            "c_mean": "12.5",
+            "c_sd": "30.1",
+            "c_n": "1500",
+            "t_mean": "14.9",
+            "t_sd": "33.7",
+            "t_n": "1450",
+        }.items():
+            page.fill(f"#paste-{field}", value)
+        page.click("#paste-form button[type=submit]")
+        page.wait_for_selector("#paste-p")
+        expected = sps.ttest_ind_from_stats(
+            14.9, 33.7, 1450, 12.5, 30.1, 1500, equal_var=False
+        ).pvalue
+        assert float(page.locator("#paste-p").get_attribute("data-p")) == pytest.approx(expected)
+        assert page.locator("#paste-t_sd").input_value() == "33.7"  # what was typed is kept
+    finally:
+        context.close()
