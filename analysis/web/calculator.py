@@ -36,7 +36,7 @@ from analysis.stats import (
 )
 from analysis.stats.exact import TEST_FISHER_EXACT
 
-from .report_rows import BAR_PAD, BAR_WIDTH
+from .report_rows import BAR_PAD, BAR_WIDTH, axis_ticks
 
 TEMPLATE = "analysis/calculator.html"
 DEFAULTS = {
@@ -271,7 +271,7 @@ def paste_compare(values: dict[str, str]) -> tuple[Pasted | None, dict[str, list
         significant=basis.significant,
         higher_is_better=higher,
     )
-    ticks = nice_ticks(scale, count=4, percent=basis is relative)
+    ticks = axis_ticks(scale) if basis is relative else nice_ticks(scale, count=4, percent=False)
     return Pasted(relative, absolute, basis, bar, ticks), {}
 
 

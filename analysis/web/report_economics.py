@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.charts import IntervalBar, LinearScale, Tick, interval_bar, nice_ticks
+from analysis.charts import IntervalBar, LinearScale, Tick, interval_bar
 from analysis.contract import Results, SnapshotInputs
 from analysis.models import ResultSnapshot
 from analysis.services.economics import (
@@ -23,7 +23,7 @@ from analysis.services.economics import (
 )
 from experiments.models import Experiment
 
-from .report_rows import BAR_PAD, BAR_WIDTH
+from .report_rows import BAR_PAD, BAR_WIDTH, axis_ticks
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,7 @@ def _chart(item: BreakEven) -> BreakEvenChart | None:
         clipped_lo=bar.clipped_lo,
         clipped_hi=bar.clipped_hi,
     )
-    return BreakEvenChart(
-        bar=bar, x_break_even=scale(item.break_even), ticks=nice_ticks(scale, count=4)
-    )
+    return BreakEvenChart(bar=bar, x_break_even=scale(item.break_even), ticks=axis_ticks(scale))
 
 
 def _definitions(experiment: Experiment) -> list[MetricDefinition]:
