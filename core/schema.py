@@ -8,8 +8,12 @@ Loaded by ``CoreConfig.ready`` so the extensions are registered before a schema 
 - ``ValidationErrors`` is the 400 (and 409) body ``{"field": ["message", ...]}`` that
   ``core.api_errors.exception_handler`` answers; ``ErrorDetail`` is DRF's ``{"detail": "..."}``
   for 401, 403, 404 and unparseable bodies. Views list the errors they can answer with
-  ``error_responses(...)``; ``add_auth_errors`` (a postprocessing hook) adds 401 and 403 to every
-  operation that takes an API key.
+  ``error_responses(...)``; ``add_auth_errors`` (the postprocessing hook) adds the answers a
+  middleware can give before any view runs: 401 and 403 and 429 (``Retry-After``: rate limits,
+  ``core.throttling``) to every operation that takes an API key, and 413 (``core.body_limits``)
+  to every operation with a request body.
+- Nested input is reported by field path (``variants[1].weight``): ``core.api_errors`` flattens
+  DRF's nested errors, so every 400 body is the one ``ValidationErrors`` map.
 """
 
 from __future__ import annotations
@@ -100,7 +104,33 @@ ERROR_RESPONSES: dict[int, OpenApiResponse] = {
 AUTH_RESPONSES: dict[str, dict[str, Any]] = {
     "401": {"description": "No API key or session, or an unknown or revoked key."},
     "403": {"description": "This key's role (or this user) may not call this operation."},
+    "429": {
+        "description": (
+            "Over a rate limit (`core.throttling`): this client address sent too many refused "
+            "credentials (`VERDICT_AUTH_FAILURE_RATE`), or, on assign, events and exposures, "
+            "this API key made more than `VERDICT_RUNTIME_KEY_RATE` calls. Retry after the "
+            "`Retry-After` seconds."
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the limit's window ends.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    },
 }
+TOO_LARGE_RESPONSE: dict[str, Any] = {
+    "description": (
+        "The request body is over this endpoint's limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MB "
+        "by default; 20 MB for event and exposure batches); nothing was read or stored."
+    ),
+}
+
+
+def bad_request(description: str) -> OpenApiResponse:
+    """A 400 answer of either documented shape (field messages, or ``detail`` for a body that
+    is not JSON), described for one operation."""
+    return OpenApiResponse(_BAD_REQUEST, description=description)
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
@@ -111,13 +141,20 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 def add_auth_errors(
     result: dict[str, Any], generator: Any, request: Any, public: bool, **kwargs: Any
 ) -> dict[str, Any]:
-    """Postprocessing hook: 401 and 403 (``ErrorDetail``) on every operation taking an API key."""
+    """Postprocessing hook: the answers middleware gives before the view, as ``ErrorDetail``:
+    401, 403 and 429 on every operation taking an API key, 413 on every one with a body."""
     detail_ref = {"$ref": "#/components/schemas/ErrorDetail"}
     used = False
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            if "requestBody" in operation:
+                operation["responses"].setdefault(
+                    "413",
+                    {**TOO_LARGE_RESPONSE, "content": {"application/json": {"schema": detail_ref}}},
+                )
+                used = True
             schemes = {name for entry in operation.get("security", []) for name in entry}
             if API_KEY_SCHEME not in schemes:
                 continue

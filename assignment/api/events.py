@@ -163,7 +163,10 @@ class EventBatchApi(APIView):
                 EventBatchOutput,
                 description=(
                     "The batch was usable: accepted + duplicates + rejected items equal the "
-                    "events sent. Rejected items are final; do not resend them."
+                    "events sent. An event that breaks the event schema (a missing field, a "
+                    "wrong type, a value out of range) does not fail the request: it is listed "
+                    "in `rejected` with its index and reason, and the others are stored. "
+                    "Rejected items are final; do not resend them."
                 ),
             ),
             400: OpenApiResponse(

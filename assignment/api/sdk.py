@@ -39,7 +39,7 @@ from assignment.services.sdk_payload import sdk_payload_get
 from core.auth import api_key_lookup
 from core.models import ApiKeyRole
 from core.permissions import RuntimePermission
-from core.schema import ErrorDetail, ValidationErrors
+from core.schema import ErrorDetail, bad_request
 from experiments.models import Experiment
 
 from .events import EventBatchParser
@@ -211,8 +211,21 @@ class ExposureBatchApi(APIView):
         operation_id="exposures_ingest",
         request={"application/json": ExposureBatchInput},
         responses={
-            200: ExposureBatchOutput,
-            400: OpenApiResponse(ValidationErrors, description='`{"exposures": [...]}`.'),
+            200: OpenApiResponse(
+                ExposureBatchOutput,
+                description=(
+                    "The batch was usable: accepted + duplicates + rejected items equal the "
+                    "exposures sent. An exposure that breaks the exposure schema, names an "
+                    "unknown experiment or variant, or a variant the unit does not hash to is "
+                    "listed in `rejected` with its index and reason (as for events); the others "
+                    "are stored."
+                ),
+            ),
+            400: bad_request(
+                'The whole batch is refused: `{"exposures": [...]}` (missing, empty or over '
+                f'{MAX_BATCH_EXPOSURES} items), or `{{"detail": ...}}` for a body that is not '
+                "JSON (as for events). Nothing is stored."
+            ),
         },
         examples=[
             OpenApiExample(

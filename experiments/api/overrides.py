@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import actor_from_request
+from core.api_fields import StrictCharField, StrictSlugField
 from core.limits import MAX_UNIT_ID_LENGTH
 from core.schema import error_responses
 from experiments import selectors
@@ -18,9 +19,9 @@ from experiments.services.overrides import override_delete, override_set
 
 
 class OverrideInput(serializers.Serializer):
-    unit_id = serializers.CharField(max_length=MAX_UNIT_ID_LENGTH, trim_whitespace=False)
-    variant = serializers.SlugField(max_length=64)
-    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    unit_id = StrictCharField(max_length=MAX_UNIT_ID_LENGTH, trim_whitespace=False)
+    variant = StrictSlugField(max_length=64)
+    note = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class OverrideOutput(serializers.Serializer):

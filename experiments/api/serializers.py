@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api_fields import StrictCharField, StrictRegexField, StrictSlugField
 from core.limits import MAX_STORED_INT
 from experiments.models import (
     AnalysisMethod,
@@ -37,8 +38,8 @@ class StrictDictField(serializers.JSONField):
 
 
 class VariantInput(serializers.Serializer):
-    key = serializers.SlugField(max_length=64)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    key = StrictSlugField(max_length=64)
+    name = StrictCharField(max_length=200, required=False, allow_blank=True)
     weight = serializers.FloatField(
         required=False, default=1.0, help_text="Relative weight; must be positive to start."
     )
@@ -46,11 +47,11 @@ class VariantInput(serializers.Serializer):
     payload = serializers.JSONField(
         required=False, default=dict, help_text='Any JSON the app acts on, e.g. {"plan": "pro"}.'
     )
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class MetricLinkInput(serializers.Serializer):
-    metric = serializers.SlugField(max_length=64)
+    metric = StrictSlugField(max_length=64)
     role = serializers.ChoiceField(choices=MetricRole.values)
     harm_threshold = serializers.FloatField(
         required=False,
@@ -80,14 +81,14 @@ class PlanInput(serializers.Serializer):
 
 
 class ExperimentInput(serializers.Serializer):
-    key = serializers.SlugField(max_length=64)
-    name = serializers.CharField(max_length=200)
-    hypothesis = serializers.CharField(required=False, allow_blank=True)
+    key = StrictSlugField(max_length=64)
+    name = StrictCharField(max_length=200)
+    hypothesis = StrictCharField(required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=ExperimentKind.choices, required=False)
     coverage = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
-    salt = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=128)
-    unit_attribute = serializers.RegexField(ATTRIBUTE_NAME, required=False)
-    layer = serializers.SlugField(required=False, allow_null=True, allow_blank=True)
+    salt = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=128)
+    unit_attribute = StrictRegexField(ATTRIBUTE_NAME, required=False)
+    layer = StrictSlugField(required=False, allow_null=True, allow_blank=True)
     layer_share = serializers.FloatField(required=False, min_value=0.0001, max_value=1.0)
     data_source = serializers.SlugField(
         required=False,
@@ -253,24 +254,24 @@ class ExperimentStartOutput(ExperimentOutput):
 
 class ConcludeInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
-    winner = serializers.SlugField(required=False, allow_null=True, allow_blank=True)
-    review = serializers.CharField(required=False, allow_blank=True, default="")
+    winner = StrictSlugField(required=False, allow_null=True, allow_blank=True)
+    review = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    reason = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
 
 
 class NewPhaseInput(serializers.Serializer):
     coverage = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
     weights = serializers.DictField(child=serializers.FloatField(), required=False, allow_null=True)
-    salt = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=128)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    salt = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=128)
+    reason = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
 
 
 class RatioPartInput(serializers.Serializer):
-    event = serializers.CharField(max_length=64)
-    value_field = serializers.CharField(max_length=64, required=False, allow_null=True)
+    event = StrictCharField(max_length=64)
+    value_field = StrictCharField(max_length=64, required=False, allow_null=True)
 
 
 @extend_schema_field(RatioPartInput(allow_null=True))
@@ -279,12 +280,12 @@ class RatioPartJsonField(serializers.JSONField):
 
 
 class MetricInput(serializers.Serializer):
-    key = serializers.SlugField(max_length=64)
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
+    key = StrictSlugField(max_length=64)
+    name = StrictCharField(max_length=200)
+    description = StrictCharField(required=False, allow_blank=True)
     type = serializers.ChoiceField(choices=MetricType.choices)
-    event = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    value_field = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    event = StrictCharField(max_length=64, required=False, allow_blank=True)
+    value_field = StrictCharField(max_length=64, required=False, allow_blank=True)
     numerator = RatioPartInput(required=False, allow_null=True)
     denominator = RatioPartInput(required=False, allow_null=True)
     window_hours = serializers.IntegerField(required=False, min_value=1, max_value=24 * 365)
@@ -307,9 +308,9 @@ class MetricOutput(serializers.ModelSerializer):
 
 
 class LayerInput(serializers.Serializer):
-    key = serializers.SlugField(max_length=64)
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    key = StrictSlugField(max_length=64)
+    name = StrictCharField(max_length=200)
+    description = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class LayerExperimentOutput(serializers.Serializer):

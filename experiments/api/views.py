@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import actor_from_request
+from core.errors import ValidationFailed
 from core.schema import error_responses
 from experiments import selectors
 from experiments.models import Experiment, ExperimentKind, ExperimentStatus, Layer, Metric
@@ -39,6 +40,23 @@ def _experiment_response(key: str, code: int = status.HTTP_200_OK) -> Response:
     return Response(s.ExperimentOutput(_experiment_or_404(key)).data, status=code)
 
 
+def _list_filters(request: Request, **allowed: list[str]) -> dict[str, str | None]:
+    """The filter query parameters, each absent (None) or one of its allowed values; anything
+    else is a 400 naming the parameter and the values it takes."""
+    errors: dict[str, list[str]] = {}
+    found: dict[str, str | None] = {}
+    for name, values in allowed.items():
+        given = request.query_params.getlist(name)
+        if len(given) > 1:
+            errors[name] = [f"Give {name} once."]
+        elif given and given[0] not in values:
+            errors[name] = [f'Unknown {name} "{given[0]}"; one of: {", ".join(values)}.']
+        found[name] = given[0] if given else None
+    if errors:
+        raise ValidationFailed(errors)
+    return found
+
+
 class ExperimentListApi(APIView):
     @extend_schema(
         parameters=[
@@ -49,12 +67,15 @@ class ExperimentListApi(APIView):
                 "kind", str, enum=ExperimentKind.values, description="Only this kind."
             ),
         ],
-        responses=s.ExperimentOutput(many=True),
+        responses={200: s.ExperimentOutput(many=True), **error_responses(400)},
+        description=(
+            "Every experiment, or those with the given status and kind; an unknown value "
+            "answers 400 naming the allowed ones."
+        ),
     )
     def get(self, request: Request) -> Response:
-        qs = selectors.experiment_list(
-            status=request.query_params.get("status"), kind=request.query_params.get("kind")
-        )
+        filters = _list_filters(request, status=ExperimentStatus.values, kind=ExperimentKind.values)
+        qs = selectors.experiment_list(status=filters["status"], kind=filters["kind"])
         return Response(s.ExperimentOutput(qs, many=True).data)
 
     @extend_schema(

@@ -138,7 +138,7 @@ def test_create__documented_body__201_with_nested_definition(editor, metrics) ->
         ),
         ({"coverage": 1.5}, "coverage", "less than or equal to 1"),
         ({"kind": "lottery"}, "kind", "not a valid choice"),
-        ({"analysis_plan": {"method": "vibes"}}, "analysis_plan", "not a valid choice"),
+        ({"analysis_plan": {"method": "vibes"}}, "analysis_plan.method", "not a valid choice"),
         ({"key": "Not A Slug!"}, "key", "slug"),
         ({"surprise": 1}, "surprise", "Unknown field"),
     ],
