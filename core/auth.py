@@ -20,7 +20,8 @@ from core.models import ApiKey
 # A revoked key keeps working for at most VERDICT_API_KEY_CACHE_SECONDS (30 by default) on a
 # server that saw it; on the server that revoked it, it stops at once.
 _key_cache: dict[str, tuple[float, ApiKey | None]] = {}
-# Keys whose last use this process recorded (or saw recorded), by hash, with the monotonic time.
+# Keys whose last use this process recorded (or saw recorded), by hash: the monotonic time until
+# which it is not written again. Checked first, so a call within the interval costs a dict get.
 _used_marks: dict[str, float] = {}
 logger = logging.getLogger(__name__)
 
@@ -34,20 +35,20 @@ def last_used_interval() -> timedelta:
 def api_key_used(key: ApiKey) -> None:
     """Record that ``key`` authenticated a request, without a write per request.
 
-    At most once per key per interval: this process remembers when it last recorded the key
-    (no query at all in between); across processes the cache's atomic ``add`` lets one of them
-    through; the UPDATE itself only touches a row whose ``last_used_at`` is older than the
-    interval. Best effort: a database or cache failure is logged and never fails the request.
+    At most once per key per interval: this process remembers until when it need not record
+    the key again (a dict lookup, no query, in between); across processes the cache's atomic
+    ``add`` lets one of them through; the UPDATE itself only touches a row whose
+    ``last_used_at`` is older than the interval. Best effort: a database or cache failure is
+    logged and never fails the request.
     """
+    now = time.monotonic()
+    if now < _used_marks.get(key.key_hash, 0.0):
+        return
     interval = last_used_interval()
     seconds = interval.total_seconds()
-    now = time.monotonic()
-    mark = _used_marks.get(key.key_hash)
-    if mark is not None and now - mark < seconds:
-        return
     if len(_used_marks) > 10_000:
         _used_marks.clear()
-    _used_marks[key.key_hash] = now
+    _used_marks[key.key_hash] = now + seconds
     try:
         if not cache.add(
             f"verdict:api-key-used:{key.key_hash[:32]}", 1, timeout=max(1, int(seconds))
