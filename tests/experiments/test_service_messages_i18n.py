@@ -145,3 +145,22 @@ def test_start_checks__zh_hans__every_rule_message_translated(chinese) -> None:
     assert failed.value.errors["status"] == [
         "无法对状态为 draft 的实验执行 conclude。当前允许：start, archive。"
     ]
+
+
+def test_form__zh_hans_unknown_owner__chinese_message_next_to_owner(chinese) -> None:
+    html = _editor("zh-hans").post(NEW, post_data(owner="nobody")).content.decode()
+    assert "没有名为“nobody”的有效用户。" in _field_block(html, "id_owner")
+    assert not Experiment.objects.exists()
+
+
+def test_conclude_dialog__zh_hans_ship_without_winner__chinese_error_on_winner(chinese) -> None:
+    exp = started_experiment(key="copy-test")
+    experiment_transition(actor=Actor.system("t"), experiment=exp, action="stop")
+    client = _editor("zh-hans")
+    url = f"/experiments/{exp.key}/actions/conclude/"
+    shown = client.get(url, {"decision": "ship"}).content.decode()
+    assert "选择要上线的实验组" in shown and "复盘：预期与实际" in shown
+    response = client.post(url, {"decision": "ship"})
+    assert response.status_code == 400
+    field = _field_block(response.content.decode(), "id_winner")
+    assert "请指定要上线的实验组（本实验的一个实验组标识）。" in field
