@@ -182,7 +182,9 @@ def test_zh_hans__numbers_and_names__carried_into_the_chinese_words(
         (ship, _) = decision_reasons(scenarios["ship"].decision)
         assert ship.startswith("treatment 在 conv 上显著优于对照组：+30.0%（区间 ")
         srm = health_message(scenarios["srm_error"].health[0])
-        assert "实际 control 10,000 / treatment 8,990" in srm  # grouped as config/formats/zh_Hans says
+        assert (
+            "实际 control 10,000 / treatment 8,990" in srm
+        )  # grouped as config/formats/zh_Hans says
         assert "country = CN" in srm
         (out,) = [h for h in scenarios["out_of_range"].health if h.check == "values_out_of_range"]
         assert health_message(out).startswith("revenue：1020 个单元的数值超出允许范围")
