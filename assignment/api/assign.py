@@ -163,6 +163,17 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+# Built once: ``json.loads``/``json.dumps`` with arguments build a new decoder/encoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(body: bytes) -> Any:
+    """``json.loads(body, parse_constant=_no_constant)`` with the decoder built once: the same
+    encoding detection (UTF-8, -16 or -32) and the same errors."""
+    return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+
+
 def _json_body(request: HttpRequest | Request) -> Any:
     """The JSON body, parsed directly (no DRF parser negotiation on the hot path)."""
     content_type = request.META.get("CONTENT_TYPE", "")
@@ -171,7 +182,7 @@ def _json_body(request: HttpRequest | Request) -> Any:
             {"non_field_errors": ["Send a JSON body with Content-Type: application/json."]}
         )
     try:
-        return json.loads(request.body, parse_constant=_no_constant)
+        return _loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationFailed(
             {"non_field_errors": [f"The body is not valid JSON: {exc}."]}
@@ -184,7 +195,7 @@ def _json_body(request: HttpRequest | Request) -> Any:
 
 def _json(body: dict[str, Any], status: int = 200) -> HttpResponse:
     """Serialize once, directly: the answer has only JSON types."""
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    data = _ENCODER.encode(body)
     return HttpResponse(data.encode(), content_type="application/json", status=status)
 
 
