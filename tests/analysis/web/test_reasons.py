@@ -187,7 +187,7 @@ def test_zh_hans__numbers_and_names__carried_into_the_chinese_words(
         )  # grouped as config/formats/zh_Hans says
         assert "country = CN" in srm
         (out,) = [h for h in scenarios["out_of_range"].health if h.check == "values_out_of_range"]
-        assert health_message(out).startswith("revenue：1020 个单元的数值超出允许范围")
+        assert health_message(out).startswith("revenue：1,020 个单元的数值超出允许范围")
 
 
 def test_results_before_codes__shown_in_their_stored_english(scenarios, settings, tmp_path) -> None:
