@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.utils.formats import get_format
+from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
 
 from analysis.contract import Coded, Decision, HealthCheck
@@ -31,7 +31,8 @@ def localize(text: str) -> str:
 
 
 def count(n: Any) -> str:
-    return localize(f"{int(n):,}")
+    """A whole number with the locale's grouping: '20,000'."""
+    return number_format(int(n), force_grouping=True)
 
 
 def _na() -> str:

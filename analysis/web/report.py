@@ -48,6 +48,9 @@ TEMPLATE = "analysis/report.html"
 PRINT_TEMPLATE = "analysis/report_print.html"
 METRIC_TEMPLATE = "analysis/report_metric.html"
 PARTIALS = ("tab-panel", "report-body", "refresh-status", "segments")
+# The experiment page's context for the report's header and tab bar: not "results", whose
+# summary (the experiment page's own Results tab) would load the latest snapshot once more.
+PAGE_TAB = "report"
 
 
 def _recommendation_label(recommendation: str, variant: str | None) -> str:
@@ -107,7 +110,7 @@ def report_context(
     request: HttpRequest, experiment: Experiment, *, snapshot_id: int | None = None
 ) -> dict[str, Any]:
     """The header and tab bar of the experiment page plus the report of one snapshot."""
-    context = experiment_page_context(request, experiment, "results")
+    context = experiment_page_context(request, experiment, PAGE_TAB)
     snapshot = _snapshot(experiment, snapshot_id)
     attempt = selectors.snapshot_last_attempt(experiment=experiment)
     report_url = reverse("analysis-web:report", args=[experiment.key])
@@ -133,6 +136,7 @@ def report_context(
         context["unreadable"] = True
         return context
     power = results.power
+    tables = metric_tables(results)
     context |= {
         "results": results,
         "as_of": _when(results.as_of),
@@ -147,9 +151,9 @@ def report_context(
         "decision_reasons": decision_reasons(results.decision),
         "health_messages": [health_message(h) for h in results.health],
         "client_rejections": client_rejections(experiment),
-        "tables": metric_tables(results),
+        "tables": tables,
         "bar_width": BAR_WIDTH,
-        "notable": notable_changes(results),
+        "notable": notable_changes(results, tables),
         "power": power,
         "mde_percent": None if power.current_mde is None else power.current_mde * 100,
         "sample_progress": (
@@ -266,7 +270,7 @@ def report_metric_page(request: HttpRequest, key: str, metric: str) -> HttpRespo
     if not experiment.metric_links.filter(metric__key=metric).exists():
         raise Http404(f'No metric "{metric}" in this experiment.')
     link = experiment.metric_links.select_related("metric").get(metric__key=metric)
-    context = experiment_page_context(request, experiment, "results") | {
+    context = experiment_page_context(request, experiment, PAGE_TAB) | {
         "metric": link.metric,
         "chart": effect_over_time(experiment=experiment, metric=metric),
         "daily": daily_units(experiment=experiment),

@@ -185,11 +185,12 @@ def metric_tables(results: Results) -> list[Table]:
     return tables
 
 
-def notable_changes(results: Results) -> list[Row]:
-    """Every significant comparison across all metrics, primary first."""
+def notable_changes(results: Results, tables: list[Table] | None = None) -> list[Row]:
+    """Every significant comparison across all metrics, primary first (from ``tables`` when
+    the caller has built them already)."""
     return [
         row
-        for table in metric_tables(results)
+        for table in (metric_tables(results) if tables is None else tables)
         for row in table.rows
         if row.variant.outcome in ("better", "worse")
     ]

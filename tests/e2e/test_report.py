@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from rest_framework.test import APIClient
 
 from analysis.models import ResultSnapshot
 from analysis.services.snapshots import experiment_refresh
+from assignment.models import Event
 from core.actors import Actor
 from core.api_keys import api_key_create
 from experiments.models import Experiment, ExperimentMetric
@@ -43,6 +45,13 @@ def _experiment_with_traffic() -> Experiment:
         experiment=exp,
         metric=MetricFactory(key="refunds", name="Refund rate", event="refund"),
         role="guardrail",
+    )
+    ExperimentMetric.objects.create(
+        experiment=exp,
+        metric=MetricFactory(
+            key="arpu", name="Revenue per user", type="mean", event="purchase", value_field="value"
+        ),
+        role="secondary",
     )
     experiment_transition(actor=Actor.system("ann"), experiment=exp, action="start")
     app = _client("app")
@@ -83,6 +92,30 @@ def _experiment_with_traffic() -> Experiment:
             content_type="application/json",
         )
         assert response.status_code == 200, response.content
+    # Two purchases of 1e300 stored before ingestion refused such values (written directly):
+    # the revenue metric counts them at the limit and says so.
+    for unit, _ in units[:2]:
+        at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        Event.objects.create(
+            event_id=str(uuid.uuid4()),
+            unit_id=unit,
+            event="purchase",
+            timestamp=at,
+            client_timestamp=at,
+            received_at=at,
+            value=1e300,
+        )
+    # A stale client reports 3 units in the variant they are not in: rejected and counted.
+    stale = [
+        {
+            "unit_id": unit,
+            "experiment": exp.key,
+            "variant": "control" if v != "control" else "treatment",
+        }
+        for unit, v in units[:3]
+    ]
+    response = app.post("/api/v1/exposures", {"exposures": stale}, format="json")
+    assert len(response.json()["rejected"]) == 3
     exp.refresh_from_db()
     time.sleep(1.5)
     return exp
@@ -98,6 +131,11 @@ def test_report__analyst__bars_refresh_csv(page, live_server, tmp_path) -> None:
     page.wait_for_selector("svg.interval-bar")
     assert page.locator("svg.interval-bar").count() >= 1
     assert page.locator("svg.interval-bar title").first.text_content()
+    health = page.locator(".messages.health").inner_text()
+    assert "Revenue per user: 2 units had values beyond the accepted range" in health
+    assert "Client exposures rejected in this phase: 3." in health
+    assert "the unit does not hash to the reported variant: 3" in health
+    assert page.locator("text=2 units had values beyond the accepted range; counted at the limit")
     screenshot(page, "report")
 
     page.click("#segments nav.tabs >> text=platform")
@@ -166,4 +204,17 @@ def test_report__zh_hans__chinese_labels(page, live_server, settings, tmp_path) 
         assert label in chrome
     for english in ("Decision", "Notable changes", "Relative effect", "Guardrails", "Download"):
         assert english not in chrome
+    # Decision reasons and health messages: rendered from their codes, in Chinese.
+    stored = ResultSnapshot.objects.filter(experiment=exp, status="ok").latest("computed_at")
+    english = stored.results["decision"]["reasons"] + [
+        h["message"] for h in stored.results["health"]
+    ]
+    assert english
+    for sentence in english:
+        assert sentence not in chrome
+    health = page.locator(".messages.health").inner_text()
+    assert "本阶段被拒绝的客户端曝光：3 条" in health and "个单元的数值超出允许范围" in health
+    reasons = page.locator("section.decision li").all_inner_texts()
+    assert reasons and all(re.search(r"[\u4e00-\u9fff]", r) for r in reasons), reasons
+    assert page.locator("svg.interval-axis title").first.text_content() == "相对效应坐标轴"
     screenshot(page, "report-zh-hans")
