@@ -26,7 +26,7 @@ from typing import Any
 
 from analysis.stats import MeanStats, ProportionStats, RatioStats
 
-from .dialect import Dialect, Fragment, merge_params
+from .dialect import event_value, lit
 from .source import Source
 
 DAY = 86_400
@@ -79,13 +79,12 @@ class MetricSpec:
 class UnitContext:
     """What a per-unit column expression is built from."""
 
-    d: Dialect
     src: Source
     as_of: dt.datetime
 
 
-# (context, metric, parameter-name prefix) -> the per-unit aggregate expression.
-ColumnExpr = Callable[[UnitContext, MetricSpec, str], Fragment]
+# (context, metric) -> the per-unit aggregate expression, in canonical SQL (``dialect.py``).
+ColumnExpr = Callable[[UnitContext, MetricSpec], str]
 
 
 @dataclass(frozen=True)
@@ -112,11 +111,11 @@ class Column:
 class Sum:
     """One per-variant aggregate over the unit table and the statistics field it feeds.
 
-    ``sql`` refers to the metric's columns as ``{y}``, ``{x}``, ``{num}``, ``{den}`` (each
-    replaced by the column, capped when the metric is winsorized). A sum over a column the
-    metric does not have (``{x}`` without CUPED) is left out, and its field keeps the
-    statistics class's default. A field named ``n`` replaces the unit count (retention counts
-    only mature units; the others are reported as immature).
+    ``sql`` (canonical SQL) refers to the metric's columns as ``{y}``, ``{x}``, ``{num}``,
+    ``{den}`` (each replaced by the column, capped when the metric is winsorized). A sum over
+    a column the metric does not have (``{x}`` without CUPED) is left out, and its field keeps
+    the statistics class's default. A field named ``n`` replaces the unit count (retention
+    counts only mature units; the others are reported as immature).
     """
 
     field: str
@@ -135,63 +134,56 @@ class MetricType:
 
 
 def _between(c: UnitContext, low: int, high: int) -> str:
-    ts = c.d.ts(c.src.ev.timestamp)
+    ts = f"VERDICT_TS({c.src.ev.timestamp})"
     t0 = c.src.u.first_exposed_at
-    return f"{ts} >= {c.d.shift(t0, low)} AND {ts} < {c.d.shift(t0, high)}"
+    return f"{ts} >= VERDICT_SHIFT({t0}, {int(low)}) AND {ts} < VERDICT_SHIFT({t0}, {int(high)})"
 
 
-def _flag(c: UnitContext, param: str, event: str, low: int, high: int) -> Fragment:
+def _flag(c: UnitContext, event: str, low: int, high: int) -> str:
     """1 when the unit has an ``event`` in ``[t0 + low, t0 + high)``, else 0."""
-    return Fragment(
-        f"MAX(CASE WHEN {c.src.ev.event} = %({param}_event)s AND {_between(c, low, high)}"
-        " THEN 1 ELSE 0 END)",
-        {f"{param}_event": event},
+    return (
+        f"MAX(CASE WHEN {c.src.ev.event} = {lit(event)} AND {_between(c, low, high)}"
+        " THEN 1 ELSE 0 END)"
     )
 
 
-def _total(
-    c: UnitContext, param: str, event: str, value_field: str | None, low: int, high: int
-) -> Fragment:
+def _total(c: UnitContext, event: str, value_field: str | None, low: int, high: int) -> str:
     """The sum of the unit's ``event`` values in ``[t0 + low, t0 + high)`` (0 without any)."""
     ev = c.src.ev
-    value = c.d.event_value(
-        value_field, value=ev.value, properties=ev.properties, param=f"{param}_field"
-    )
-    return Fragment(
-        f"COALESCE(SUM(CASE WHEN {ev.event} = %({param}_event)s AND {_between(c, low, high)}"
-        f" THEN {value.sql} END), 0)",
-        merge_params({f"{param}_event": event}, value.params),
+    value = event_value(value_field, value=ev.value, properties=ev.properties)
+    return (
+        f"COALESCE(SUM(CASE WHEN {ev.event} = {lit(event)} AND {_between(c, low, high)}"
+        f" THEN {value} END), 0)"
     )
 
 
-def _converted(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
-    return _flag(c, param, m.event, 0, m.window_seconds)
+def _converted(c: UnitContext, m: MetricSpec) -> str:
+    return _flag(c, m.event, 0, m.window_seconds)
 
 
-def _value(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
-    return _total(c, param, m.event, m.value_field, 0, m.window_seconds)
+def _value(c: UnitContext, m: MetricSpec) -> str:
+    return _total(c, m.event, m.value_field, 0, m.window_seconds)
 
 
-def _pre_value(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
-    return _total(c, param, m.event, m.value_field, -m.window_seconds, 0)
+def _pre_value(c: UnitContext, m: MetricSpec) -> str:
+    return _total(c, m.event, m.value_field, -m.window_seconds, 0)
 
 
 def _part(which: str) -> ColumnExpr:
-    def expr(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
+    def expr(c: UnitContext, m: MetricSpec) -> str:
         part = getattr(m, which) or {}
-        return _total(c, param, part["event"], part.get("value_field"), 0, m.window_seconds)
+        return _total(c, part["event"], part.get("value_field"), 0, m.window_seconds)
 
     return expr
 
 
-def _retained(c: UnitContext, m: MetricSpec, param: str) -> Fragment:
+def _retained(c: UnitContext, m: MetricSpec) -> str:
     day = int(m.retention_day or 1)
-    flag = _flag(c, param, m.event, day * DAY, (day + 1) * DAY)
+    flag = _flag(c, m.event, day * DAY, (day + 1) * DAY)
     cutoff = c.as_of - dt.timedelta(days=day + 1)
-    return Fragment(
-        f"CASE WHEN {c.d.ts(c.src.u.first_exposed_at)} <= %({param}_mature)s THEN {flag.sql} END",
-        merge_params({f"{param}_mature": c.d.time_param(cutoff)}, flag.params),
-    )
+    # MAX over the unit's rows (all of one exposure): every engine accepts it after GROUP BY.
+    t0 = f"MAX(VERDICT_TS({c.src.u.first_exposed_at}))"
+    return f"CASE WHEN {t0} <= {lit(cutoff)} THEN {flag} END"
 
 
 def _sum(column: str) -> str:
@@ -268,17 +260,14 @@ def metric_sums(m: MetricSpec) -> tuple[Sum, ...]:
 
 @dataclass
 class UnitColumns:
-    """The per-unit SELECT list (aggregate expressions with their aliases) and its
-    parameters."""
+    """The per-unit SELECT list: aggregate expressions (canonical SQL) and their aliases."""
 
     names: list[str] = field(default_factory=list)
     exprs: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, name: str, expr: Fragment) -> None:
+    def add(self, name: str, expr: str) -> None:
         self.names.append(name)
-        self.exprs.append(f"{expr.sql} AS {name}")
-        self.params = merge_params(self.params, expr.params)
+        self.exprs.append(f"{expr} AS {name}")
 
 
 def unit_columns(c: UnitContext, metrics: list[MetricSpec]) -> UnitColumns:
@@ -288,6 +277,5 @@ def unit_columns(c: UnitContext, metrics: list[MetricSpec]) -> UnitColumns:
         names = metric_columns(m)
         for col in metric_type(m).columns:
             if col.name in names:
-                name = names[col.name]
-                cols.add(name, col.expr(c, m, name))
+                cols.add(names[col.name], col.expr(c, m))
     return cols

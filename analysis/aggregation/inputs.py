@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Max, Q
 
 from assignment.models import Exposure
+from assignment.tables import ExposureTable
 from experiments.models import Experiment, MetricRole, Phase
 
 from .columns import MetricSpec
-from .dialect import Dialect
-from .query import Scope, caps_for, column_scan, unit_table, unit_totals, variant_sums
+from .query import (
+    ColumnScan,
+    DatabaseRunner,
+    Row,
+    Runner,
+    Scope,
+    caps_for,
+    column_scan,
+    unit_table,
+    unit_totals,
+    variant_sums,
+)
 from .segments import segment_sums, segment_values
+from .source import source
 from .sums import metric_caps, zero_stats
 
 # A metric status in the inputs: some event values were beyond +-VALUE_LIMIT and were
@@ -92,24 +104,95 @@ def _exposure_counts(experiment: Experiment, as_of: dt.datetime) -> dict[str, An
     )
 
 
+@dataclass(frozen=True)
+class Aggregates:
+    """Everything the engine computed over the per-unit table (sums, never units)."""
+
+    caps: dict[str, float]
+    scan: ColumnScan
+    rows: list[Row]
+    events: int
+    last_event: dt.datetime | None
+    segment_rows: list[Row]
+
+
+def aggregate(
+    runner: Runner,
+    exposures: ExposureTable,
+    table: str,
+    metrics: list[MetricSpec],
+    *,
+    unit_attribute: str,
+) -> Aggregates:
+    """The queries over a per-unit table ``table`` (``query.unit_select``): caps, shifts,
+    per-variant sums, totals and the primary metric's segments. ``exposures`` names the
+    relation the units' attributes are read from."""
+    primary = [m for m in metrics if m.role == MetricRole.PRIMARY][:1]
+    caps = caps_for(runner, table, metrics)
+    scan = column_scan(runner, table, metrics, caps)
+    rows = variant_sums(runner, table, metrics, caps, scan.shifts)
+    events, last_event = unit_totals(runner, table)
+    seg_rows: list[Row] = []
+    if primary:
+        top = segment_values(runner, exposures, table, exclude={unit_attribute})
+        seg_rows = segment_sums(runner, exposures, table, primary, caps, scan.shifts, top)
+    return Aggregates(caps, scan, rows, events, last_event, seg_rows)
+
+
+def experiment_variants(experiment: Experiment) -> list[dict[str, Any]]:
+    """The experiment's variants (control first) with the current phase's weights."""
+    return _variants(experiment)
+
+
 def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> dict[str, Any]:
     """Aggregate one experiment's current phase up to ``as_of`` (see docs/analysis.md)."""
-    d = Dialect(connection.vendor)
+    runner = DatabaseRunner()
     variants = _variants(experiment)
-    by_id = {v["id"]: v["key"] for v in variants}
     metrics = metric_specs(experiment)
-    primary = [m for m in metrics if m.role == MetricRole.PRIMARY][:1]
-    scope = Scope(experiment.id, experiment.phase, as_of, by_id)
+    scope = Scope(experiment.id, experiment.phase, as_of)
     counts = _exposure_counts(experiment, as_of)
+    with unit_table(runner, scope, metrics) as table:
+        agg = aggregate(
+            runner,
+            source().exposures,
+            table,
+            metrics,
+            unit_attribute=experiment.unit_attribute,
+        )
+    return inputs_from(
+        experiment=experiment,
+        as_of=as_of,
+        variants=variants,
+        variant_keys={v["id"]: v["key"] for v in variants},
+        metrics=metrics,
+        agg=agg,
+        counts=counts,
+    )
 
-    with unit_table(d, scope, metrics) as table:
-        caps = caps_for(d, table, metrics)
-        scan = column_scan(d, table, metrics, caps)
-        rows = variant_sums(d, table, metrics, caps, scan.shifts)
-        events, last_event = unit_totals(table)
-        top = segment_values(d, table, exclude={experiment.unit_attribute})
-        seg_rows = segment_sums(d, table, primary, caps, scan.shifts, top) if primary else []
 
+def inputs_from(
+    *,
+    experiment: Experiment,
+    as_of: dt.datetime,
+    variants: list[dict[str, Any]],
+    variant_keys: dict[Any, str],
+    metrics: list[MetricSpec],
+    agg: Aggregates,
+    counts: dict[str, Any],
+) -> dict[str, Any]:
+    """The snapshot inputs from an engine's aggregates. ``variant_keys`` maps the
+    exposures' variant values (ids, or keys in a lake) to variant keys; ``counts``: the
+    exposures' ``n_forced``, ``n_multiple``, ``n_excluded`` and ``last`` (newest exposure)."""
+    by_id = variant_keys
+    primary = [m for m in metrics if m.role == MetricRole.PRIMARY][:1]
+    caps, scan, rows, events, last_event = (
+        agg.caps,
+        agg.scan,
+        agg.rows,
+        agg.events,
+        agg.last_event,
+    )
+    seg_rows = agg.segment_rows
     units = {v["key"]: 0 for v in variants}
     stats: dict[str, dict[str, Any]] = {m.key: {k: zero_stats(m) for k in units} for m in metrics}
     immature: dict[str, dict[str, int]] = {m.key: dict.fromkeys(units, 0) for m in metrics}

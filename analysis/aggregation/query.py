@@ -1,25 +1,28 @@
-"""Run the aggregation for one experiment phase: per-unit table, caps, per-variant sums.
+"""The aggregation's queries for one experiment phase: per-unit table, caps, per-variant sums.
 
-The per-unit values live in a temporary table inside the database (one row per analysed unit);
-Python only ever receives per-variant (and per-segment) sums, so its memory does not grow with
-the number of units or events.
+Each query is built once as canonical SQL (``dialect.py``) and run by a ``Runner``, which
+emits it for its engine (``render.py``) and returns the rows. The per-unit values live in a
+table inside the engine (a temporary table in the application database, a cached view on
+Spark; one row per analysed unit); Python only ever receives per-variant (and per-segment)
+sums, so its memory does not grow with the number of units or events.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils.dateparse import parse_datetime
 
 from .columns import MetricSpec, UnitContext, metric_columns, unit_columns
-from .dialect import VALUE_LIMIT, Dialect, Fragment, merge_params
+from .dialect import VALUE_LIMIT, Dialect, lit
+from .render import render
 from .source import Source, source
 from .sums import (
     capped_columns,
@@ -33,80 +36,104 @@ from .sums import (
 
 @dataclass(frozen=True)
 class Scope:
-    """Which exposures are analysed: one experiment phase, up to ``as_of``."""
+    """Which exposures are analysed: one experiment phase, up to ``as_of``. ``experiment``
+    is the value of the exposures' experiment column (the id in the application database,
+    the key in a lake)."""
 
-    experiment_id: int
+    experiment: int | str
     phase: int
     as_of: dt.datetime
-    variants: dict[int, str]  # variant id -> key
 
 
-def _events_join(d: Dialect, src: Source, metrics: list[MetricSpec]) -> Fragment:
+class Runner(Protocol):
+    """Runs canonical SQL on one engine and returns (column names, rows)."""
+
+    dialect: Dialect
+
+    def rows(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+
+
+class DatabaseRunner:
+    """The application database (PostgreSQL or SQLite) through Django's connection."""
+
+    def __init__(self) -> None:
+        self.dialect = Dialect(connection.vendor)
+
+    def execute(self, sql: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    def rows(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with connection.cursor() as cursor:
+            # No parameters: every constant is an SQL literal (quoted by sqlglot), and
+            # without parameters no driver reads % signs as placeholders.
+            cursor.execute(render(sql, self.dialect))
+            names = [c[0] for c in cursor.description]
+            return names, [tuple(r) for r in cursor.fetchall()]
+
+
+def _events_join(src: Source, metrics: list[MetricSpec], as_of: dt.datetime) -> str:
     """The events of the metrics' names inside the widest window of any metric, before
-    ``as_of`` (the ``%(as_of)s`` parameter, which the caller supplies)."""
+    ``as_of``."""
     u, ev = src.u, src.ev
     names = sorted({e for m in metrics for e in m.events() if e})
     pre = max((m.pre_span() for m in metrics), default=0)
     post = max((m.post_span() for m in metrics), default=0)
-    ts = d.ts(ev.timestamp)
-    params = {f"event_{i}": name for i, name in enumerate(names)}
-    marks = ", ".join(f"%({p})s" for p in params) or "NULL"
-    return Fragment(
-        f"LEFT JOIN {ev.table} ev ON {ev.unit_id} = {u.unit_id} AND {ev.event} IN ({marks})"
-        f" AND {ts} >= {d.shift(u.first_exposed_at, -pre)}"
-        f" AND {ts} < {d.shift(u.first_exposed_at, post)} AND {ts} < %(as_of)s",
-        params,
+    ts = f"VERDICT_TS({ev.timestamp})"
+    marks = ", ".join(lit(n) for n in names) or "NULL"
+    return (
+        f"LEFT JOIN {ev.table} AS ev ON {ev.unit_id} = {u.unit_id} AND {ev.event} IN ({marks})"
+        f" AND {ts} >= VERDICT_SHIFT({u.first_exposed_at}, {-pre})"
+        f" AND {ts} < VERDICT_SHIFT({u.first_exposed_at}, {post}) AND {ts} < {lit(as_of)}"
     )
 
 
-@contextlib.contextmanager
-def unit_table(d: Dialect, scope: Scope, metrics: list[MetricSpec]) -> Iterator[str]:
-    """Create the per-unit temporary table; yields its name and drops it afterwards.
+def unit_select(src: Source, scope: Scope, metrics: list[MetricSpec]) -> str:
+    """The per-unit SELECT (canonical SQL), one row per analysed unit.
 
-    Its columns: ``exposure_id``, ``variant_id``, ``n_events`` and ``last_event`` (events
-    counted from exposure on), then every metric's per-unit columns (``columns.py``).
+    Its columns: ``exposure_id`` (the unit's exposure: its id, or its unit id in a lake),
+    ``variant_id`` (the exposures' variant column), ``n_events`` and ``last_event`` (events
+    counted from exposure on; the time as ``VERDICT_TS``), then every metric's per-unit
+    columns (``columns.py``). Excluded: forced and multiple-variant units, units exposed
+    after ``as_of``; events after ``as_of`` are not counted.
     """
-    name = f"verdict_units_{uuid.uuid4().hex[:12]}"
-    src = source(d)
     u, ev = src.u, src.ev
-    cols = unit_columns(UnitContext(d, src, scope.as_of), metrics)
-    join = _events_join(d, src, metrics)
-    ts_ev, ts_t0 = d.ts(ev.timestamp), d.ts(u.first_exposed_at)
+    cols = unit_columns(UnitContext(src, scope.as_of), metrics)
+    ts_ev, ts_t0 = f"VERDICT_TS({ev.timestamp})", f"VERDICT_TS({u.first_exposed_at})"
     select = ", ".join(
         [
             f"{u.id} AS exposure_id",
             f"{u.variant} AS variant_id",
             f"SUM(CASE WHEN {ts_ev} >= {ts_t0} THEN 1 ELSE 0 END) AS n_events",
-            f"MAX(CASE WHEN {ts_ev} >= {ts_t0} THEN {ev.timestamp} END) AS last_event",
+            f"MAX(CASE WHEN {ts_ev} >= {ts_t0} THEN {ts_ev} END) AS last_event",
             *cols.exprs,
         ]
     )
-    on_commit = " ON COMMIT DROP" if d.postgres else ""
-    sql = (
-        f"CREATE TEMPORARY TABLE {name}{on_commit} AS SELECT {select}"
-        f" FROM {u.table} u {join.sql}"
-        f" WHERE {u.experiment} = %(experiment_id)s AND {u.phase} = %(phase)s"
-        f" AND NOT {u.forced} AND NOT {u.multiple_variants} AND {ts_t0} <= %(as_of)s"
+    return (
+        f"SELECT {select} FROM {u.table} AS u {_events_join(src, metrics, scope.as_of)}"
+        f" WHERE {u.experiment} = {lit(scope.experiment)} AND {u.phase} = {lit(scope.phase)}"
+        f" AND NOT {u.forced} AND NOT {u.multiple_variants} AND {ts_t0} <= {lit(scope.as_of)}"
         f" GROUP BY {u.id}, {u.variant}"
     )
-    params = merge_params(
-        cols.params,
-        join.params,
-        {
-            "as_of": d.time_param(scope.as_of),
-            "experiment_id": scope.experiment_id,
-            "phase": scope.phase,
-        },
-    )
-    with _session(d), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+
+
+@contextlib.contextmanager
+def unit_table(runner: DatabaseRunner, scope: Scope, metrics: list[MetricSpec]) -> Iterator[str]:
+    """Create the per-unit temporary table in the application database; yields its name and
+    drops it afterwards."""
+    d = runner.dialect
+    name = f"verdict_units_{uuid.uuid4().hex[:12]}"
+    select = render(unit_select(source(), scope, metrics), d)
+    on_commit = " ON COMMIT DROP" if d.postgres else ""
+    with _session(d):
+        runner.execute(f"CREATE TEMPORARY TABLE {name}{on_commit} AS {select}")
         if d.postgres:
-            cursor.execute(f"ANALYZE {name}")
+            runner.execute(f"ANALYZE {name}")
         try:
             yield name
         finally:
             if not d.postgres:
-                cursor.execute(f"DROP TABLE IF EXISTS temp.{name}", [])
+                runner.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
 @contextlib.contextmanager
@@ -124,7 +151,7 @@ Row = tuple[tuple[Any, ...], int, dict[str, tuple[Any, int]]]
 
 
 def variant_sums(
-    d: Dialect,
+    runner: Runner,
     table: str,
     metrics: list[MetricSpec],
     caps: dict[str, float],
@@ -133,52 +160,64 @@ def variant_sums(
     groups: Sequence[str] = (),
     from_sql: str = "",
     where_sql: str = "",
-    extra_params: dict[str, Any] | None = None,
 ) -> list[Row]:
     """Rows of ((group values..., variant id), units, {metric key: (stats, immature)}).
 
-    ``groups`` are expressions to group by before the variant; ``extra_params`` are the
-    named parameters of ``from_sql`` and ``where_sql``; ``shifts`` (per-unit column -> shift,
-    from ``column_scan``) centre the sums.
+    ``groups`` are expressions to group by before the variant, over ``table t {from_sql}
+    {where_sql}`` (canonical SQL); ``shifts`` (per-unit column -> shift, from
+    ``column_scan``) centre the sums.
     """
     keys = [f"{g} AS g{i}" for i, g in enumerate(groups)]
-    selects = [metric_select(d, m, caps, shifts) for m in metrics]
-    sums = [f.sql for f in selects if f.sql]
+    sums = [s for s in (metric_select(m, caps, shifts) for m in metrics) if s]
     sql = (
         f"SELECT {', '.join([*keys, 't.variant_id AS variant_id', 'COUNT(*) AS n_units'])}"
         f"{''.join(', ' + s for s in sums)}"
-        f" FROM {table} t {from_sql} {where_sql}"
-        f" GROUP BY {', '.join(str(i + 1) for i in range(len(groups) + 1))}"
+        f" FROM {table} AS t {from_sql} {where_sql}"
+        f" GROUP BY {', '.join([*groups, 't.variant_id'])}"
     )
-    params = merge_params(*(f.params for f in selects), extra_params or {})
+    names, rows = runner.rows(sql)
     out = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [c[0] for c in cursor.description]
-        for values in cursor.fetchall():
-            row = dict(zip(names, values, strict=True))
-            key = (*(row[f"g{i}"] for i in range(len(groups))), row["variant_id"])
-            units = int(row["n_units"])
-            per_metric = {m.key: stats_from_row(m, units, row, shifts) for m in metrics}
-            out.append((key, units, per_metric))
+    for values in rows:
+        row = dict(zip(names, values, strict=True))
+        key = (*(row[f"g{i}"] for i in range(len(groups))), row["variant_id"])
+        units = int(row["n_units"])
+        per_metric = {m.key: stats_from_row(m, units, row, shifts) for m in metrics}
+        out.append((key, units, per_metric))
     return out
 
 
-def unit_totals(table: str) -> tuple[int, dt.datetime | None]:
+def unit_totals(runner: Runner, table: str) -> tuple[int, dt.datetime | None]:
     """(events counted, newest event counted) over the per-unit table."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(SUM(n_events), 0), MAX(last_event) FROM {table}", [])
-        events, last = cursor.fetchone()
-    if isinstance(last, str):
-        last = parse_datetime(last.replace(" ", "T"))
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=dt.UTC)
-    return int(events), last
+    _, rows = runner.rows(f"SELECT COALESCE(SUM(n_events), 0), MAX(last_event) FROM {table}")
+    events, last = rows[0]
+    return int(events), runner.dialect.time_from_db(last)
 
 
-def caps_for(d: Dialect, table: str, metrics: list[MetricSpec]) -> dict[str, float]:
-    with connection.cursor() as cursor:
-        return d.percentiles(cursor, table, capped_columns(metrics))
+def caps_for(runner: Runner, table: str, metrics: list[MetricSpec]) -> dict[str, float]:
+    """Per capped column, the percentile (0-100) of its values by linear interpolation (the
+    same definition as ``percentile_cont``, Spark's ``percentile`` and numpy's default)."""
+    wanted = capped_columns(metrics)
+    if not wanted:
+        return {}
+    if not runner.dialect.sqlite:
+        parts = ", ".join(
+            f"VERDICT_PERCENTILE({col}, {pct / 100.0!r})" for col, pct in wanted.items()
+        )
+        _, rows = runner.rows(f"SELECT {parts} FROM {table}")
+        return {col: float(v) for col, v in zip(wanted, rows[0], strict=True) if v is not None}
+    _, rows = runner.rows(f"SELECT COUNT(*) FROM {table}")
+    n = rows[0][0]
+    out: dict[str, float] = {}
+    if not n:
+        return out
+    for col, pct in wanted.items():
+        pos = (n - 1) * pct / 100.0
+        low = math.floor(pos)
+        _, rows = runner.rows(f"SELECT {col} FROM {table} ORDER BY {col} LIMIT 2 OFFSET {low}")
+        values = [float(r[0]) for r in rows]
+        high_value = values[1] if len(values) > 1 else values[0]
+        out[col] = values[0] + (high_value - values[0]) * (pos - low)
+    return out
 
 
 @dataclass(frozen=True)
@@ -191,19 +230,17 @@ class ColumnScan:
 
 
 def column_scan(
-    d: Dialect, table: str, metrics: list[MetricSpec], caps: dict[str, float]
+    runner: Runner, table: str, metrics: list[MetricSpec], caps: dict[str, float]
 ) -> ColumnScan:
     """Pooled over all analysed units (capped values when winsorized): the mean and mean of
     squares of every shifted column, giving its shift (``sums.column_shift``), and the count
     of units whose value reached the limit."""
     moments: list[str] = []
     checks: list[str] = []
-    params: dict[str, Any] = {}
     shifted: list[str] = []
     checked: list[tuple[str, str]] = []
     for m in metrics:
-        values, cap_params = column_values(d, m, caps)
-        params = merge_params(params, cap_params)
+        values = column_values(m, caps)
         names = metric_columns(m)
         for name in shifted_columns(m):
             v = values[name]
@@ -212,15 +249,13 @@ def column_scan(
             moments += [f"COUNT({v})", f"SUM({v})", f"SUM({v} * {v})"]
             shifted.append(names[name])
         for name, v in values.items():
-            checks.append(f"SUM(CASE WHEN ABS({v}) >= %(value_limit)s THEN 1 ELSE 0 END)")
+            checks.append(f"SUM(CASE WHEN ABS({v}) >= {lit(VALUE_LIMIT)} THEN 1 ELSE 0 END)")
             checked.append((m.key, names[name]))
     exprs = moments + checks
     if not exprs:
         return ColumnScan({}, {})
-    params["value_limit"] = VALUE_LIMIT
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(exprs)} FROM {table}", params)
-        row = list(cursor.fetchone())
+    _, rows = runner.rows(f"SELECT {', '.join(exprs)} FROM {table}")
+    row = list(rows[0])
     shifts: dict[str, float] = {}
     for i, column in enumerate(shifted):
         count, total, squares = row[3 * i : 3 * i + 3]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db import connection
+from assignment.tables import ExposureTable
 
 from .columns import MetricSpec
-from .dialect import Dialect
-from .query import Row, variant_sums
+from .dialect import lit
+from .query import Row, Runner, variant_sums
 from .source import exposures_as
 
 TOP_VALUES = 20
@@ -19,39 +17,50 @@ IDENTIFIER_KEYS = {"id", "unit_id", "user_id", "account_id", "device_id", "email
 OTHER = "other"
 
 
-def _attr_source(d: Dialect) -> tuple[str, str, str, str]:
-    x = exposures_as(d, "x")
-    attr_from, key, value, scalar = d.attribute_pairs(x.attributes)
-    join = f"JOIN {x.table} x ON {x.id} = t.exposure_id {attr_from}"
-    return join, key, value, scalar
+def _pairs(exposures: ExposureTable, table: str) -> str:
+    """The per-unit table with one row per scalar attribute of the unit's exposure (``k``,
+    ``v``): a derived table, so engines that expand after their joins (Spark's lateral
+    views) read it like the others."""
+    x = exposures_as(exposures, "x")
+    return (
+        "(SELECT t.*, VERDICT_ATTR_KEY() AS k, VERDICT_ATTR_VALUE() AS v"
+        f" FROM {table} AS t JOIN {x.table} AS x ON {x.id} = t.exposure_id"
+        f" CROSS JOIN VERDICT_ATTRIBUTES({x.attributes}) AS attr WHERE VERDICT_ATTR_SCALAR())"
+    )
 
 
-def segment_values(d: Dialect, table: str, exclude: set[str]) -> dict[str, list[str]]:
-    """Attribute key -> its most common values (at most ``TOP_VALUES``), for the keys to
-    break down by (at most ``MAX_KEYS``, most common first; identifiers left out)."""
-    join, key, value, scalar = _attr_source(d)
-    sql = (
+def segment_values_sql(exposures: ExposureTable, table: str) -> str:
+    """Per attribute key, its ``TOP_VALUES`` most common values with their counts, the
+    key's number of distinct values and units (canonical SQL)."""
+    return (
         "SELECT k, v, n, nd, nk FROM ("
         " SELECT k, v, n, ROW_NUMBER() OVER (PARTITION BY k ORDER BY n DESC, v) AS rn,"
         " COUNT(*) OVER (PARTITION BY k) AS nd, SUM(n) OVER (PARTITION BY k) AS nk FROM ("
-        f"  SELECT {key} AS k, {value} AS v, COUNT(*) AS n FROM {table} t {join}"
-        f"  WHERE {scalar} GROUP BY 1, 2) g) r"
-        " WHERE rn <= %(top)s ORDER BY nk DESC, k, rn"
+        f"  SELECT p.k AS k, p.v AS v, COUNT(*) AS n FROM {_pairs(exposures, table)} AS p"
+        "  GROUP BY p.k, p.v) AS g) AS r"
+        f" WHERE rn <= {lit(TOP_VALUES)} ORDER BY nk DESC, k, rn"
     )
+
+
+def segment_values(
+    runner: Runner, exposures: ExposureTable, table: str, exclude: set[str]
+) -> dict[str, list[str]]:
+    """Attribute key -> its most common values (at most ``TOP_VALUES``), for the keys to
+    break down by (at most ``MAX_KEYS``, most common first; identifiers left out)."""
     keys: dict[str, list[str]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"top": TOP_VALUES})
-        for k, v, _n, distinct, _nk in cursor.fetchall():
-            if k in exclude or k.lower() in IDENTIFIER_KEYS or int(distinct) > MAX_DISTINCT:
-                continue
-            if k not in keys and len(keys) >= MAX_KEYS:
-                continue
-            keys.setdefault(k, []).append(v)
+    _, rows = runner.rows(segment_values_sql(exposures, table))
+    for k, v, _n, distinct, _nk in rows:
+        if k in exclude or k.lower() in IDENTIFIER_KEYS or int(distinct) > MAX_DISTINCT:
+            continue
+        if k not in keys and len(keys) >= MAX_KEYS:
+            continue
+        keys.setdefault(k, []).append(v)
     return keys
 
 
 def segment_sums(
-    d: Dialect,
+    runner: Runner,
+    exposures: ExposureTable,
     table: str,
     metrics: list[MetricSpec],
     caps: dict[str, float],
@@ -62,25 +71,16 @@ def segment_sums(
     pairs = [(k, v) for k, values in top.items() for v in values]
     if not pairs:
         return []
-    join, key, value, scalar = _attr_source(d)
-    params: dict[str, Any] = {}
-    for i, (k, v) in enumerate(pairs):
-        params[f"top_k_{i}"], params[f"top_v_{i}"] = k, v
-    for i, k in enumerate(top):
-        params[f"key_{i}"] = k
-    # The top values as a derived table, which both databases accept in a join.
-    top_sql = " UNION ALL ".join(
-        f"SELECT %(top_k_{i})s AS k, %(top_v_{i})s AS v" for i in range(len(pairs))
-    )
-    keys_sql = ", ".join(f"%(key_{i})s" for i in range(len(top)))
+    # The top values as a derived table, which every engine accepts in a join.
+    top_sql = " UNION ALL ".join(f"SELECT {lit(k)} AS k, {lit(v)} AS v" for k, v in pairs)
+    keys_sql = ", ".join(lit(k) for k in top)
     return variant_sums(
-        d,
-        table,
+        runner,
+        _pairs(exposures, table),
         metrics,
         caps,
         shifts,
-        groups=[key, f"COALESCE(top.v, '{OTHER}')"],
-        from_sql=f"{join} LEFT JOIN ({top_sql}) top ON top.k = {key} AND top.v = {value}",
-        where_sql=f"WHERE {scalar} AND {key} IN ({keys_sql})",
-        extra_params=params,
+        groups=["t.k", f"COALESCE(top.v, {lit(OTHER)})"],
+        from_sql=f"LEFT JOIN ({top_sql}) AS top ON top.k = t.k AND top.v = t.v",
+        where_sql=f"WHERE t.k IN ({keys_sql})",
     )

@@ -1,5 +1,9 @@
-"""The exposure and event tables as the aggregation queries them: names from ``assignment``
-(its models' ``_meta``), quoted, with the columns qualified by the aliases the queries use."""
+"""The exposure and event relations as the aggregation queries them.
+
+In the application database the names come from ``assignment`` (its models' ``_meta``); a
+Spark engine gives its own relations with the same logical columns. Names are quoted for
+canonical SQL, with the columns qualified by the aliases the queries use.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,31 @@ from dataclasses import dataclass
 
 from assignment.tables import EventTable, ExposureTable, event_table, exposure_table
 
-from .dialect import Dialect
+from .dialect import qualify
 
 
 @dataclass(frozen=True)
 class Source:
-    """``u``: the exposures (one row per unit), ``ev``: the events joined to them."""
+    """``exposures``/``events``: the relations' names (unquoted); ``u`` and ``ev``: quoted,
+    with columns qualified by the aliases ``u`` (one row per unit) and ``ev`` (its events)."""
 
-    u: ExposureTable
-    ev: EventTable
+    exposures: ExposureTable
+    events: EventTable
+
+    @property
+    def u(self) -> ExposureTable:
+        return exposures_as(self.exposures, "u")
+
+    @property
+    def ev(self) -> EventTable:
+        return qualify(self.events, "ev")
 
 
-def source(d: Dialect) -> Source:
-    return Source(u=d.qualify(exposure_table(), "u"), ev=d.qualify(event_table(), "ev"))
+def source() -> Source:
+    """The application database's exposures and events."""
+    return Source(exposures=exposure_table(), events=event_table())
 
 
-def exposures_as(d: Dialect, alias: str) -> ExposureTable:
-    """The exposure table with its columns qualified by ``alias``."""
-    return d.qualify(exposure_table(), alias)
+def exposures_as(exposures: ExposureTable, alias: str) -> ExposureTable:
+    """The exposure relation with its columns qualified by ``alias``."""
+    return qualify(exposures, alias)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .columns import MetricSpec, metric_columns, metric_sums, metric_type
-from .dialect import Dialect, Fragment
+from .dialect import lit
 
 
 def capped_columns(metrics: Sequence[MetricSpec]) -> dict[str, float]:
@@ -44,21 +44,16 @@ def metric_caps(m: MetricSpec, caps: Mapping[str, float]) -> dict[str, float]:
     }
 
 
-def column_values(
-    d: Dialect, m: MetricSpec, caps: Mapping[str, float]
-) -> tuple[dict[str, str], dict[str, Any]]:
-    """(declared column name -> its value over the per-unit table, capped when winsorized;
-    the parameters of those expressions)."""
+def column_values(m: MetricSpec, caps: Mapping[str, float]) -> dict[str, str]:
+    """Declared column name -> its value over the per-unit table (canonical SQL), capped
+    when winsorized."""
     values: dict[str, str] = {}
-    params: dict[str, Any] = {}
     for name, column in metric_columns(m).items():
         if column in caps:
-            param = f"{column}_cap"
-            values[name] = d.least(column, f"%({param})s")
-            params[param] = caps[column]
+            values[name] = f"LEAST({column}, {lit(float(caps[column]))})"
         else:
             values[name] = column
-    return values, params
+    return values
 
 
 def shifted_columns(m: MetricSpec) -> dict[str, str]:
@@ -91,22 +86,17 @@ def sum_alias(m: MetricSpec, field: str) -> str:
     return f"{m.prefix}__{field}"
 
 
-def metric_select(
-    d: Dialect, m: MetricSpec, caps: Mapping[str, float], shifts: Mapping[str, float]
-) -> Fragment:
-    """Aggregate expressions (over the per-unit table) for ``m``, each ``AS`` its alias
-    (``sum_alias``), comma-separated, with their parameters (the caps and the shifts:
-    per-unit column -> shift, a column absent or 0 is summed plainly)."""
-    values, params = column_values(d, m, caps)
+def metric_select(m: MetricSpec, caps: Mapping[str, float], shifts: Mapping[str, float]) -> str:
+    """Aggregate expressions (canonical SQL, over the per-unit table) for ``m``, each ``AS``
+    its alias (``sum_alias``), comma-separated, with the caps and the shifts applied
+    (per-unit column -> shift; a column absent or 0 is summed plainly)."""
+    values = column_values(m, caps)
     names = metric_columns(m)
     for name in shifted_columns(m):
         shift = shifts.get(names[name], 0.0)
         if shift:
-            param = f"{names[name]}_shift"
-            values[name] = f"({values[name]} - %({param})s)"
-            params[param] = shift
-    exprs = [f"{s.sql.format(**values)} AS {sum_alias(m, s.field)}" for s in metric_sums(m)]
-    return Fragment(", ".join(exprs), params)
+            values[name] = f"({values[name]} - {lit(float(shift))})"
+    return ", ".join(f"{s.sql.format(**values)} AS {sum_alias(m, s.field)}" for s in metric_sums(m))
 
 
 def stats_from_row(
