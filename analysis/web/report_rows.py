@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from analysis.charts import LinearScale, Tick, interval_bar, nice_ticks, shared_domain
@@ -22,6 +23,20 @@ BAR_PAD = 8.0
 CORRECTION_NAMES = {"holm": "Holm", "bh": "BH", "bonferroni": "Bonferroni"}
 
 
+HUGE = 1e9
+
+
+def figure(value: float | None) -> str:
+    """A table figure in the active locale: four decimals ('0.1895'), or four significant
+    digits with an exponent for huge values ('6.803e+97', e.g. values counted at the range
+    limit) so a cell never spells out a hundred digits; '—' for none."""
+    if value is None:
+        return "—"
+    if abs(value) >= HUGE:
+        return localize(f"{value:.4g}")
+    return number_format(value, 4)
+
+
 @dataclass(frozen=True)
 class Row:
     metric: MetricResult
@@ -31,6 +46,18 @@ class Row:
     p_label: str
     title: str
     markers: list[str]
+
+    @property
+    def control_text(self) -> str:
+        return figure(self.control.mean if self.control else None)
+
+    @property
+    def value_text(self) -> str:
+        return figure(self.variant.mean)
+
+    @property
+    def absolute_text(self) -> str:
+        return figure(self.variant.absolute_effect)
 
     @property
     def effect_percent(self) -> float | None:

@@ -4,9 +4,11 @@ beyond the accepted range (issue 15) and client exposures rejected (issue 16).""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
+from analysis.selectors import snapshot_latest, snapshot_results
 from analysis.services.snapshots import experiment_refresh
 from core.actors import Actor
 from experiments.services.lifecycle import experiment_transition
@@ -62,6 +64,19 @@ def test_report__values_out_of_range__marker_on_the_metric_row_and_health_warnin
     assert marker in row[: row.index("</tr>")]  # on arpu's row, in the secondary table
     health = html[html.index('class="messages health"') :]
     assert "arpu: 3 units had values beyond the accepted range (±1e100)" in health
+    # Means of values counted at the limit are written with an exponent, not 98 digits.
+    tables = html[html.index('id="table-primary"') : html.index('id="metric-detail"')]
+    assert not re.search(r"[0-9]{16}", tables)
+    mean = (
+        next(
+            m
+            for m in snapshot_results(snapshot=snapshot_latest(experiment=huge)).metrics
+            if m.metric == "arpu"
+        )
+        .variants[0]
+        .mean
+    )
+    assert f"{mean:.4g}" in row[: row.index("</tr>")]
 
 
 def _post(client, items):
@@ -93,10 +108,13 @@ def test_report_and_api__client_exposures_rejected__warning_with_reasons_and_cou
     health = html[html.index('class="messages health"') :]
     assert "Client exposures rejected in this phase: 7." in health
     assert (
-        '<li data-reason="variant_mismatch">the unit does not hash to the reported variant: 5</li>'
+        '<span class="rejection" data-reason="variant_mismatch">the unit does not hash to the '
+        "reported variant: 5</span>" in health
+    )
+    assert (
+        '<span class="rejection" data-reason="not_running">the experiment was not running: 2</span>'
         in health
     )
-    assert '<li data-reason="not_running">the experiment was not running: 2</li>' in health
 
 
 def test_report_and_api__no_client_rejections__no_warning(huge, viewer) -> None:
