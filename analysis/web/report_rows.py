@@ -60,6 +60,17 @@ class Row:
         return figure(self.variant.absolute_effect)
 
     @property
+    def effect_text(self) -> str:
+        """The relative effect as a signed percentage: '+4.20%' ('—' when undefined)."""
+        x = self.effect_percent
+        if x is None:
+            return "—"
+        sign = "+" if x > 0 else ""
+        if abs(x) >= HUGE:
+            return f"{sign}{localize(f'{x:.4g}')}%"
+        return f"{sign}{number_format(x, 2)}%"
+
+    @property
     def effect_percent(self) -> float | None:
         return None if self.variant.effect is None else self.variant.effect * 100
 
@@ -143,7 +154,10 @@ def metric_markers(metric: MetricResult) -> list[str]:
 def _fmt(value: float | None, percent: bool = False) -> str:
     if value is None:
         return "—"
-    return localize(f"{value * 100:+.2f}%" if percent else f"{value:.4g}")
+    if percent:
+        x = value * 100
+        return localize(f"{x:+.4g}%" if abs(x) >= HUGE else f"{x:+.2f}%")
+    return localize(f"{value:.4g}")
 
 
 def row_title(metric: MetricResult, control: VariantResult | None, v: VariantResult) -> str:
