@@ -12,9 +12,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from analysis.aggregation import experiment_inputs
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.stats import ENGINE_VERSION
+from analysis.warehouse.routing import experiment_inputs_routed
 from experiments.models import Experiment
 
 from .results import results_compute
@@ -62,10 +62,11 @@ def _existing(experiment: Experiment, as_of: dt.datetime) -> ResultSnapshot | No
 def experiment_refresh(
     *, experiment: Experiment, as_of: dt.datetime | None = None
 ) -> ResultSnapshot:
-    """Aggregate the experiment's current phase up to ``as_of`` (default now) and store a
-    snapshot. Idempotent: an ``ok`` snapshot for the same phase and ``as_of`` is returned as
-    is. On error a ``failed`` snapshot is stored and ``RefreshFailed`` raised; earlier ``ok``
-    snapshots are untouched, so the API keeps serving the last good one.
+    """Aggregate the experiment's current phase up to ``as_of`` (default now), from its data
+    source (``analysis.warehouse.routing``), and store a snapshot. Idempotent: an ``ok``
+    snapshot for the same phase and ``as_of`` is returned as is. On error a ``failed`` snapshot
+    is stored and ``RefreshFailed`` raised; earlier ``ok`` snapshots are untouched, so the API
+    keeps serving the last good one.
     """
     as_of = (as_of or timezone.now()).astimezone(dt.UTC)
     existing = _existing(experiment, as_of)
@@ -74,7 +75,7 @@ def experiment_refresh(
     started = time.perf_counter()
     plan = experiment_plan(experiment)
     try:
-        inputs = _json(experiment_inputs(experiment=experiment, as_of=as_of))
+        inputs = _json(experiment_inputs_routed(experiment=experiment, as_of=as_of))
         computed_at = timezone.now()
         results = results_compute(
             inputs=inputs,
