@@ -72,7 +72,8 @@ _SQL_START = re.compile(
     r"msck|analyze|load|overwrite|show|describe)\b",
     re.IGNORECASE,
 )
-_PHYSICAL_COLUMN = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER}){{0,2}}")
+# What the engine reads as a subquery (analysis.warehouse.engine.relation_sql).
+_SELECT_START = re.compile(r"^\s*(\(\s*)*(select|with)\b", re.IGNORECASE)
 MAX_RELATION_LENGTH = 20_000
 
 
@@ -160,6 +161,8 @@ def _check_relation(value: Any, field: str, errors: Errors) -> None:
         return
     if relation_is_select(value):
         problem = _check_select(value)
+        if problem is None and not _SELECT_START.match(value):
+            problem = "A SQL relation is one SELECT (it may start with WITH); this is not one."
         if problem:
             errors.setdefault(field, []).append(problem)
     elif not _TABLE_NAME.fullmatch(value.strip()):
@@ -180,9 +183,15 @@ def _check_columns(value: Any, field: str, logical: tuple[str, ...], errors: Err
             errors.setdefault(f"{field}.{name}", []).append(
                 f"Unknown column; the columns are: {', '.join(logical)}."
             )
-        elif not isinstance(physical, str) or not _PHYSICAL_COLUMN.fullmatch(physical):
+        elif (
+            not isinstance(physical, str)
+            or not physical.strip()
+            or physical != physical.strip()
+            or len(physical) > 128
+            or any(ord(ch) < 32 for ch in physical)
+        ):
             errors.setdefault(f"{field}.{name}", []).append(
-                "Give the physical column name (letters, digits and _, or `quoted`)."
+                "Give the physical column's name (at most 128 characters, no surrounding spaces)."
             )
 
 

@@ -126,6 +126,8 @@ def test_create__table_or_single_select__accepted(sql: str) -> None:
         ("DROP TABLE events", "DROP"),
         ("SELECT * FROM events WHERE", "not valid Spark SQL"),
         ("events where 1=1", "neither a table name"),
+        ("FROM events SELECT *", "is one SELECT"),
+        ("VALUES (1, 2)", "Only a SELECT"),
     ],
 )
 def test_create__ddl_dml_or_broken_sql__400_on_the_relation(sql: str, says: str) -> None:
@@ -137,7 +139,7 @@ def test_create__ddl_dml_or_broken_sql__400_on_the_relation(sql: str, says: str)
 def test_create__unknown_logical_column_or_bad_physical_name__named_per_column() -> None:
     errors = errors_of(
         spark(
-            exposure_columns={"user": "user_id", "unit_id": "user id"},
+            exposure_columns={"user": "user_id", "unit_id": " "},
             event_columns={"timestamp": "ts"},
         )
     )
