@@ -150,8 +150,7 @@ def _session(d: Dialect) -> Iterator[None]:
 Row = tuple[tuple[Any, ...], int, dict[str, tuple[Any, int]]]
 
 
-def variant_sums(
-    runner: Runner,
+def variant_sums_sql(
     table: str,
     metrics: list[MetricSpec],
     caps: dict[str, float],
@@ -160,37 +159,69 @@ def variant_sums(
     groups: Sequence[str] = (),
     from_sql: str = "",
     where_sql: str = "",
-) -> list[Row]:
-    """Rows of ((group values..., variant id), units, {metric key: (stats, immature)}).
-
-    ``groups`` are expressions to group by before the variant, over ``table t {from_sql}
-    {where_sql}`` (canonical SQL); ``shifts`` (per-unit column -> shift, from
-    ``column_scan``) centre the sums.
-    """
+) -> str:
+    """The per-variant sums over ``table t {from_sql} {where_sql}`` (canonical SQL), grouped
+    by ``groups`` (aliased ``g0``, ``g1``, ...) and the variant."""
     keys = [f"{g} AS g{i}" for i, g in enumerate(groups)]
     sums = [s for s in (metric_select(m, caps, shifts) for m in metrics) if s]
-    sql = (
+    return (
         f"SELECT {', '.join([*keys, 't.variant_id AS variant_id', 'COUNT(*) AS n_units'])}"
         f"{''.join(', ' + s for s in sums)}"
         f" FROM {table} AS t {from_sql} {where_sql}"
         f" GROUP BY {', '.join([*groups, 't.variant_id'])}"
     )
+
+
+def variant_sums(
+    runner: Runner,
+    table: str,
+    metrics: list[MetricSpec],
+    caps: dict[str, float],
+    shifts: dict[str, float],
+) -> list[Row]:
+    """Rows of ((variant id,), units, {metric key: (stats, immature)}); ``shifts``
+    (per-unit column -> shift, from ``column_scan``) centre the sums."""
+    return variant_rows(runner, variant_sums_sql(table, metrics, caps, shifts), metrics, shifts)
+
+
+def variant_rows(
+    runner: Runner,
+    sql: str,
+    metrics: list[MetricSpec],
+    shifts: dict[str, float],
+    *,
+    groups: int = 0,
+) -> list[Row]:
+    """Run a ``variant_sums_sql`` query with ``groups`` group expressions: rows of ((group
+    values..., variant id), units, {metric key: (stats, immature)})."""
     names, rows = runner.rows(sql)
     out = []
     for values in rows:
         row = dict(zip(names, values, strict=True))
-        key = (*(row[f"g{i}"] for i in range(len(groups))), row["variant_id"])
+        key = (*(row[f"g{i}"] for i in range(groups)), row["variant_id"])
         units = int(row["n_units"])
         per_metric = {m.key: stats_from_row(m, units, row, shifts) for m in metrics}
         out.append((key, units, per_metric))
     return out
 
 
+def totals_sql(table: str) -> str:
+    """Events counted and the newest event's time over the per-unit table."""
+    return f"SELECT COALESCE(SUM(n_events), 0), MAX(last_event) FROM {table}"
+
+
 def unit_totals(runner: Runner, table: str) -> tuple[int, dt.datetime | None]:
     """(events counted, newest event counted) over the per-unit table."""
-    _, rows = runner.rows(f"SELECT COALESCE(SUM(n_events), 0), MAX(last_event) FROM {table}")
+    _, rows = runner.rows(totals_sql(table))
     events, last = rows[0]
     return int(events), runner.dialect.time_from_db(last)
+
+
+def percentiles_sql(table: str, wanted: dict[str, float]) -> str:
+    """Per column, its percentile (0-100) in one pass (engines with an exact percentile
+    aggregate: PostgreSQL and Spark)."""
+    parts = ", ".join(f"VERDICT_PERCENTILE({col}, {pct / 100.0!r})" for col, pct in wanted.items())
+    return f"SELECT {parts} FROM {table}"
 
 
 def caps_for(runner: Runner, table: str, metrics: list[MetricSpec]) -> dict[str, float]:
@@ -200,10 +231,7 @@ def caps_for(runner: Runner, table: str, metrics: list[MetricSpec]) -> dict[str,
     if not wanted:
         return {}
     if not runner.dialect.sqlite:
-        parts = ", ".join(
-            f"VERDICT_PERCENTILE({col}, {pct / 100.0!r})" for col, pct in wanted.items()
-        )
-        _, rows = runner.rows(f"SELECT {parts} FROM {table}")
+        _, rows = runner.rows(percentiles_sql(table, wanted))
         return {col: float(v) for col, v in zip(wanted, rows[0], strict=True) if v is not None}
     _, rows = runner.rows(f"SELECT COUNT(*) FROM {table}")
     n = rows[0][0]
@@ -229,12 +257,11 @@ class ColumnScan:
     out_of_range: dict[str, int]
 
 
-def column_scan(
-    runner: Runner, table: str, metrics: list[MetricSpec], caps: dict[str, float]
-) -> ColumnScan:
-    """Pooled over all analysed units (capped values when winsorized): the mean and mean of
-    squares of every shifted column, giving its shift (``sums.column_shift``), and the count
-    of units whose value reached the limit."""
+def column_scan_sql(
+    table: str, metrics: list[MetricSpec], caps: dict[str, float]
+) -> tuple[str, list[str], list[tuple[str, str]]]:
+    """(The scan's canonical SQL, or "" when there is nothing to scan; the shifted columns in
+    order, three moments each; the (metric, column) of each range check after them)."""
     moments: list[str] = []
     checks: list[str] = []
     shifted: list[str] = []
@@ -253,8 +280,20 @@ def column_scan(
             checked.append((m.key, names[name]))
     exprs = moments + checks
     if not exprs:
+        return "", shifted, checked
+    return f"SELECT {', '.join(exprs)} FROM {table}", shifted, checked
+
+
+def column_scan(
+    runner: Runner, table: str, metrics: list[MetricSpec], caps: dict[str, float]
+) -> ColumnScan:
+    """Pooled over all analysed units (capped values when winsorized): the mean and mean of
+    squares of every shifted column, giving its shift (``sums.column_shift``), and the count
+    of units whose value reached the limit."""
+    sql, shifted, checked = column_scan_sql(table, metrics, caps)
+    if not sql:
         return ColumnScan({}, {})
-    _, rows = runner.rows(f"SELECT {', '.join(exprs)} FROM {table}")
+    _, rows = runner.rows(sql)
     row = list(rows[0])
     shifts: dict[str, float] = {}
     for i, column in enumerate(shifted):

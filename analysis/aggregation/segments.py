@@ -6,7 +6,7 @@ from assignment.tables import ExposureTable
 
 from .columns import MetricSpec
 from .dialect import lit
-from .query import Row, Runner, variant_sums
+from .query import Row, Runner, variant_rows, variant_sums_sql
 from .source import exposures_as
 
 TOP_VALUES = 20
@@ -68,14 +68,29 @@ def segment_sums(
     top: dict[str, list[str]],
 ) -> list[Row]:
     """Rows of ((attribute, value, variant id), units, {metric: (stats, immature)})."""
+    sql = segment_sums_sql(exposures, table, metrics, caps, shifts, top)
+    if not sql:
+        return []
+    return variant_rows(runner, sql, metrics, shifts, groups=2)
+
+
+def segment_sums_sql(
+    exposures: ExposureTable,
+    table: str,
+    metrics: list[MetricSpec],
+    caps: dict[str, float],
+    shifts: dict[str, float],
+    top: dict[str, list[str]],
+) -> str:
+    """The per-segment, per-variant sums (canonical SQL; "" without segments): per attribute
+    key, its top values and the rest as ``other``."""
     pairs = [(k, v) for k, values in top.items() for v in values]
     if not pairs:
-        return []
+        return ""
     # The top values as a derived table, which every engine accepts in a join.
     top_sql = " UNION ALL ".join(f"SELECT {lit(k)} AS k, {lit(v)} AS v" for k, v in pairs)
     keys_sql = ", ".join(lit(k) for k in top)
-    return variant_sums(
-        runner,
+    return variant_sums_sql(
         _pairs(exposures, table),
         metrics,
         caps,
