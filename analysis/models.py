@@ -120,3 +120,24 @@ class LakeExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table} -> {self.destination} (up to id {self.last_id})"
+
+
+class LakeExportFlag(models.Model):
+    """The flags an exposure has in one lake, for exposures exported with ``forced`` or
+    ``multiple_variants`` set, or flagged later. Flags only ever turn on: an exposure flagged
+    after its export is rewritten in its lake file by the next export run."""
+
+    destination = models.CharField(max_length=500)
+    exposure_id = models.BigIntegerField()
+    forced = models.BooleanField(default=False)
+    multiple_variants = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination", "exposure_id"], name="lake_export_flag_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"exposure {self.exposure_id} in {self.destination}"

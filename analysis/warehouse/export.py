@@ -15,6 +15,11 @@ Incremental and idempotent, per table and destination (``analysis.models.LakeExp
 
 Running it twice writes nothing the second time; a run that failed after some files were
 written rewrites the same names with the same rows, so each row is in the lake once.
+
+An exposure's ``forced`` and ``multiple_variants`` flags can turn on after it was exported (a QA
+override, a second variant). Each run compares the flagged exposures with the flags the lake
+has (``analysis.models.LakeExportFlag``) and rewrites the files that hold stale ones, so the lake
+leaves out the same units as the application database.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -32,9 +38,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.db import transaction
-from django.db.models import F, Max, Model
+from django.db.models import F, Max, Model, Q
 
-from analysis.models import LakeExport
+from analysis.models import LakeExport, LakeExportFlag
 from assignment.models import Event, Exposure
 from core.warehouse_columns import EVENT_COLUMNS, EXPOSURE_COLUMNS
 
@@ -79,6 +85,7 @@ class TableReport:
     files: int = 0
     skipped_before_since: int = 0
     last_id: int = 0
+    flags_updated: int = 0
 
 
 @dataclass
@@ -157,6 +164,20 @@ class Lake:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    def list_dir(self, directory: str) -> list[str]:
+        """The names of the files directly in ``directory`` (none when it does not exist)."""
+        if self.remote:
+            from pyarrow import fs
+
+            selector = fs.FileSelector(directory, recursive=False, allow_not_found=True)
+            return [
+                i.base_name for i in self.fs.get_file_info(selector) if i.type == fs.FileType.File
+            ]
+        try:
+            return [n for n in os.listdir(directory) if os.path.isfile(f"{directory}/{n}")]
+        except FileNotFoundError:
+            return []
 
     def remove(self, path: str) -> None:
         if self.remote:
@@ -274,7 +295,14 @@ def _write_batch(
 ) -> int:
     """Write the batch's rows, one file per date; returns how many rows were written."""
     by_date: dict[dt.date, list[tuple]] = defaultdict(list)
-    for _, day, row in ROWS[table_name](lo, hi):
+    flagged: list[LakeExportFlag] = []
+    for pk, day, row in ROWS[table_name](lo, hi):
+        if table_name == "exposures" and (row[5] or row[6]):
+            flagged.append(
+                LakeExportFlag(
+                    destination=lake.key, exposure_id=pk, forced=row[5], multiple_variants=row[6]
+                )
+            )
         if since is not None and day < since:
             report.skipped_before_since += 1
             continue
@@ -286,7 +314,86 @@ def _write_batch(
         lake.write(directory, name, _arrow(table_name, by_date[day]))
         report.files += 1
         written += len(by_date[day])
+    _record_flags(flagged)
     return written
+
+
+def _record_flags(flags: list[LakeExportFlag]) -> None:
+    """Remember the flags these exposures have in the lake (their files are durable)."""
+    if flags:
+        LakeExportFlag.objects.bulk_create(
+            flags,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["destination", "exposure_id"],
+            update_fields=["forced", "multiple_variants"],
+        )
+
+
+_PART = re.compile(r"part-([0-9]+)-([0-9]+)\.parquet")
+
+
+def _sync_flags(lake: Lake, last_id: int) -> int:
+    """Rewrite the lake files holding exposures flagged since their export; returns how many
+    exposures were updated."""
+    known = {
+        pk: (forced, multiple)
+        for pk, forced, multiple in LakeExportFlag.objects.filter(destination=lake.key).values_list(
+            "exposure_id", "forced", "multiple_variants"
+        )
+    }
+    flagged = (
+        Exposure.objects.filter(id__lte=last_id)
+        .filter(Q(forced=True) | Q(multiple_variants=True))
+        .values_list(
+            "id",
+            "experiment__key",
+            "phase",
+            "unit_id",
+            "first_exposed_at",
+            "forced",
+            "multiple_variants",
+        )
+    )
+    stale: dict[str, list[tuple]] = defaultdict(list)
+    for pk, experiment, phase, unit, at, forced, multiple in flagged.iterator(chunk_size=5000):
+        if known.get(pk) == (forced, multiple):
+            continue
+        day = at.astimezone(dt.UTC).date().isoformat()
+        stale[lake.join("exposures", f"date={day}")].append(
+            (pk, experiment, phase, unit, forced, multiple)
+        )
+    updated = 0
+    for directory, rows in stale.items():
+        files = [(m, n) for n in lake.list_dir(directory) if (m := _PART.fullmatch(n))]
+        by_file: dict[str, dict[tuple, tuple[bool, bool]]] = defaultdict(dict)
+        for pk, experiment, phase, unit, forced, multiple in rows:
+            for match, name in files:
+                if int(match.group(1)) <= pk <= int(match.group(2)):
+                    by_file[name][(experiment, phase, unit)] = (forced, multiple)
+        for name, flags in by_file.items():
+            table = lake.read(f"{directory}/{name}")
+            table = table.select(list(SCHEMAS["exposures"].names))
+            changed = []
+            for row in table.to_pylist():
+                key = (row["experiment"], row["phase"], row["unit_id"])
+                if key in flags:
+                    forced, multiple = flags[key]
+                    row["forced"] = row["forced"] or forced
+                    row["multiple_variants"] = row["multiple_variants"] or multiple
+                changed.append(tuple(row[n] for n in SCHEMAS["exposures"].names))
+            lake.write(directory, name, _arrow("exposures", changed))
+            updated += len(flags)
+        # Exposures with no file (left out by --since, or purged) need nothing.
+        _record_flags(
+            [
+                LakeExportFlag(
+                    destination=lake.key, exposure_id=pk, forced=forced, multiple_variants=multiple
+                )
+                for pk, _, _, _, forced, multiple in rows
+            ]
+        )
+    return updated
 
 
 def _advance(lake: Lake, table_name: str, lo: int, hi: int, rows: int) -> None:
@@ -320,6 +427,10 @@ def lake_export(
             _advance(lake, table_name, lo, hi, rows)
             table_report.rows += rows
             table_report.last_id = hi
+        if table_name == "exposures":
+            mark = LakeExport.objects.filter(destination=lake.key, table=table_name).first()
+            if mark is not None and mark.last_id:
+                table_report.flags_updated = _sync_flags(lake, mark.last_id)
     return report
 
 

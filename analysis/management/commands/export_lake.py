@@ -72,6 +72,11 @@ class Command(BaseCommand):
         except LakeExportError as exc:
             raise CommandError(str(exc)) from exc
         for name, table in report.tables.items():
+            if table.flags_updated:
+                self.stdout.write(
+                    f"{name}: {table.flags_updated} exported exposures flagged since "
+                    "(forced or multiple variants) updated in the lake"
+                )
             skipped = (
                 f", {table.skipped_before_since} before {since}"
                 if table.skipped_before_since

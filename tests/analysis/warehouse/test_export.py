@@ -129,6 +129,27 @@ def test_export__failed_mid_batch_then_new_rows__each_row_exactly_once(tmp_path)
     assert leftovers == []
 
 
+def test_export__exposure_flagged_after_export__lake_file_updated_once(tmp_path) -> None:
+    data = populate()
+    data.expose("qa", "treatment", T0, forced=True).save()
+    lake_export(destination=str(tmp_path))
+    # Later, u3 is assigned another variant and u5 gets a QA override (flags only turn on).
+    Exposure.objects.filter(unit_id="u3").update(multiple_variants=True)
+    Exposure.objects.filter(unit_id="u5").update(forced=True)
+    out = StringIO()
+    call_command("export_lake", "--to", str(tmp_path), stdout=out)
+    assert "exposures: 2 exported exposures flagged since" in out.getvalue()
+    rows = {r["unit_id"]: r for r in lake_table(tmp_path, "exposures").to_pylist()}
+    assert len(rows) == 13
+    assert (rows["u3"]["multiple_variants"], rows["u3"]["forced"]) == (True, False)
+    assert (rows["u5"]["multiple_variants"], rows["u5"]["forced"]) == (False, True)
+    assert rows["qa"]["forced"] is True
+    flagged = {u for u, r in rows.items() if r["forced"] or r["multiple_variants"]}
+    assert flagged == {"u3", "u5", "qa"}
+    again = lake_export(destination=str(tmp_path))
+    assert (again.rows, again.tables["exposures"].flags_updated) == (0, 0)
+
+
 def test_export__two_destinations__each_has_its_own_watermark(tmp_path) -> None:
     populate()
     lake_export(destination=str(tmp_path / "a"))
