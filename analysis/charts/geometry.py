@@ -51,9 +51,12 @@ def nice_ticks(scale: LinearScale, *, count: int = 5, percent: bool = True) -> l
     first = math.ceil(scale.lo / step - 1e-9) * step
     ticks = []
     value = first
+    shown_step = step * (100 if percent else 1)
+    decimals = max(0, -math.floor(math.log10(shown_step)))
+    if decimals < 12 and abs(round(shown_step, decimals) - shown_step) > shown_step * 1e-9:
+        decimals += 1  # a step of 2.5 (or 0.25, ...) needs one decimal more: 2.5%, not 2%
     while value <= scale.hi + step * 1e-9:
         rounded = 0.0 if abs(value) < step * 1e-9 else round(value, 12)
-        decimals = max(0, -math.floor(math.log10(step * (100 if percent else 1))) + 0)
         if percent:
             label = f"{rounded * 100:+.{decimals}f}%" if rounded else "0%"
         else:

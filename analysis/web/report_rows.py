@@ -105,9 +105,17 @@ def p_value_label(results: Results, metric: MetricResult) -> str:
     return _("p-value")
 
 
+def _tick_label(tick: Tick) -> str:
+    percent = tick.value * 100
+    if abs(percent) >= HUGE:  # an axis for effects of values counted at the range limit
+        return localize(f"{percent:+.2g}%")
+    return localize(tick.label)
+
+
 def axis_ticks(scale: LinearScale, n: int = 4) -> list[Tick]:
-    """Round ticks of ``scale`` with labels in the active locale's number format."""
-    return [replace(t, label=localize(t.label)) for t in nice_ticks(scale, count=n)]
+    """Round ticks of ``scale`` (relative effects) with labels in the active locale's number
+    format, short even for huge effects."""
+    return [replace(t, label=_tick_label(t)) for t in nice_ticks(scale, count=n)]
 
 
 def metric_markers(metric: MetricResult) -> list[str]:

@@ -111,3 +111,18 @@ def test_line_with_band__mismatched_lengths__refused() -> None:
     x = LinearScale(lo=0, hi=1, start=0, end=10)
     with pytest.raises(ValueError, match="same length"):
         line_with_band([0, 1], [0.1], [0.0], [0.2], x_scale=x, y_scale=x)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "labels"),
+    [
+        (-0.05, 0.05, ["-5.0%", "-2.5%", "0%", "+2.5%", "+5.0%"]),
+        (-0.2, 0.2, ["-20%", "-10%", "0%", "+10%", "+20%"]),
+        (-0.005, 0.005, ["-0.50%", "-0.25%", "0%", "+0.25%", "+0.50%"]),
+    ],
+)
+def test_nice_ticks__step_of_two_and_a_half__labels_say_the_tick_values(lo, hi, labels) -> None:
+    ticks = nice_ticks(LinearScale(lo, hi, 0, 300), count=4)
+    assert [t.label for t in ticks] == labels
+    for t in ticks:  # each label is its tick's value
+        assert float(t.label.rstrip("%")) == pytest.approx(t.value * 100)

@@ -66,7 +66,8 @@ def test_report__values_out_of_range__marker_on_the_metric_row_and_health_warnin
     assert "arpu: 3 units had values beyond the accepted range (±1e100)" in health
     # Means of values counted at the limit are written with an exponent, not 98 digits.
     tables = html[html.index('id="table-primary"') : html.index('id="metric-detail"')]
-    assert not re.search(r"[0-9]{16}", tables)  # means, effects and the rows' full figures
+    # Means, effects, the rows' full figures and the axis ticks.
+    assert not re.search(r"[0-9]{16}", tables)
     mean = (
         next(
             m
