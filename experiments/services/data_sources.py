@@ -393,9 +393,18 @@ def data_source_delete(*, actor: Actor, source: DataSource) -> None:
     source.delete()
 
 
+def data_source_key(value: Any) -> str | None:
+    """The key an experiment's ``data_source`` input names: a key (the API), a ``DataSource``
+    (the admin's choice field), or None / "" for the builtin source."""
+    if isinstance(value, DataSource):
+        return value.key
+    return value or None
+
+
 def data_source_for_key(key: Any, errors: Errors, field: str = "data_source") -> DataSource | None:
     """The data source an experiment names by key (None: builtin); an unknown key is an error."""
-    if key in (None, ""):
+    key = data_source_key(key)
+    if key is None:
         return None
     source = DataSource.objects.filter(key=key).first()
     if source is None:

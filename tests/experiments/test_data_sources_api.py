@@ -234,3 +234,24 @@ def test_admin_pages__editor_staff__refused(client: Client) -> None:
     client.force_login(editor)
     assert client.get(ADMIN_PAGES).status_code == 403
     assert client.get(ADMIN_PAGES + "add/").status_code == 403
+
+
+def test_experiment_admin__running_with_source__other_edits_saved_source_change_refused(
+    superuser_client,
+) -> None:
+    from tests.experiments.test_admin import page_data
+
+    lake = data_source_create(actor=Actor.system(), data={**BODY, "options": {}})
+    other = data_source_create(actor=Actor.system(), data={**BODY, "key": "other"})
+    experiment = started_experiment(key="pricing", data_source=lake)
+    url = f"/admin/experiments/experiment/{experiment.pk}/change/"
+    body = page_data(superuser_client.get(url))
+    assert superuser_client.post(url, {**body, "name": "Renamed"}).status_code == 302
+    experiment.refresh_from_db()
+    assert (experiment.name, experiment.data_source_id) == ("Renamed", lake.pk)
+    refused = superuser_client.post(url, {**body, "data_source": str(other.pk)})
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.errors["data_source"]
+    assert "cannot change once the experiment has started" in " ".join(errors)
+    experiment.refresh_from_db()
+    assert experiment.data_source_id == lake.pk
