@@ -20,7 +20,11 @@ from experiments.models import (
 )
 
 from .audit import audit_record, experiment_state
-from .data_sources import data_source_for_key, data_source_locked_message
+from .data_sources import (
+    data_source_for_key,
+    data_source_key,
+    data_source_locked_message,
+)
 from .definitions_cache import definitions_changed
 from .validation import Errors, check_metric_roles, check_targeting, check_variants
 
@@ -188,7 +192,7 @@ def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:
         experiment.layer.key if experiment.layer_id else None
     ):
         errors["layer"] = [_("The layer cannot change once the experiment has started.")]
-    if "data_source" in data and (data["data_source"] or None) != (
+    if "data_source" in data and data_source_key(data["data_source"]) != (
         experiment.data_source.key if experiment.data_source_id else None
     ):
         errors["data_source"] = [data_source_locked_message()]
