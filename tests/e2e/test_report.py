@@ -49,7 +49,7 @@ def _experiment_with_traffic() -> Experiment:
     ExperimentMetric.objects.create(
         experiment=exp,
         metric=MetricFactory(
-            key="arpu", name="Revenue per user", type="mean", event="purchase", value_field="value"
+            key="tips", name="Tips per user", type="mean", event="tip", value_field="value"
         ),
         role="secondary",
     )
@@ -92,14 +92,15 @@ def _experiment_with_traffic() -> Experiment:
             content_type="application/json",
         )
         assert response.status_code == 200, response.content
-    # Two purchases of 1e300 stored before ingestion refused such values (written directly):
-    # the revenue metric counts them at the limit and says so.
+    # Two tips of 1e300 stored before ingestion refused such values (written directly): the
+    # tips metric counts them at the limit and says so (the purchases, and so the economics
+    # section, are not touched).
     for unit, _ in units[:2]:
         at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
         Event.objects.create(
             event_id=str(uuid.uuid4()),
             unit_id=unit,
-            event="purchase",
+            event="tip",
             timestamp=at,
             client_timestamp=at,
             received_at=at,
@@ -132,7 +133,7 @@ def test_report__analyst__bars_refresh_csv(page, live_server, tmp_path) -> None:
     assert page.locator("svg.interval-bar").count() >= 1
     assert page.locator("svg.interval-bar title").first.text_content()
     health = page.locator(".messages.health").inner_text()
-    assert "Revenue per user: 2 units had values beyond the accepted range" in health
+    assert "Tips per user: 2 units had values beyond the accepted range" in health
     assert "Client exposures rejected in this phase: 3." in health
     assert "the unit does not hash to the reported variant: 3" in health
     assert page.locator("text=2 units had values beyond the accepted range; counted at the limit")
