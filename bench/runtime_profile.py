@@ -9,6 +9,8 @@ settings (``bench.runtime_settings``, Redis cache), calls the WSGI application
 
 - ``POST /api/v1/assign`` of one experiment for an already exposed unit (the unit is assigned
   once first, so its exposure is stored and remembered);
+- the same for exposed units whose body this process never answered (an attribute changes on
+  every call), past the memo of answers;
 - ``POST /bench/bare`` with the same body, through the floor's two middleware.
 
 Printed: the median server time of each, the difference, the database queries and Redis round
@@ -110,10 +112,27 @@ plane_ms = []
 for _ in range(5):  # interleaved
     floor_ms.append(timed(floor, "/bench/bare", CALLS // 5))
     plane_ms.append(timed(plane, "/api/v1/assign", CALLS // 5))
-f, p = statistics.median(floor_ms), statistics.median(plane_ms)
+# The same exposed units, each call with a body this process has not answered before (an
+# attribute that changes on every call): the full path, past the memo of answers.
+counter = iter(range(10**9))
+def fresh_body(i):
+    unit = units[i % len(units)]
+    return json.dumps({"unit_id": unit, "attributes": {"country": "SG", "visit": next(counter)},
+                       "experiments": ["bench-exp-0"]}).encode()
+def timed_fresh(n):
+    times = []
+    for i in range(n):
+        body = fresh_body(i)
+        t = time.perf_counter()
+        call(plane, "/api/v1/assign", body)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+fresh_ms = [timed_fresh(CALLS // 5) for _ in range(5)]
+f, p, q = statistics.median(floor_ms), statistics.median(plane_ms), statistics.median(fresh_ms)
 print(f"answer body {size} bytes; CACHE: {settings.CACHES['default']['BACKEND']}")
-print(f"bare view, 2 middleware:      p50 {f:.3f} ms")
-print(f"assign, exposed unit:         p50 {p:.3f} ms   (+{p - f:.3f} ms)")
+print(f"bare view, 2 middleware:                  p50 {f:.3f} ms")
+print(f"assign, exposed unit, repeated body:      p50 {p:.3f} ms   (+{p - f:.3f} ms)")
+print(f"assign, exposed unit, body never seen:    p50 {q:.3f} ms   (+{q - f:.3f} ms)")
 print(f"per assign call: {db:.3f} database queries, {rd:.3f} Redis round trips")
 
 if MODE == "pyinstrument":
