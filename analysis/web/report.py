@@ -95,6 +95,19 @@ def _when(value: str | None) -> dt.datetime | None:
     return parse_datetime(value) if value else None
 
 
+PICKER_LIMIT = 50
+
+
+def _picker(experiment: Experiment) -> list[ResultSnapshot]:
+    """The snapshot picker's good snapshots, newest first, with their id and time only (not
+    their results, which a long history would otherwise load on every render)."""
+    return list(
+        ResultSnapshot.objects.filter(experiment=experiment, status=SnapshotStatus.OK)
+        .order_by("-computed_at", "-id")
+        .only("id", "as_of", "experiment_id")[:PICKER_LIMIT]
+    )
+
+
 def _snapshot(experiment: Experiment, snapshot_id: int | None) -> ResultSnapshot | None:
     if snapshot_id is None:
         return selectors.snapshot_latest(experiment=experiment)
@@ -118,7 +131,7 @@ def report_context(
         "snapshot": snapshot,
         "last_attempt": attempt,
         "refresh_failed": attempt is not None and attempt.status == SnapshotStatus.FAILED,
-        "history": list(selectors.snapshot_history(experiment=experiment, limit=50)),
+        "history": _picker(experiment),
         "report_url": report_url,
         "refresh_url": reverse("analysis-web:report-refresh", args=[experiment.key]),
         "csv_url": f"/api/v1/experiments/{experiment.key}/results.csv",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -74,3 +75,16 @@ def test_report__permalink_and_print__same_query_count(db: None) -> None:
             snapshot = exp.snapshots.filter(status="ok").latest("computed_at")
             counts.append(_count(client, f"/experiments/{exp.key}/results/{snapshot.pk}/{view}"))
         assert counts[0] == counts[1], (view, counts)
+
+
+def test_report__long_history__results_loaded_for_one_snapshot_only(db: None) -> None:
+    exp = _experiment(3, "h-long")
+    for hours in range(12, 20):
+        experiment_refresh(experiment=exp, as_of=T0 + hours * H)
+    client = client_as("viewer")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(f"/experiments/{exp.key}/results/").content.decode()
+    results_loads = [q for q in queries if '"analysis_resultsnapshot"."results"' in q["sql"]]
+    assert len(results_loads) == 1, [q["sql"][:200] for q in results_loads]
+    picker = re.findall(rf'<option value="/experiments/{exp.key}/results/[0-9]+/"', html)
+    assert len(picker) == 10  # the picker still lists every snapshot
