@@ -25,7 +25,8 @@ from tests.factories import LayerFactory, MetricFactory, ready_experiment, start
 pytestmark = pytest.mark.django_db
 
 
-def _schema() -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
     response = APIClient().get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     return response.json()
@@ -138,8 +139,8 @@ def test_text_fields__strings__still_accepted(editor) -> None:
     assert created.json()["name"] == "0"
 
 
-def test_schema__strict_text_fields__documented_as_strings() -> None:
-    schemas = _schema()["components"]["schemas"]
+def test_schema__strict_text_fields__documented_as_strings(schema) -> None:
+    schemas = schema["components"]["schemas"]
     assert schemas["LayerInput"]["properties"]["name"]["type"] == "string"
     assert schemas["ExperimentInput"]["properties"]["key"]["type"] == "string"
     assert "pattern" in schemas["ExperimentInput"]["properties"]["key"]
@@ -176,8 +177,8 @@ def test_experiment_list__known_filter_values__filter(viewer) -> None:
     assert [e["key"] for e in running.json()] == ["a-running"]
 
 
-def test_schema__experiment_list__enumerates_filters_and_documents_400() -> None:
-    operation = _schema()["paths"]["/api/v1/experiments"]["get"]
+def test_schema__experiment_list__enumerates_filters_and_documents_400(schema) -> None:
+    operation = schema["paths"]["/api/v1/experiments"]["get"]
     params = {p["name"]: p["schema"] for p in operation["parameters"]}
     assert set(params["status"]["enum"]) == set(ExperimentStatus.values)
     assert set(params["kind"]["enum"]) == set(ExperimentKind.values)
@@ -253,15 +254,15 @@ def test_flatten_errors__lists_maps_and_non_field_messages() -> None:
 # --- exposures, 413 and 429 in the schema ----------------------------------------------------
 
 
-def test_exposures__body_not_json__400_detail_as_documented(app_client) -> None:
+def test_exposures__body_not_json__400_detail_as_documented(schema, app_client) -> None:
     response = app_client.post(
         "/api/v1/exposures", data=b"{not json", content_type="application/json"
     )
     assert response.status_code == 400
     assert list(response.json()) == ["detail"]
-    documented = _schema()["paths"]["/api/v1/exposures"]["post"]["responses"]["400"]
+    documented = schema["paths"]["/api/v1/exposures"]["post"]["responses"]["400"]
     shape = documented["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-    options = _schema()["components"]["schemas"][shape]["oneOf"]
+    options = schema["components"]["schemas"][shape]["oneOf"]
     assert {o["$ref"].rsplit("/", 1)[1] for o in options} == {"ValidationErrors", "ErrorDetail"}
 
 
@@ -269,8 +270,8 @@ def test_exposures__body_not_json__400_detail_as_documented(app_client) -> None:
     "path",
     ["/api/v1/assign", "/api/v1/events", "/api/v1/exposures", "/api/v1/assign/{experiment_key}"],
 )
-def test_schema__runtime_endpoints__document_429_with_retry_after(path: str) -> None:
-    operations = _schema()["paths"][path]
+def test_schema__runtime_endpoints__document_429_with_retry_after(schema, path: str) -> None:
+    operations = schema["paths"][path]
     for operation in operations.values():
         if not isinstance(operation, dict) or "responses" not in operation:
             continue
@@ -279,8 +280,7 @@ def test_schema__runtime_endpoints__document_429_with_retry_after(path: str) -> 
         assert "ErrorDetail" in limited["content"]["application/json"]["schema"]["$ref"]
 
 
-def test_schema__every_operation_with_a_body__documents_413() -> None:
-    schema = _schema()
+def test_schema__every_operation_with_a_body__documents_413(schema) -> None:
     with_body = [
         (path, method)
         for path, operations in schema["paths"].items()
@@ -336,7 +336,7 @@ def test_assign__null_item_in_an_attribute_array__accepted_and_targeted(app_clie
     assert without.json()["assignments"][0]["reason"] == "not_targeted"
 
 
-def test_schema__attribute_arrays__allow_null_items() -> None:
-    body = _schema()["components"]["schemas"]["AssignInput"]["properties"]["attributes"]
+def test_schema__attribute_arrays__allow_null_items(schema) -> None:
+    body = schema["components"]["schemas"]["AssignInput"]["properties"]["attributes"]
     array = next(o for o in body["additionalProperties"]["oneOf"] if o.get("type") == "array")
     assert array["items"]["nullable"] is True
