@@ -33,11 +33,35 @@ class AdminPermission(permissions.BasePermission):
 
 class ApiKeyOutput(serializers.ModelSerializer):
     active = serializers.SerializerMethodField(help_text="False once the key is revoked.")
+    created_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who created the key (null for keys made with manage.py create_api_key).",
+    )
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "role", "prefix", "created_at", "revoked_at", "active"]
-        extra_kwargs = {"prefix": {"help_text": "The key's first characters, to recognise it."}}
+        fields = [
+            "id",
+            "name",
+            "role",
+            "prefix",
+            "created_at",
+            "created_by",
+            "last_used_at",
+            "revoked_at",
+            "active",
+        ]
+        extra_kwargs = {
+            "prefix": {"help_text": "The key's first characters, to recognise it."},
+            "last_used_at": {
+                "help_text": (
+                    "The key's last use, recorded at most once per "
+                    "VERDICT_API_KEY_LAST_USED_MINUTES (5 by default); null if never used."
+                )
+            },
+        }
 
     def get_active(self, key: ApiKey) -> bool:
         return key.revoked_at is None

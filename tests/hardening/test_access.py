@@ -188,6 +188,8 @@ def test_api_keys__admin_lists__names_roles_prefixes_never_the_key_or_its_hash(
         "role": "app",
         "prefix": raw[:10],
         "created_at": rows["checkout"]["created_at"],
+        "created_by": None,
+        "last_used_at": None,
         "revoked_at": None,
         "active": True,
     }
