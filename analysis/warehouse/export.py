@@ -25,20 +25,19 @@ leaves out the same units as the application database.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.db import transaction
-from django.db.models import F, Max, Model, Q
+from django.db.models import F, Max, Model, Q, TextField
+from django.db.models.functions import Cast
 
 from analysis.models import LakeExport, LakeExportFlag
 from assignment.models import Event, Exposure
@@ -213,14 +212,16 @@ class Lake:
 # Rows ---------------------------------------------------------------------------------------
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value if value is not None else {}, sort_keys=True, separators=(",", ":"))
+def _json_text(field: str) -> Cast:
+    # The stored JSON as text, as the database writes it (no decode and re-encode in Python).
+    return Cast(field, output_field=TextField())
 
 
 def _exposure_rows(lo: int, hi: int) -> Iterator[tuple[int, dt.date, tuple]]:
     rows = (
         Exposure.objects.filter(id__gt=lo, id__lte=hi)
         .order_by("id")
+        .annotate(attributes_text=_json_text("attributes"))
         .values_list(
             "id",
             "unit_id",
@@ -230,7 +231,7 @@ def _exposure_rows(lo: int, hi: int) -> Iterator[tuple[int, dt.date, tuple]]:
             "first_exposed_at",
             "forced",
             "multiple_variants",
-            "attributes",
+            "attributes_text",
         )
     )
     for pk, unit, experiment, variant, phase, at, forced, multiple, attributes in rows.iterator(
@@ -240,7 +241,7 @@ def _exposure_rows(lo: int, hi: int) -> Iterator[tuple[int, dt.date, tuple]]:
         yield (
             pk,
             at.date(),
-            (unit, experiment, variant, phase, at, forced, multiple, _json(attributes)),
+            (unit, experiment, variant, phase, at, forced, multiple, attributes or "{}"),
         )
 
 
@@ -248,11 +249,12 @@ def _event_rows(lo: int, hi: int) -> Iterator[tuple[int, dt.date, tuple]]:
     rows = (
         Event.objects.filter(id__gt=lo, id__lte=hi)
         .order_by("id")
-        .values_list("id", "event_id", "unit_id", "event", "timestamp", "value", "properties")
+        .annotate(properties_text=_json_text("properties"))
+        .values_list("id", "event_id", "unit_id", "event", "timestamp", "value", "properties_text")
     )
     for pk, event_id, unit, name, at, value, properties in rows.iterator(chunk_size=5000):
         at = at.astimezone(dt.UTC)
-        yield pk, at.date(), (event_id, unit, name, at, value, _json(properties))
+        yield pk, at.date(), (event_id, unit, name, at, value, properties or "{}")
 
 
 ROWS = {"exposures": _exposure_rows, "events": _event_rows}

@@ -47,7 +47,10 @@ def populated(**fields: Any) -> Experiment:
     data = Data(exp)
     for i in range(40):
         unit = f"u{i}"
-        data.expose(unit, ("control", "treatment")[i % 2], T0 + i * H)
+        platform = ("ios", "android", "web")[i % 3]
+        data.expose(
+            unit, ("control", "treatment")[i % 2], T0 + i * H, attributes={"platform": platform}
+        )
         if i % 3:
             data.event(unit, T0 + i * H + 2 * H, value=float(i % 7) + 0.25)
     data.save()
