@@ -25,8 +25,10 @@ leaves out the same units as the application database.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Model, Q, TextField
 from django.db.models.functions import Cast
 
@@ -72,6 +74,9 @@ assert tuple(SCHEMAS["exposures"].names) == EXPOSURE_COLUMNS
 assert tuple(SCHEMAS["events"].names) == EVENT_COLUMNS
 TABLES = ("exposures", "events")
 BATCH_SIZE = 100_000
+# How long a batch waits for write transactions that were open when its ids were read.
+WRITER_WAIT_SECONDS = 30.0
+logger = logging.getLogger(__name__)
 
 
 class LakeExportError(Exception):
@@ -292,6 +297,43 @@ def _reserve(lake: Lake, table_name: str, batch_size: int) -> tuple[int, int] | 
         return mark.last_id, upto
 
 
+def _open_writers() -> set[tuple[int, str]]:
+    """PostgreSQL: the other sessions of this database with a write transaction open now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_xid::text FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_xid IS NOT NULL "
+            "AND pid <> pg_backend_pid()"
+        )
+        return {(pid, xid) for pid, xid in cursor.fetchall()}
+
+
+def _wait_for_writers(timeout: float) -> bool:
+    """Wait until the write transactions open when a batch's last id was read have ended.
+
+    An insert's id is taken when it runs, but the row is seen only when its transaction
+    commits: a transaction still open may hold an id below the batch's last one. Once every
+    such transaction has committed or rolled back, the batch's rows are final. PostgreSQL only
+    (SQLite has one writer at a time, so its ids commit in order). Returns False when some were
+    still open after ``timeout`` seconds (the batch is written anyway, and a warning logged).
+    """
+    if connection.vendor != "postgresql" or timeout <= 0:
+        return True
+    waiting = _open_writers()
+    deadline = time.monotonic() + timeout
+    while waiting:
+        if time.monotonic() > deadline:
+            logger.warning(
+                "lake export: %d write transactions still open after %.0f s; exporting anyway",
+                len(waiting),
+                timeout,
+            )
+            return False
+        time.sleep(0.05)
+        waiting &= _open_writers()
+    return True
+
+
 def _write_batch(
     lake: Lake, table_name: str, lo: int, hi: int, since: dt.date | None, report: TableReport
 ) -> int:
@@ -410,6 +452,7 @@ def lake_export(
     since: dt.date | None = None,
     batch_size: int = BATCH_SIZE,
     tables: Iterable[str] = TABLES,
+    writer_wait: float = WRITER_WAIT_SECONDS,
 ) -> ExportReport:
     """Export the exposures and events not yet in the lake at ``destination``.
 
@@ -425,6 +468,7 @@ def lake_export(
         table_report = report.tables.setdefault(table_name, TableReport())
         while (batch := _reserve(lake, table_name, batch_size)) is not None:
             lo, hi = batch
+            _wait_for_writers(writer_wait)
             rows = _write_batch(lake, table_name, lo, hi, since, table_report)
             _advance(lake, table_name, lo, hi, rows)
             table_report.rows += rows
