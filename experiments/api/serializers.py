@@ -85,6 +85,13 @@ class ExperimentInput(serializers.Serializer):
     name = StrictCharField(max_length=200)
     hypothesis = StrictCharField(required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=ExperimentKind.choices, required=False)
+    owner = StrictCharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=150,
+        help_text="The owner's username (an active user); the creator when left out.",
+    )
     coverage = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
     salt = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=128)
     unit_attribute = StrictRegexField(ATTRIBUTE_NAME, required=False)
