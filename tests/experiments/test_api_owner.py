@@ -7,7 +7,10 @@ from django.contrib.auth import get_user_model
 
 from experiments.models import Experiment
 
-from .test_api import _body, _create, metrics  # noqa: F401  (a fixture)
+from .test_api import _body, _create
+from .test_api import metrics as metrics_fixture
+
+metrics = metrics_fixture  # the fixture, shared with test_api
 
 
 @pytest.fixture
@@ -17,7 +20,10 @@ def people(db: None) -> None:
     users.create_user("gone", password="pw-12345678", is_active=False)
 
 
-def test_create__owner_username__stored_and_shown(editor, metrics, people) -> None:
+pytestmark = pytest.mark.usefixtures("metrics")
+
+
+def test_create__owner_username__stored_and_shown(editor, people) -> None:
     answer = _create(editor, _body(owner="mei"))
     assert answer.status_code == 201, answer.json()
     assert answer.json()["owner"] == "mei"
@@ -26,7 +32,7 @@ def test_create__owner_username__stored_and_shown(editor, metrics, people) -> No
 
 @pytest.mark.parametrize("owner", ["nobody", "gone"])
 def test_create__unknown_or_inactive_owner__400_on_owner_and_nothing_stored(
-    editor, metrics, people, owner
+    editor, people, owner
 ) -> None:
     answer = _create(editor, _body(owner=owner))
     assert answer.status_code == 400
@@ -34,7 +40,7 @@ def test_create__unknown_or_inactive_owner__400_on_owner_and_nothing_stored(
     assert not Experiment.objects.exists()
 
 
-def test_update__owner_changed__shown_after(editor, metrics, people) -> None:
+def test_update__owner_changed__shown_after(editor, people) -> None:
     assert _create(editor).status_code == 201
     answer = editor.patch("/api/v1/experiments/pricing-pro-tier", {"owner": "mei"}, format="json")
     assert answer.status_code == 200, answer.json()
