@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 
 from core.actors import Actor
 from core.errors import ValidationFailed
+from core.limits import storable_text
 from core.warehouse_columns import EVENT_COLUMNS, EXPOSURE_COLUMNS
 from experiments.models import DataSource, DataSourceKind, Experiment, ExperimentStatus
 
@@ -215,9 +216,30 @@ def _check_options(value: Any, errors: Errors) -> None:
             )
 
 
+TEXT_HELP = "Must be valid Unicode text without NUL characters."
+
+
+def _check_storable(data: dict[str, Any], errors: Errors) -> None:
+    """Text the database cannot store (NUL, lone surrogates) is an error on its field."""
+    for field in ("key", "name", "session_url", "exposures", "events"):
+        value = data.get(field)
+        if isinstance(value, str) and not storable_text(value):
+            errors.setdefault(field, []).append(TEXT_HELP)
+    for field in ("exposure_columns", "event_columns", "options"):
+        value = data.get(field)
+        if not isinstance(value, dict):
+            continue
+        texts = [str(k) for k in value] + [v for v in value.values() if isinstance(v, str)]
+        if not all(storable_text(text) for text in texts):
+            errors.setdefault(field, []).append(TEXT_HELP)
+
+
 def data_source_errors(data: dict[str, Any]) -> Errors:
     """What is wrong with a full data-source definition (empty when it is valid)."""
     errors: Errors = {}
+    _check_storable(data, errors)
+    if errors:
+        return errors
     if not isinstance(data.get("name"), str) or not data["name"].strip():
         errors["name"] = ["A name is required."]
     kind = data.get("kind")

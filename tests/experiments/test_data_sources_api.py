@@ -107,10 +107,16 @@ def test_session__admin_role_allowed_editor_staff_refused() -> None:
         ({"colour": "blue"}, "colour"),
         ({"key": "not a slug"}, "key"),
         ({"options": {"spark.x": [SECRET]}}, "options.spark.x"),
+        ({"options": {"spark.x": "a\u0000b"}}, "options"),
+        ({"events": "SELECT '\u0000' FROM t"}, "events"),
+        ({"exposure_columns": {"unit_id": "a\ud800"}}, "exposure_columns"),
+        ({"name": "x\u0000"}, "name"),
     ],
 )
 def test_create__bad_input__400_field_named_nothing_stored(admin_api, change, field) -> None:
-    response = admin_api.post(URL, {**BODY, **change}, format="json")
+    # Sent as escaped JSON, so lone surrogates reach the server as a client would send them.
+    body = json.dumps({**BODY, **change})
+    response = admin_api.post(URL, body, content_type="application/json")
     assert response.status_code == 400
     assert field in response.json(), response.json()
     assert SECRET not in response.content.decode()
