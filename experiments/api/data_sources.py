@@ -69,7 +69,9 @@ def _columns_field(names: tuple[str, ...], what: str) -> serializers.JSONField:
     {
         "type": "object",
         "additionalProperties": {
-            "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+            "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+            "nullable": True,
+            "description": "A setting's value; null (PATCH) removes the setting.",
         },
     }
 )

@@ -122,12 +122,12 @@ def _check_select(sql: str) -> str | None:
     """What is wrong with a SQL relation (None when it is one read-only SELECT)."""
     import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import ParseError
+    from sqlglot.errors import SqlglotError
 
     try:
         statements = [s for s in sqlglot.parse(sql, read="spark") if s is not None]
-    except ParseError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "parse error"
+    except (SqlglotError, RecursionError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "it is nested too deeply"
         return f"This is not valid Spark SQL: {first[:300]}"
     if len(statements) != 1:
         return f"Give one SELECT statement, not {len(statements)} statements."
