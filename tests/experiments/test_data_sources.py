@@ -125,6 +125,8 @@ def test_create__table_or_single_select__accepted(sql: str) -> None:
         ("CREATE TABLE x AS SELECT * FROM events", "CREATE"),
         ("DROP TABLE events", "DROP"),
         ("SELECT * FROM events WHERE", "not valid Spark SQL"),
+        ("SELECT 'unterminated FROM events", "not valid Spark SQL"),
+        ("SELECT " + "(" * 5000 + "1" + ")" * 5000, "not valid Spark SQL"),
         ("events where 1=1", "neither a table name"),
         ("FROM events SELECT *", "is one SELECT"),
         ("VALUES (1, 2)", "Only a SELECT"),
