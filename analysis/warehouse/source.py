@@ -48,5 +48,8 @@ class SparkSource:
         """The physical column holding the logical event column ``name``."""
         return self.event_columns.get(name, name)
 
-    def __repr__(self) -> str:  # options may hold secrets
-        return f"SparkSource(session_url={self.session_url!r}, exposures=..., events=...)"
+    def __repr__(self) -> str:
+        # Options, and a Spark Connect URL's parameters (``sc://host:15002/;token=...``), may
+        # hold secrets: shown is the URL up to its parameters.
+        where = self.session_url.split(";", 1)[0].rstrip("/")
+        return f"SparkSource(session_url={where!r}, exposures=..., events=...)"
