@@ -237,9 +237,11 @@ def spark_child(as_of: str, master: str) -> None:
     seconds = time.perf_counter() - started
     # Again in the same session: a long-lived session (a cluster behind Spark Connect) has
     # its JVM warm; nothing of the first run is cached (its views are dropped).
-    started = time.perf_counter()
-    spark_run(experiment=experiment, as_of=when, source=source, spark=spark)
-    warm = time.perf_counter() - started
+    warm = None
+    if os.environ.get("VERDICT_BENCH_WARM", "1") == "1":
+        started = time.perf_counter()
+        spark_run(experiment=experiment, as_of=when, source=source, spark=spark)
+        warm = time.perf_counter() - started
     heap = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -408,7 +410,7 @@ def main_spark(args: argparse.Namespace, units: int, sizes: list[int]) -> None:
             for engine, extra in runs:
                 out = subprocess.run(
                     [PYTHON, __file__, "--child", as_of, *extra],
-                    env=bench_env(url),
+                    env=bench_env(url, VERDICT_BENCH_WARM="0" if args.no_warm else "1"),
                     check=True,
                     capture_output=True,
                     text=True,
@@ -461,6 +463,9 @@ def main() -> None:
     )
     parser.add_argument("--spark-cores", default="2,1", help="local[N] sizes to run Spark at")
     parser.add_argument("--no-builtin", action="store_true", help="with --engine spark")
+    parser.add_argument(
+        "--no-warm", action="store_true", help="with --engine spark: one Spark refresh per run"
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--spark", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
