@@ -1,6 +1,8 @@
 """Aggregation in the database: exposures and events -> per-variant sufficient statistics.
 
-Runs on PostgreSQL and SQLite. See docs/analysis.md for the windows and definitions.
+Written once as canonical SQL and emitted with sqlglot for PostgreSQL, SQLite and Spark
+(``render.py``; Spark runs it through ``analysis.warehouse.engine``). See docs/analysis.md for
+the windows and definitions.
 """
 
 from .inputs import experiment_inputs, metric_specs
