@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import actor_from_request
+from core.api_fields import StrictCharField, StrictSlugField
 from core.models import ApiKey, ApiKeyRole
 from core.roles import is_admin
 from core.schema import ErrorDetail, error_responses
@@ -49,13 +50,16 @@ class DataSourceAdminPermission(permissions.BasePermission):
 
 
 def _columns_field(names: tuple[str, ...], what: str) -> serializers.JSONField:
+    # A subclass per mapping: decorating serializers.JSONField itself would give every JSON
+    # field of the API (the audit log's before/after, ...) this schema.
+    field_class = type(f"{what.title()}ColumnsField", (serializers.JSONField,), {})
     field = extend_schema_field(
         {
             "type": "object",
             "properties": {name: {"type": "string"} for name in names},
             "additionalProperties": False,
         }
-    )(serializers.JSONField)
+    )(field_class)
     return field(
         required=False,
         help_text=(
@@ -85,23 +89,23 @@ class OptionsOutputField(serializers.JSONField):
 
 
 class DataSourceInput(serializers.Serializer):
-    key = serializers.SlugField(max_length=64)
-    name = serializers.CharField(max_length=200)
+    key = StrictSlugField(max_length=64)
+    name = StrictCharField(max_length=200)
     kind = serializers.ChoiceField(choices=DataSourceKind.choices)
-    session_url = serializers.CharField(
+    session_url = StrictCharField(
         max_length=1000,
         required=False,
         allow_blank=True,
         help_text=f"Spark only: {SESSION_URL_HELP}.",
     )
-    exposures = serializers.CharField(
+    exposures = StrictCharField(
         max_length=20_000,
         required=False,
         allow_blank=True,
         trim_whitespace=True,
         help_text="Spark only: a table name (`lake.exposures`) or one SQL SELECT.",
     )
-    events = serializers.CharField(
+    events = StrictCharField(
         max_length=20_000,
         required=False,
         allow_blank=True,
