@@ -34,6 +34,11 @@ def connect_server() -> Iterator[str]:
     from pyspark.sql import SparkSession
 
     logging.getLogger("py4j").setLevel(logging.WARNING)
+    # A classic session left by an earlier module (the engine keeps its sessions) would stop
+    # the Connect server from starting in this process: stop it; later modules make their own.
+    classic = SparkSession.getActiveSession()
+    if classic is not None:
+        classic.stop()
     server = (
         SparkSession.builder.remote("local[2]")
         .config("spark.sql.session.timeZone", "UTC")
