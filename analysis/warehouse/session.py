@@ -48,15 +48,36 @@ def spark_session(url: str, options: Mapping[str, str] | None = None) -> Any:
     kind = session_kind(url)
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder
-    builder = builder.remote(url.strip()) if kind == "connect" else builder.master(url.strip())
     conf = {**DEFAULT_CONF, **dict(options or {})}
     if kind == "connect":
-        # A Connect client cannot set static settings of the server (its UI, for one).
-        conf = {k: v for k, v in conf.items() if not k.startswith("spark.ui.")}
+        return _connect_session(url.strip(), conf)
+    builder = SparkSession.builder.master(url.strip())
     for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    if kind != "connect":
-        session.sparkContext.setLogLevel("ERROR")
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+# A Connect server that cannot be reached fails the refresh after about this many seconds of
+# retries (pyspark's default policy keeps trying for 10 minutes, holding a worker).
+CONNECT_RETRY_SECONDS = 10
+
+
+def _connect_session(url: str, conf: dict[str, str]) -> Any:
+    """A Spark Connect session whose retries give up after ``CONNECT_RETRY_SECONDS``: the
+    session is made without settings (no call to the server), its retry policy shortened,
+    and then the settings are sent."""
+    from pyspark.sql import SparkSession
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    session = SparkSession.builder.remote(url).getOrCreate()
+    # 50 ms, x4 each time, at most 4 s apart: 0.05 + 0.2 + 0.8 + 3.2 + 4 + 4 = about 12 s.
+    session.client.set_retry_policies(
+        [DefaultPolicy(max_retries=6, initial_backoff=50, max_backoff=4000)]
+    )
+    # A Connect client cannot set static settings of the server (its UI, for one).
+    for key, value in conf.items():
+        if not key.startswith("spark.ui."):
+            session.conf.set(key, value)
     return session

@@ -197,3 +197,25 @@ def test_refresh__spark_query_fails__failed_snapshot_clear_message_no_stack(capl
     assert "(SparkRefreshFailed)" in public and "no_such" not in public
     logged = "\n".join(r.getMessage() + repr(r.args) for r in caplog.records)
     assert SECRET not in logged
+
+
+@needs_engine
+@pytest.mark.spark
+def test_refresh__connect_server_unreachable__failed_within_a_minute_saying_so() -> None:
+    """pyspark's default retries would hold the worker for 10 minutes; the engine's policy
+    gives up after about 12 s of retries and the refresh is stored as failed."""
+    import time
+
+    from pyspark.sql import SparkSession
+
+    classic = SparkSession.getActiveSession()  # a Connect session cannot start beside it
+    if classic is not None:
+        classic.stop()
+    exp = populated(data_source=spark_source(session_url="sc://127.0.0.1:1/;token=" + SECRET))
+    started = time.monotonic()
+    with pytest.raises(RefreshFailed):
+        experiment_refresh(experiment=exp, as_of=AS_OF)
+    assert time.monotonic() - started < 60
+    failed = ResultSnapshot.objects.get(experiment=exp, status="failed")
+    assert "could not be reached" in failed.error
+    assert SECRET not in failed.error
