@@ -100,7 +100,13 @@ class ResultsHistoryApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int, description="At most this many (1-1000).")],
-        responses={200: ResultsHistorySerializer, 404: NOT_FOUND},
+        responses={
+            200: ResultsHistorySerializer,
+            400: OpenApiResponse(
+                ValidationErrors, description="`limit` is not a whole number from 1 to 1000."
+            ),
+            404: NOT_FOUND,
+        },
     )
     def get(self, request: Request, key: str) -> Response:
         experiment = _experiment_or_404(key)

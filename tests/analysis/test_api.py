@@ -80,6 +80,9 @@ def test_history__several_snapshots__newest_first_with_effects(exp, viewer) -> N
     assert set(treatment) >= {"variant", "effect", "ci", "p_value", "significant"}
     bad = viewer.get(f"/api/v1/experiments/{exp.key}/results/history?limit=zero")
     assert bad.status_code == 400 and "limit" in bad.json()
+    schema = viewer.get("/api/schema/?format=json").json()
+    documented = schema["paths"]["/api/v1/experiments/{key}/results/history"]["get"]["responses"]
+    assert "400" in documented
 
 
 def test_csv__latest_snapshot__one_row_per_metric_and_variant(exp, viewer) -> None:

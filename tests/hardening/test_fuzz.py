@@ -136,7 +136,9 @@ def _run(server: tuple[str, str], checks: str, *, exclude: dict[str, str], mode:
         # (schemathesis then reports its own runtime errors).
         *("--workers", "1", "--seed", "15", "--no-color", "--no-shrink"),
         *("--phases", "examples,coverage,fuzzing"),
-        *("--generation-database", "none", "--request-timeout", "20"),
+        # A refresh runs inside its request here (no broker): on a loaded CI machine that
+        # can take longer than a usual request.
+        *("--generation-database", "none", "--request-timeout", "60"),
         # Path keys are slugs: negative mode filters many drawn values, and a loaded CI machine
         # is slow; neither is a finding about the API.
         *("--suppress-health-check", "filter_too_much,too_slow"),
