@@ -197,7 +197,7 @@ def test_report__progress__days_left_at_last_week_traffic(exp) -> None:
     results = snapshot_results(snapshot=ResultSnapshot.objects.get(experiment=exp))
     power = results.power
     html = client_as("viewer").get(f"/experiments/{exp.key}/results/").content.decode()
-    assert f"{power.units_per_arm} of {power.required_units_per_arm} units per variant" in html
+    assert f"{power.units_per_arm:,} of {power.required_units_per_arm:,} units per variant" in html
     # 400 units in the last 7 days over 2 variants: 200/7 a variant a day.
     days = (power.required_units_per_arm - power.units_per_arm) / (400 / 7 / 2)
     assert f"about {days:.0f} days left at the last 7 days" in html
