@@ -13,7 +13,9 @@ says). The findings of the first runs, each fixed, are reproduced in ``test_api_
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +24,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,18 +165,50 @@ def _failures(output: str) -> str:
     return output[start if start >= 0 else -4000 :][:12000]
 
 
-def _passed_but_for_ungeneratable(code: int, output: str) -> bool:
+_FAILURE = re.compile(
+    r"_{3,} (GET|POST|PUT|PATCH|DELETE) (\S+) _{3,}\n(.*?)"
+    r"(?=_{3,} (?:GET|POST|PUT|PATCH|DELETE) |={3,})",
+    re.S,
+)
+_MISSING = re.compile(r"Missing required property: (\w+)")
+
+
+def _false_required_claims(output: str, schema: dict[str, Any]) -> bool:
+    """Whether every failure reported is schemathesis saying a request "missing required
+    property X" was wrongly accepted where the operation's own request schema does not
+    require X (its coverage phase sometimes applies the POST body's required list to the
+    PATCH of the same resource): a fault of the tool, checked here against the schema."""
+    blocks = _FAILURE.findall(output[output.find("FAILURES") :])
+    if not blocks:
+        return False
+    for method, path, text in blocks:
+        missing = _MISSING.search(text)
+        if "ST201" not in text or missing is None or path not in schema["paths"]:
+            return False
+        operation = schema["paths"][path].get(method.lower(), {})
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+        body = body.get("schema", {})
+        if "$ref" in body:
+            body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+        if missing.group(1) in body.get("required", []):
+            return False
+    return True
+
+
+def _passed_but_for_ungeneratable(
+    code: int, output: str, schema: dict[str, Any] | None = None
+) -> bool:
     """Whether the run found nothing, apart from operations for which schemathesis could not
-    draw invalid data at all (a slug path key and no body): not a finding about the API."""
+    draw invalid data at all (a slug path key and no body): not a finding about the API; with
+    ``schema``, also apart from the tool's false "required property" claims (see above)."""
     if code == 0:
         return True
     summary = output[output.rfind("SUMMARY") :]
     errors = output.count("Cannot generate test data for this operation")
-    return (
-        "Failures:" not in summary
-        and "Runtime Error" not in summary
-        and f"Schema Error: {errors}" in summary
+    found_nothing = "Failures:" not in summary or (
+        schema is not None and _false_required_claims(output, schema)
     )
+    return found_nothing and "Runtime Error" not in summary and f"Schema Error: {errors}" in summary
 
 
 def test_fuzz__any_generated_request__never_a_server_error(server):
@@ -191,7 +226,8 @@ def test_fuzz__requests_breaking_the_schema__answered_4xx(server):
         mode="negative",
     )
 
-    assert _passed_but_for_ungeneratable(code, output), _failures(output)
+    schema = json.loads(urllib.request.urlopen(f"{server[0]}/api/schema/?format=json").read())  # noqa: S310
+    assert _passed_but_for_ungeneratable(code, output, schema), _failures(output)
 
 
 def test_fuzz__responses__match_the_schema(server):
@@ -203,3 +239,41 @@ def test_fuzz__responses__match_the_schema(server):
     )
 
     assert code == 0, _failures(output)
+
+
+_TOOL_REPORT = """=================================== FAILURES ===================================
+__________________________ PATCH /api/v1/layers/{key} __________________________
+1. Test Case ID: evdfZC
+
+- ST201 Schema-violating request accepted
+
+    Invalid data should have been rejected
+    Invalid component: Missing required property: name
+
+=================================== SUMMARY ====================================
+"""
+_SCHEMA = {
+    "paths": {
+        "/api/v1/layers/{key}": {
+            "patch": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/PatchedLayerInput"}
+                        }
+                    }
+                }
+            }
+        }
+    },
+    "components": {"schemas": {"PatchedLayerInput": {"type": "object", "properties": {}}}},
+}
+
+
+def test_false_required_claims__only_where_the_schema_does_not_require_it() -> None:
+    assert _false_required_claims(_TOOL_REPORT, _SCHEMA)
+    required = json.loads(json.dumps(_SCHEMA))
+    required["components"]["schemas"]["PatchedLayerInput"]["required"] = ["name"]
+    assert not _false_required_claims(_TOOL_REPORT, required)
+    other = _TOOL_REPORT.replace("ST201 Schema-violating request accepted", "ST103 Undocumented")
+    assert not _false_required_claims(other, _SCHEMA)
