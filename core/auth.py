@@ -24,6 +24,8 @@ _key_cache: dict[str, tuple[float, ApiKey | None]] = {}
 # which it is not written again. Checked first, so a call within the interval costs a dict get.
 _used_marks: dict[str, float] = {}
 logger = logging.getLogger(__name__)
+# How long a key that authenticated stays known as in use (api_key_in_use) after its last lookup.
+IN_USE_SECONDS = 24 * 3600
 
 
 def last_used_interval() -> timedelta:
@@ -69,6 +71,20 @@ def api_key_used(key: ApiKey) -> None:
     key.last_used_at = when
 
 
+def bearer_token(request: Any) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header; None when the header is missing,
+    of another scheme, or malformed (no key, or more than one word)."""
+    scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    raw = raw.strip()
+    if scheme.lower() != "bearer" or not raw or " " in raw:
+        return None
+    return raw
+
+
+def _in_use_mark(digest: str) -> str:
+    return f"verdict:api-key-in-use:{digest[:32]}"
+
+
 def api_key_lookup(raw_key: str) -> ApiKey | None:
     """The active key with this secret, or None; records its use (``api_key_used``)."""
     digest = ApiKey.hash_key(raw_key)
@@ -81,9 +97,32 @@ def api_key_lookup(raw_key: str) -> ApiKey | None:
         if len(_key_cache) > 10_000:
             _key_cache.clear()
         _key_cache[digest] = (now, key)
+        if key is not None:
+            try:  # shared with every server: this key is valid and in use (api_key_in_use)
+                cache.set(_in_use_mark(digest), 1, timeout=IN_USE_SECONDS)
+            except Exception:  # noqa: BLE001 - best effort, like the last-use mark
+                logger.warning("api key %s: cache unavailable for in-use mark", key.pk)
     if key is not None:
         api_key_used(key)
     return key
+
+
+def api_key_in_use(raw_key: str) -> bool:
+    """Whether ``raw_key`` authenticated a request recently, on this server (its key cache) or
+    on any server sharing the cache (a mark kept ``IN_USE_SECONDS`` after each lookup).
+
+    An address over its limit of refused credentials is still served with such a key, so one
+    app's failing key does not lock out the other apps behind the same address. The key is
+    then authenticated as usual: a key revoked since is refused.
+    """
+    digest = ApiKey.hash_key(raw_key)
+    hit = _key_cache.get(digest)
+    if hit is not None and hit[1] is not None:
+        return True
+    try:
+        return bool(cache.get(_in_use_mark(digest)))
+    except Exception:  # noqa: BLE001 - cache down: not known to be in use
+        return False
 
 
 def api_key_cache_clear() -> None:
@@ -95,17 +134,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Any) -> tuple[ApiKey, ApiKey] | None:
-        header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        scheme = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[0]
+        if scheme.lower() != self.keyword.lower():
             return None
-        if len(header) != 2:
+        raw = bearer_token(request)
+        if raw is None:
             raise exceptions.AuthenticationFailed(
                 "Invalid Authorization header: expected 'Bearer <key>'."
             )
-        try:
-            raw = header[1].decode()
-        except UnicodeError as exc:
-            raise exceptions.AuthenticationFailed("Invalid API key.") from exc
         key = api_key_lookup(raw)
         if key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")

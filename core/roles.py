@@ -15,8 +15,9 @@ ROLES = (ADMIN, EDITOR, VIEWER)
 
 
 def user_role(user: Any) -> str | None:
-    """The role of a signed-in person, or None for an anonymous one."""
-    if user is None or not user.is_authenticated:
+    """The role of a signed-in person, or None for an anonymous one or anything that is not a
+    person (an API key that authenticated an API request; its role is in ``core.permissions``)."""
+    if user is None or not user.is_authenticated or not hasattr(user, "is_superuser"):
         return None
     if user.is_superuser:
         return ADMIN

@@ -16,11 +16,13 @@ until the window ends). Neither costs a cache round trip on most requests:
   did not use are lost for the window: when a key's traffic is spread over many processes, it
   can be refused before it made ``limit`` calls, by at most the unused part of each process's
   last block (at most 1% of the limit per process, and never more than that process used).
-- **Per client address on refused credentials** (``VERDICT_AUTH_FAILURE_RATE``). Every
-  refused credential (401) increments the address's shared counter, and the new count tells
-  the refusing process at once whether the address is over the limit. Requests carrying
+- **Per client address on refused credentials** (``VERDICT_AUTH_FAILURE_RATE``). The address
+  is ``client_ip``'s (``REMOTE_ADDR`` unless proxies are trusted). A credential is an
+  ``Authorization`` header or the client key in the SDK payload's path. Every refused
+  credential (401) increments the address's shared counter, and the new count tells the
+  refusing process at once whether the address is over the limit. Requests carrying
   credentials from an address over the limit get 429 before any key lookup, until the window
-  ends. A process reads an address's shared count at most once a second (``AUTH_CHECK_SECONDS``)
+  ends, except with a key known to be valid and in use (``core.auth.api_key_in_use``). A process reads an address's shared count at most once a second (``AUTH_CHECK_SECONDS``)
   for requests that carry credentials; in between it answers from what it knows. So a server
   learns of failures counted by other servers at most a second late, and past the limit each
   server process looks up at most one more credential from that address (the one whose refusal
@@ -49,6 +51,8 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.settings import api_settings
 
+from core.auth import api_key_in_use, bearer_token
+
 logger = logging.getLogger(__name__)
 
 OUTAGE_RETRY_SECONDS = 5.0
@@ -69,19 +73,22 @@ _lock = threading.Lock()
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address: ``REMOTE_ADDR``, or the ``X-Forwarded-For`` entry added by the
-    last of ``REST_FRAMEWORK['NUM_PROXIES']`` trusted proxies (DRF's rule, as
-    ``BaseThrottle.get_ident`` applies it, read from ``META`` directly)."""
+    """The client's address, the one rule for the rate limits and the login lockout.
+
+    With ``REST_FRAMEWORK['NUM_PROXIES']`` = 0 (the default: no trusted proxy), it is
+    ``REMOTE_ADDR``, whatever ``X-Forwarded-For`` says. With N trusted proxies, it is the
+    ``X-Forwarded-For`` entry the outermost of them appended (the N-th from the right), or
+    ``REMOTE_ADDR`` when the header is missing; entries further left were written by the client
+    and are never trusted.
+    """
     meta = request.META
+    remote_addr = meta.get("REMOTE_ADDR") or ""
+    num_proxies = api_settings.NUM_PROXIES or 0
     xff = meta.get("HTTP_X_FORWARDED_FOR")
-    remote_addr = meta.get("REMOTE_ADDR")
-    num_proxies = api_settings.NUM_PROXIES
-    if num_proxies is not None:
-        if num_proxies == 0 or xff is None:
-            return remote_addr
-        addrs = xff.split(",")
-        return addrs[-min(num_proxies, len(addrs))].strip()
-    return "".join(xff.split()) if xff else remote_addr
+    if num_proxies <= 0 or not xff:
+        return remote_addr
+    addrs = [addr.strip() for addr in xff.split(",")]
+    return addrs[-min(num_proxies, len(addrs))] or remote_addr
 
 
 @functools.lru_cache(maxsize=64)
@@ -258,22 +265,37 @@ def address_failure_count(address: str, rate: str) -> None:
                 state.refused = True
 
 
-def _bearer(request: HttpRequest) -> str | None:
-    scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
+# URL names whose path carries a credential (the SDK payload's client key).
+CREDENTIAL_IN_PATH = {"sdk-features": "client_key", "sdk-features-growthbook": "client_key"}
+_CARRIES_CREDENTIAL = "_verdict_carries_credential"
+
+
+def _credential(request: HttpRequest, view_kwargs: dict[str, Any]) -> str | None:
+    """The credential a request carries ("" for an ``Authorization`` header that is not a
+    well-formed bearer key), or None for a request without one."""
+    match = request.resolver_match
+    if match is not None and match.url_name in CREDENTIAL_IN_PATH:
+        return str(view_kwargs.get(CREDENTIAL_IN_PATH[match.url_name], ""))
+    if "HTTP_AUTHORIZATION" not in request.META:
         return None
-    return raw.strip()
+    return bearer_token(request) or ""
 
 
 class ThrottleMiddleware:
-    """Answers 429 to callers over their limit; counts refused credentials per IP."""
+    """Answers 429 to callers over their limit; counts refused credentials per address.
+
+    A credential is an ``Authorization`` header or the client key in the SDK payload's path.
+    An address over its limit of refused credentials gets 429 before any lookup, except for a
+    key known to be valid and in use (``core.auth.api_key_in_use``), which is authenticated as
+    usual: a shared address is not locked out by another caller's failing key.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code == 401 and "HTTP_AUTHORIZATION" in request.META:
+        if response.status_code == 401 and getattr(request, _CARRIES_CREDENTIAL, False):
             rate = settings.VERDICT_AUTH_FAILURE_RATE
             if rate:
                 address_failure_count(client_ip(request), rate)
@@ -282,21 +304,21 @@ class ThrottleMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
-        if "HTTP_AUTHORIZATION" not in request.META:
+        credential = _credential(request, view_kwargs)
+        if credential is None:
             return None
+        setattr(request, _CARRIES_CREDENTIAL, True)
         rate = settings.VERDICT_AUTH_FAILURE_RATE
         if rate:
             refusal = address_refused(client_ip(request), rate)
-            if refusal is not None:
+            if refusal is not None and not (credential and api_key_in_use(credential)):
                 return refusal.response()
         rate = settings.VERDICT_RUNTIME_KEY_RATE
         match = request.resolver_match
-        if rate and match and match.url_name in settings.VERDICT_RUNTIME_URL_NAMES:
-            raw = _bearer(request)
-            if raw:
-                refusal = key_call_allowed(raw, rate)
-                if refusal is not None:
-                    return refusal.response()
+        if rate and credential and match and match.url_name in settings.VERDICT_RUNTIME_URL_NAMES:
+            refusal = key_call_allowed(credential, rate)
+            if refusal is not None:
+                return refusal.response()
         return None
 
 

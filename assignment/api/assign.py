@@ -44,7 +44,7 @@ from assignment.services.assign_input import (
     assign_request_parse,
 )
 from assignment.services.exposures import exposures_record
-from core.auth import api_key_lookup
+from core.auth import api_key_lookup, bearer_token
 from core.errors import ValidationFailed
 from core.limits import MAX_UNIT_ID_LENGTH
 from core.permissions import RUNTIME_CALLERS, RuntimePermission
@@ -348,8 +348,8 @@ class AssignOneApi(RuntimeApiView):
 
 def _runtime_key(request: HttpRequest) -> bool:
     """Whether the request carries a known API key whose role may call runtime endpoints."""
-    scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "bearer" or not raw or " " in raw:
+    raw = bearer_token(request)
+    if raw is None:
         return False
     key = api_key_lookup(raw)
     return key is not None and key.role in RUNTIME_CALLERS

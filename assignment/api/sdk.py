@@ -53,6 +53,12 @@ _CORS = {
 }
 
 
+UNKNOWN_CLIENT_KEY = (
+    "Unknown or revoked client key. The SDK payload is loaded with a client key "
+    "(create_api_key NAME --role client); other keys are secret and must stay out of URLs."
+)
+
+
 def _detail(message: str, code: int) -> HttpResponse:
     body = '{"detail":"' + message.replace('"', "'") + '"}'
     response = HttpResponse(body.encode(), content_type="application/json", status=code)
@@ -78,14 +84,10 @@ def sdk_features(request: HttpRequest, client_key: str) -> HttpResponse:
         response["Allow"] = "GET, HEAD, OPTIONS"
         return response
     key = api_key_lookup(client_key)
-    if key is None:
-        return _detail("Unknown or revoked client key.", 401)
-    if key.role != ApiKeyRole.CLIENT:
-        return _detail(
-            "Only client keys load the SDK payload; create one with "
-            "create_api_key NAME --role client (other keys are secret: keep them out of URLs).",
-            403,
-        )
+    if key is None or key.role != ApiKeyRole.CLIENT:
+        # A secret key in the URL gets the same answer as an unknown one (and is counted as a
+        # refused credential like it), so this path never tells whether a string is a key.
+        return _detail(UNKNOWN_CLIENT_KEY, 401)
     payload = sdk_payload_get()
     if _matches(request.META.get("HTTP_IF_NONE_MATCH", ""), payload.etag):
         response = HttpResponse(status=304)
@@ -136,8 +138,10 @@ class SdkFeaturesApi(APIView):
         responses={
             200: OpenApiResponse(SdkPayloadOutput, description="The payload, with an ETag."),
             304: OpenApiResponse(description="Unchanged since the If-None-Match ETag."),
-            401: OpenApiResponse(ErrorDetail, description="Unknown or revoked client key."),
-            403: OpenApiResponse(ErrorDetail, description="The key is not a client key."),
+            401: OpenApiResponse(ErrorDetail, description=UNKNOWN_CLIENT_KEY),
+            429: OpenApiResponse(
+                ErrorDetail, description="Too many refused credentials from this address."
+            ),
         },
         description=(
             "The experiments in the payload format GrowthBook's SDKs load. See docs/sdk.md. "

@@ -155,11 +155,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.ControlPlanePermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies nested at most core.limits.MAX_JSON_DEPTH levels per field (400 otherwise).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.json_input.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Proxies in front of Verdict that append to X-Forwarded-For (0: use REMOTE_ADDR); the rate
-    # limits and login lockouts count per client address.
-    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0) or None,
+    # Trusted proxies in front of Verdict that append to X-Forwarded-For. 0 (the default): the
+    # client address is REMOTE_ADDR whatever the headers say. The rate limits and the login
+    # lockout both count per this address (core.throttling.client_ip).
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 
 # Rate limits (core.throttling): per API key on the runtime endpoints, and per client IP on

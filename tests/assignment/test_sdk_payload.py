@@ -117,11 +117,12 @@ def test_sdk_payload__growthbook_path__same_payload(client_key):
 
 
 @pytest.mark.parametrize("role", ["app", "admin", "viewer"])
-def test_sdk_payload__non_client_key_in_url__403(role):
+def test_sdk_payload__non_client_key_in_url__401_like_an_unknown_key(role):
     raw = api_key_create(name="secret", role=role)[1]
     response = _get(raw)
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "client" in response.json()["detail"]
+    assert response.json() == _get("vk_not_a_key").json()
 
 
 def test_sdk_payload__unknown_or_revoked_key__401(client_key):
