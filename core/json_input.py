@@ -1,0 +1,160 @@
+"""JSON input with bounded nesting: the API's body parser and the web forms' JSON loader.
+
+Python's JSON parser recurses once per level of arrays and objects, and so do the encoders and
+the code that reads a value later, so a body nested a thousand levels deep would fail with a
+``RecursionError`` (a 500) wherever it went first. Every JSON value written to the control plane
+is therefore nested at most ``MAX_JSON_DEPTH`` levels (``core.limits``), checked once, where the
+text is parsed:
+
+- ``BoundedJSONParser``, the API's default JSON parser, refuses a body with a field nested
+  deeper with a 400 naming the field (``{"variants[0].payload": ["Nested more than 32 levels
+  deep."]}``), also when the body is so deep that the parser itself cannot read it.
+- ``json_loads`` is ``json.loads`` for a form's JSON text: it raises ``JsonTooDeep`` (a
+  ``ValueError``) instead, which the form shows next to its field.
+
+A *field* of a body is a value of the top-level object, or, for a list of objects (``variants``,
+``metrics``), a value of one of its items; its path is the one the API's 400 answers use
+(``targeting``, ``variants[1].payload``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from rest_framework import parsers, serializers
+
+from core.limits import MAX_JSON_DEPTH, json_depth_exceeds
+
+__all__ = [
+    "BoundedJSONParser",
+    "JsonTooDeep",
+    "json_loads",
+    "too_deep_fields",
+    "too_deep_message",
+]
+
+NON_FIELD = "non_field_errors"
+
+
+def too_deep_message() -> str:
+    """``Nested more than 32 levels deep.``, in the active language."""
+    return capfirst(gettext("nested more than %(depth)s levels deep") % {"depth": MAX_JSON_DEPTH})
+
+
+class JsonTooDeep(ValueError):
+    """JSON text whose value nests arrays and objects more than ``MAX_JSON_DEPTH`` levels."""
+
+    def __init__(self) -> None:
+        super().__init__(too_deep_message())
+
+
+def json_loads(text: str | bytes) -> Any:
+    """``json.loads(text)``, raising ``JsonTooDeep`` for a value nested more than
+    ``MAX_JSON_DEPTH`` levels (however deep: the parser's own ``RecursionError`` included)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise JsonTooDeep() from None
+    if json_depth_exceeds(value):
+        raise JsonTooDeep()
+    return value
+
+
+def _fields(body: Any) -> Iterator[tuple[str, Any]]:
+    """Each field of a parsed body with its path (see the module's docstring)."""
+    if not isinstance(body, dict):
+        yield NON_FIELD, body
+        return
+    for key, value in body.items():
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    for name, inner in item.items():
+                        yield f"{key}[{i}].{name}", inner
+                else:
+                    yield f"{key}[{i}]", item
+        else:
+            yield str(key), value
+
+
+def too_deep_fields(body: Any) -> list[str]:
+    """The paths of the fields of a parsed body nested more than ``MAX_JSON_DEPTH`` levels."""
+    return [path for path, value in _fields(body) if json_depth_exceeds(value)]
+
+
+# Strings (with their escapes) and the structural characters of JSON text; numbers, literals
+# and white space are not needed to follow the nesting.
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}:,]', re.S)
+
+
+def _frame_path(frames: list[list[Any]]) -> tuple[str, int]:
+    """The field path of the innermost open container, and how deep that field's value nests
+    there. ``frames`` are the open containers, outermost first: ``[is_object, key or index]``."""
+    body_is_object, key = frames[0]
+    if not body_is_object or key is None or len(frames) < 2:
+        return NON_FIELD, len(frames)
+    is_object, index = frames[1]
+    if is_object:
+        return str(key), len(frames) - 1
+    if len(frames) >= 3 and frames[2][0]:
+        name = frames[2][1]
+        if name is None:
+            return f"{key}[{index}]", len(frames) - 2
+        return f"{key}[{index}].{name}", len(frames) - 3
+    return f"{key}[{index}]", len(frames) - 2
+
+
+def too_deep_field_in_text(text: str) -> str:
+    """The path of the first field of JSON ``text`` nested more than ``MAX_JSON_DEPTH`` levels,
+    read without building the value (for text too deep to parse); ``non_field_errors`` when
+    none is found (the text is then not JSON at all)."""
+    frames: list[list[Any]] = []
+    last_string = ""
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token == "{" or token == "[":
+            frames.append([token == "{", None if token == "{" else 0])
+            path, depth = _frame_path(frames)
+            if depth > MAX_JSON_DEPTH:
+                return path
+        elif token == "}" or token == "]":
+            if not frames:
+                break
+            frames.pop()
+        elif token == ",":
+            if frames and not frames[-1][0]:
+                frames[-1][1] += 1
+        elif token == ":":
+            if frames and frames[-1][0]:
+                try:
+                    frames[-1][1] = json.loads(last_string)
+                except ValueError:
+                    frames[-1][1] = last_string.strip('"')
+        else:
+            last_string = token
+    return NON_FIELD
+
+
+class BoundedJSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with every field nested at most ``MAX_JSON_DEPTH`` levels: deeper
+    input answers 400 ``{"<field path>": ["Nested more than 32 levels deep."]}`` and is never
+    handed to a view."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        body = stream.read()
+        try:
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:
+            encoding = parsers.get_encoding(parser_context or {})
+            path = too_deep_field_in_text(body.decode(encoding, errors="replace"))
+            raise serializers.ValidationError({path: [too_deep_message()]}) from None
+        deep = too_deep_fields(data)
+        if deep:
+            raise serializers.ValidationError({path: [too_deep_message()] for path in deep})
+        return data
