@@ -22,11 +22,12 @@ until the window ends). Neither costs a cache round trip on most requests:
   credential (401) increments the address's shared counter, and the new count tells the
   refusing process at once whether the address is over the limit. Requests carrying
   credentials from an address over the limit get 429 before any key lookup, until the window
-  ends, except with a key known to be valid and in use (``core.auth.api_key_in_use``). A process reads an address's shared count at most once a second (``AUTH_CHECK_SECONDS``)
-  for requests that carry credentials; in between it answers from what it knows. So a server
-  learns of failures counted by other servers at most a second late, and past the limit each
-  server process looks up at most one more credential from that address (the one whose refusal
-  tells it the count) before it refuses them too.
+  ends, except with a key known to be valid and in use (``core.auth.api_key_in_use``). A process
+  reads an address's shared count at most once a second (``AUTH_CHECK_SECONDS``) for requests
+  that carry credentials; in between it answers from what it knows. So a server learns of
+  failures counted by other servers at most a second late, and past the limit each server
+  process looks up at most one more credential from that address (the one whose refusal tells it
+  the count) before it refuses them too.
 
 When the cache cannot be reached the limits fail open: requests are served unlimited, one
 warning is logged per outage, and the cache is tried again after ``OUTAGE_RETRY_SECONDS``.

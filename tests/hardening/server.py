@@ -81,7 +81,8 @@ def gunicorn(
     log = server.log.open("w")
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "gunicorn", "config.wsgi:application"),
+            *(sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn"),
+            "config.wsgi:application",
             *("--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
             *("--log-level", "warning", *args),
         ],
@@ -98,7 +99,8 @@ def gunicorn(
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn did not start: {server.log.read_text()}") from None
+                    log_text = server.log.read_text()
+                    raise RuntimeError(f"gunicorn did not start: {log_text}") from None
                 time.sleep(0.2)
         yield Server(base=f"http://127.0.0.1:{port}", env=full_env, log=server.log)
     finally:

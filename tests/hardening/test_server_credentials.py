@@ -57,8 +57,9 @@ def test_refused_keys__rotating_x_forwarded_for__still_limited(server: Server) -
     for index in range(LIMIT + 10):
         headers = {**_garbage(index), **_forwarded(index)}
         statuses.append(
-            requests.get(f"{server.base}/api/v1/experiments", headers=headers, timeout=10)
-            .status_code
+            requests.get(
+                f"{server.base}/api/v1/experiments", headers=headers, timeout=10
+            ).status_code
         )
     assert statuses[:LIMIT] == [401] * LIMIT
     assert set(statuses[LIMIT:]) == {429}
