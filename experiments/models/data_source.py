@@ -15,6 +15,8 @@ class DataSource(models.Model):
     session (``session_url``). The column maps translate the logical columns of
     ``core.warehouse_columns`` to the physical ones. ``options`` is Spark configuration and may
     hold secrets: it is stored as given and never shown back or logged (readers see its names).
+    ``segments`` lists the exposure attribute keys a ``spark`` source's reports show as
+    segments; no other attribute value leaves Spark (``experiments.data_source_rules``).
     """
 
     key = models.SlugField(_("key"), max_length=64, unique=True)
@@ -35,6 +37,15 @@ class DataSource(models.Model):
     exposure_columns = models.JSONField(_("exposure columns"), default=dict, blank=True)
     event_columns = models.JSONField(_("event columns"), default=dict, blank=True)
     options = models.JSONField(_("options"), default=dict, blank=True)
+    segments = models.JSONField(
+        _("segments"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The exposure attribute keys reports break results down by; other attribute "
+            "values are never read out of Spark."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
