@@ -271,6 +271,11 @@ VERDICT_EVENT_RETENTION_DAYS = env.float("VERDICT_EVENT_RETENTION_DAYS", default
 # exposures and events there as date-partitioned Parquet every VERDICT_LAKE_EXPORT_MINUTES.
 VERDICT_LAKE_EXPORT_DIR = env.str("VERDICT_LAKE_EXPORT_DIR", default="")
 VERDICT_LAKE_EXPORT_MINUTES = env.float("VERDICT_LAKE_EXPORT_MINUTES", default=60)
+# Spark data sources (docs/warehouse.md#security): the hosts their sessions may connect to
+# (host, host:port, *.domain or yarn; comma-separated; empty: local mode only), and the path
+# prefixes their relations may read files under, besides VERDICT_LAKE_EXPORT_DIR.
+VERDICT_SPARK_ALLOWED_HOSTS = env.list("VERDICT_SPARK_ALLOWED_HOSTS", default=[])
+VERDICT_SPARK_ALLOWED_PATHS = env.list("VERDICT_SPARK_ALLOWED_PATHS", default=[])
 CELERY_BEAT_SCHEDULE = (
     {
         "analysis-export-lake": {
