@@ -8,14 +8,14 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from analysis.models import Notification, ResultSnapshot
-from analysis.services.breaker import snapshot_breaker_apply
 from analysis.services.notifications import notification_webhook_deliver, snapshot_notify
+from analysis.services.refresh import experiment_refresh_run
 from analysis.services.refresh_due import experiments_due_for_refresh
-from analysis.services.snapshots import RefreshFailed, experiment_refresh
+from analysis.services.snapshots import RefreshFailed
 from core.notifications import WebhookTransient
 from core.tasks import RetryingTask
 from experiments.models import Experiment, ExperimentStatus
@@ -26,8 +26,8 @@ TRANSIENT = (OperationalError, InterfaceError)
 
 @shared_task(bind=True, name="analysis.refresh_experiment", max_retries=3)
 def refresh_experiment(self: Any, experiment_id: int, as_of: str | None = None) -> dict:
-    """Compute a snapshot (idempotent for a given ``as_of``), apply the guardrail breaker
-    (which may pause the experiment), then notify.
+    """The refresh service (``experiment_refresh_run``: snapshot, guardrail breaker,
+    notifications), idempotent for a given ``as_of``.
 
     Database hiccups are retried with backoff; other errors are recorded as a failed snapshot
     and not retried (the last good snapshot stays in place).
@@ -37,13 +37,11 @@ def refresh_experiment(self: Any, experiment_id: int, as_of: str | None = None) 
         return {"status": "missing", "experiment_id": experiment_id}
     when = dt.datetime.fromisoformat(as_of) if as_of else timezone.now()
     try:
-        snapshot = experiment_refresh(experiment=experiment, as_of=when)
+        snapshot = experiment_refresh_run(experiment=experiment, as_of=when)
     except RefreshFailed as exc:
         if isinstance(exc.cause, TRANSIENT) and self.request.retries < self.max_retries:
             raise self.retry(exc=exc.cause, countdown=30 * 2**self.request.retries) from exc
         return {"status": "failed", "snapshot_id": exc.snapshot.id, "error": exc.snapshot.error}
-    snapshot_breaker_apply(snapshot=snapshot)
-    transaction.on_commit(lambda: notify_snapshot.delay(snapshot.id))
     return {"status": "ok", "snapshot_id": snapshot.id}
 
 

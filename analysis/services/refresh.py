@@ -1,4 +1,12 @@
-"""Asking for a refresh: the Celery task is sent once the current transaction commits.
+"""Running and asking for a refresh.
+
+``experiment_refresh_run`` is every door's refresh (the Celery task, ``manage.py analyze``, the
+report's refresh button and the eager path, through the task): it computes the snapshot,
+applies the guardrail circuit breaker and queues the notifications, so a harmful guardrail
+pauses the experiment whichever door ran the refresh.
+
+``experiment_refresh_request`` asks for one: the Celery task is sent once the current
+transaction commits.
 
 With no broker configured the task runs in this process, after commit. With a broker, a request
 outside a transaction (an API call) publishes the task at once and raises
@@ -16,12 +24,38 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext
 
+from analysis.models import ResultSnapshot
+from analysis.services.breaker import snapshot_breaker_apply
+from analysis.services.snapshots import experiment_refresh
 from core.errors import ServiceUnavailable
 from experiments.models import Experiment
 
 logger = logging.getLogger(__name__)
 
 BROKER_RETRY_AFTER_SECONDS = 30
+
+
+def _notify(snapshot_id: int) -> None:
+    from analysis.tasks import notify_snapshot
+
+    notify_snapshot.delay(snapshot_id)
+
+
+def experiment_refresh_run(
+    *, experiment: Experiment, as_of: dt.datetime | None = None
+) -> ResultSnapshot:
+    """Compute a snapshot as of ``as_of`` (default now; idempotent for a given time), apply the
+    guardrail breaker (which may pause the experiment, with its audit entry), then queue the
+    notifications it calls for once the transaction commits.
+
+    Raises ``RefreshFailed`` (with the stored failed snapshot) when the computation fails.
+    """
+    snapshot = experiment_refresh(experiment=experiment, as_of=as_of)
+    snapshot_breaker_apply(snapshot=snapshot)
+    # A queue that cannot be reached loses no result: the notifications are sent with the next
+    # snapshot (each condition once).
+    transaction.on_commit(lambda: _notify(snapshot.id), robust=True)
+    return snapshot
 
 
 def _broker_unavailable(exc: BaseException) -> ServiceUnavailable:

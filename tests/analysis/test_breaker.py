@@ -423,3 +423,29 @@ def test_end_to_end__auto_pause_and_harmful_treatment__paused_after_refresh_with
     )
     (a,) = response.json()["assignments"]
     assert a["variant"] == "control"
+
+
+# --- Every door runs the same refresh ----------------------------------------------------------
+
+
+def test_analyze_command__harmful_guardrail_with_auto_pause__paused_audited_and_owner_told(
+    db: None, owner, django_capture_on_commit_callbacks
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    exp = _harmed_experiment(owner)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("analyze", exp.key, stdout=out)
+    exp.refresh_from_db()
+    assert exp.status == "paused"
+    entry = AuditLogEntry.objects.get(experiment=exp, action="pause")
+    assert entry.actor_label == "analysis" and entry.actor is None
+    snapshot = ResultSnapshot.objects.filter(experiment=exp).latest("id")
+    assert f"Snapshot {snapshot.id}" in entry.message
+    note = Notification.objects.get(condition="phase-1:breaker:errors:treatment")
+    assert note.payload["snapshot_id"] == snapshot.id
+    breaker_mails = [m for m in mail.outbox if "guardrail breaker" in m.subject]
+    assert len(breaker_mails) == 1 and breaker_mails[0].to == ["pm@example.com"]

@@ -1,4 +1,8 @@
-"""``python manage.py analyze <experiment_key>``: refresh now, in this process, and print."""
+"""``python manage.py analyze <experiment_key>``: refresh now, in this process, and print.
+
+The same refresh as every other door (``experiment_refresh_run``): a harmful guardrail pauses
+the experiment when its plan says so, and the notifications go out.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from analysis.contract import Results
 from analysis.selectors import snapshot_results
-from analysis.services.snapshots import RefreshFailed, experiment_refresh
+from analysis.services.refresh import experiment_refresh_run
+from analysis.services.snapshots import RefreshFailed
 from experiments.models import Experiment
 
 
@@ -30,7 +35,7 @@ class Command(BaseCommand):
         if experiment is None:
             raise CommandError(f'No experiment with key "{key}".')
         try:
-            snapshot = experiment_refresh(experiment=experiment)
+            snapshot = experiment_refresh_run(experiment=experiment)
         except RefreshFailed as exc:
             raise CommandError(f"Refresh failed: {exc.snapshot.error}") from exc
         results = snapshot_results(snapshot=snapshot)
