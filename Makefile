@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "Verdict needs Python 3.11 or newer on PATH" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,warehouse]'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -173,7 +173,6 @@ REST_FRAMEWORK = {
 # refused credentials, counted in the default cache (Redis when CACHE_URL is set). Rates are
 # "<count>/<period>" (s, m, h, d); empty turns a limit off. Fails open when the cache is down.
 RATELIMIT_USE_CACHE = env.str("VERDICT_RATELIMIT_CACHE", default="default")
-RATELIMIT_FAIL_OPEN = True
 VERDICT_RUNTIME_KEY_RATE = env.str("VERDICT_RUNTIME_KEY_RATE", default="120000/m")
 VERDICT_AUTH_FAILURE_RATE = env.str("VERDICT_AUTH_FAILURE_RATE", default="20/m")
 VERDICT_RUNTIME_URL_NAMES = ["assign", "assign-one", "events-ingest", "exposures-ingest"]

@@ -10,7 +10,18 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.warehouse.export import BATCH_SIZE, LakeExportError, lake_export, lake_purge_unit
+try:
+    from analysis.warehouse.export import (
+        BATCH_SIZE,
+        LakeExportError,
+        lake_export,
+        lake_purge_unit,
+    )
+except ImportError as missing:  # the warehouse extra (pyarrow) is not installed
+    _MISSING: ImportError | None = missing
+    BATCH_SIZE = 0
+else:
+    _MISSING = None
 
 
 class Command(BaseCommand):
@@ -58,6 +69,11 @@ class Command(BaseCommand):
                 raise CommandError("--since is a date, YYYY-MM-DD.") from None
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if _MISSING is not None:
+            raise CommandError(
+                f"The lake export needs the warehouse extra ({_MISSING.name} is not installed): "
+                "pip install -e '.[warehouse]' (make install adds it)."
+            ) from _MISSING
         try:
             if options["purge_unit"] is not None:
                 purge = lake_purge_unit(destination=destination, unit_id=options["purge_unit"])
