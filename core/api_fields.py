@@ -1,19 +1,43 @@
-"""Text fields for API input that take JSON strings only.
+"""Fields for API input: text that takes JSON strings only, JSON values of bounded depth, and
+nested objects that are whole in a PATCH too.
 
 DRF's ``CharField`` (and ``SlugField``, ``RegexField``) turn a number into text: ``"name": 0``
 would be stored as ``"0"`` although the schema says ``type: string``. Every write serializer of
 the API uses these instead, so a number, boolean, array or object for a text field answers 400
 with the field's name. drf-spectacular documents them as the fields they extend (``string``,
 with the slug or regex ``pattern``).
+
+``BoundedJSONField`` is a free-form JSON value nested at most ``MAX_JSON_DEPTH`` levels
+(``core.limits``); ``JSONObjectField`` also requires an object. The API's body parser
+(``core.json_input``) already refuses deeper bodies; these fields hold the same rule for input
+that reaches a serializer another way (the web forms).
+
+``WholeInPatch`` makes a nested serializer (an item of ``variants``, a ratio part) keep its
+required fields in a partial update: DRF skips every missing field once the root serializer is
+``partial``, so ``PATCH {"metrics": [{"role": "primary"}]}`` would pass a link without its
+metric. A nested item given in a PATCH replaces the stored one, so it must be complete.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
-__all__ = ["StrictCharField", "StrictRegexField", "StrictSlugField", "json_type"]
+from core.json_input import too_deep_message
+from core.limits import MAX_JSON_DEPTH, json_depth_exceeds
+
+__all__ = [
+    "BoundedJSONField",
+    "JSONObjectField",
+    "StrictCharField",
+    "StrictRegexField",
+    "StrictSlugField",
+    "WholeInPatch",
+    "json_type",
+]
 
 
 def json_type(value: Any) -> str:
@@ -54,3 +78,51 @@ class StrictSlugField(_StringOnly, serializers.SlugField):
 
 class StrictRegexField(_StringOnly, serializers.RegexField):
     """A ``RegexField`` that refuses non-string JSON values."""
+
+
+class BoundedJSONField(serializers.JSONField):
+    """Any JSON value nested at most ``MAX_JSON_DEPTH`` levels of arrays and objects."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if json_depth_exceeds(data):
+            raise serializers.ValidationError(too_deep_message(), code="too_deep")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {},
+        "description": f"A JSON object nested at most {MAX_JSON_DEPTH} levels deep.",
+    }
+)
+class JSONObjectField(BoundedJSONField):
+    """A JSON object (not a list, string or number) nested at most ``MAX_JSON_DEPTH`` levels."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if value is not None and not isinstance(value, dict):
+            raise serializers.ValidationError("Expected a JSON object.", code="invalid")
+        return value
+
+
+# A nested serializer whose required fields stay required when the root is partial. (A comment,
+# not a docstring: drf-spectacular would show a docstring as each subclass's description.)
+class WholeInPatch(serializers.Serializer):
+
+    def to_internal_value(self, data: Any) -> Any:
+        missing: dict[str, list[serializers.ErrorDetail]] = {}
+        if getattr(self.root, "partial", False) and isinstance(data, dict):
+            for field in self._writable_fields:
+                if field.required and field.get_value(data) is empty:
+                    message = field.error_messages["required"]
+                    missing[field.field_name] = [serializers.ErrorDetail(message, code="required")]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if missing and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**missing, **exc.detail}) from None
+            raise
+        if missing:
+            raise serializers.ValidationError(missing)
+        return value

@@ -13,8 +13,8 @@ text is parsed:
   ``ValueError``) instead, which the form shows next to its field.
 
 A *field* of a body is a value of the top-level object, or, for a list of objects (``variants``,
-``metrics``), a value of one of its items; its path is the one the API's 400 answers use
-(``targeting``, ``variants[1].payload``).
+``metrics``), a value of one of its objects; its path is the one the API's 400 answers use
+(``targeting``, ``variants[1].payload``). Other items of a list are measured with the list.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ NON_FIELD = "non_field_errors"
 
 def too_deep_message() -> str:
     """``Nested more than 32 levels deep.``, in the active language."""
-    return capfirst(gettext("nested more than %(depth)s levels deep") % {"depth": MAX_JSON_DEPTH})
+    text = gettext("nested more than %(depth)s levels deep") % {"depth": MAX_JSON_DEPTH}
+    return f"{capfirst(text)}."
 
 
 class JsonTooDeep(ValueError):
@@ -72,15 +73,18 @@ def _fields(body: Any) -> Iterator[tuple[str, Any]]:
         yield NON_FIELD, body
         return
     for key, value in body.items():
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, dict):
-                    for name, inner in item.items():
-                        yield f"{key}[{i}].{name}", inner
-                else:
-                    yield f"{key}[{i}]", item
-        else:
+        if not isinstance(value, list):
             yield str(key), value
+            continue
+        rest = []
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                for name, inner in item.items():
+                    yield f"{key}[{i}].{name}", inner
+            else:
+                rest.append(item)
+        if rest:
+            yield str(key), rest  # a list of values: measured as the list it is
 
 
 def too_deep_fields(body: Any) -> list[str]:
@@ -99,15 +103,10 @@ def _frame_path(frames: list[list[Any]]) -> tuple[str, int]:
     body_is_object, key = frames[0]
     if not body_is_object or key is None or len(frames) < 2:
         return NON_FIELD, len(frames)
-    is_object, index = frames[1]
-    if is_object:
-        return str(key), len(frames) - 1
-    if len(frames) >= 3 and frames[2][0]:
-        name = frames[2][1]
-        if name is None:
-            return f"{key}[{index}]", len(frames) - 2
-        return f"{key}[{index}].{name}", len(frames) - 3
-    return f"{key}[{index}]", len(frames) - 2
+    index = frames[1][1]
+    if not frames[1][0] and len(frames) >= 3 and frames[2][0] and frames[2][1] is not None:
+        return f"{key}[{index}].{frames[2][1]}", len(frames) - 3  # a field of a list's object
+    return str(key), len(frames) - 1
 
 
 def too_deep_field_in_text(text: str) -> str:

@@ -14,15 +14,21 @@ Loaded by ``CoreConfig.ready`` so the extensions are registered before a schema 
   to every operation with a request body.
 - Nested input is reported by field path (``variants[1].weight``): ``core.api_errors`` flattens
   DRF's nested errors, so every 400 body is the one ``ValidationErrors`` map.
+- ``TextInputSchema`` gives every text field of a request body the ``pattern`` the server
+  holds it to: DRF refuses a NUL character in any text, and a blank text (empty, or only white
+  space, which is trimmed) where the field does not allow blanks. Fields with a pattern of their
+  own (slugs, event names) keep it; those patterns exclude both already.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core import validators
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
 )
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer
@@ -46,6 +52,39 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "calls only assign and events."
         )
         return scheme
+
+
+# Text without a NUL character that is not empty; that is also not only white space (trimmed
+# away, leaving a blank). A field that allows blanks is drawn by drf-spectacular as one of its
+# pattern or the empty string, so its pattern leaves the empty string out.
+NOT_EMPTY_PATTERN = r"^[^\u0000]+$"
+NOT_BLANK_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
+
+def text_pattern(field: serializers.CharField) -> str | None:
+    """The pattern a request's text for ``field`` must match, or None when the field has one of
+    its own (a regex validator: slugs, event names) or a format (e-mail, URL)."""
+    if any(isinstance(v, validators.RegexValidator) for v in field.validators):
+        return None
+    if isinstance(field, serializers.EmailField | serializers.URLField | serializers.RegexField):
+        return None
+    if field.trim_whitespace and not field.allow_blank:
+        return NOT_BLANK_PATTERN
+    return NOT_EMPTY_PATTERN
+
+
+class TextInputSchema(OpenApiSerializerFieldExtension):
+    """Request text fields with their ``pattern`` (``text_pattern``); answers are unchanged."""
+
+    target_class = "rest_framework.fields.CharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> Any:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        pattern = text_pattern(self.target) if direction == "request" else None
+        if pattern and isinstance(schema, dict) and schema.get("type") == "string":
+            schema.setdefault("pattern", pattern)
+        return schema
 
 
 class ErrorDetail(serializers.Serializer):

@@ -7,8 +7,15 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api_fields import StrictCharField, StrictRegexField, StrictSlugField
-from core.limits import MAX_STORED_INT
+from core.api_fields import (
+    BoundedJSONField,
+    JSONObjectField,
+    StrictCharField,
+    StrictRegexField,
+    StrictSlugField,
+    WholeInPatch,
+)
+from core.limits import MAX_JSON_DEPTH, MAX_STORED_INT, MAX_WEIGHT, MAX_WEIGHT_TEXT
 from experiments.models import (
     AnalysisMethod,
     Correction,
@@ -24,33 +31,48 @@ from experiments.services.lifecycle import TRANSITIONS, allowed_actions
 from experiments.services.metrics import FIELDS as METRIC_FIELDS
 
 ATTRIBUTE_NAME = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
+# Every action ``allowed_actions`` can name: the transitions, and new-phase for live experiments.
+LIFECYCLE_ACTIONS = [*TRANSITIONS, "new-phase"]
 
 
-@extend_schema_field({"type": "object", "additionalProperties": {}})
-class StrictDictField(serializers.JSONField):
-    """A JSON object (not a list, string or number)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        value = super().to_internal_value(data)
-        if value is not None and not isinstance(value, dict):
-            raise serializers.ValidationError("Expected a JSON object.")
-        return value
+WEIGHT_HELP = (
+    f"Relative weight: a number above 0 and at most {MAX_WEIGHT_TEXT}; each variant gets "
+    "weight / (sum of the weights) of the units."
+)
 
 
-class VariantInput(serializers.Serializer):
+@extend_schema_field(
+    {
+        "type": "number",
+        "format": "double",
+        "minimum": 0,
+        "exclusiveMinimum": True,
+        "maximum": MAX_WEIGHT,
+    }
+)
+class WeightField(serializers.FloatField):
+    """A variant weight. The range (above 0, at most ``MAX_WEIGHT``) is the services' rule
+    (``check_variants``, new phases), which words its message per variant; the schema shows
+    it."""
+
+
+class VariantInput(WholeInPatch):
     key = StrictSlugField(max_length=64)
     name = StrictCharField(max_length=200, required=False, allow_blank=True)
-    weight = serializers.FloatField(
-        required=False, default=1.0, help_text="Relative weight; must be positive to start."
-    )
+    weight = WeightField(required=False, default=1.0, help_text=WEIGHT_HELP)
     is_control = serializers.BooleanField(required=False, default=False)
-    payload = serializers.JSONField(
-        required=False, default=dict, help_text='Any JSON the app acts on, e.g. {"plan": "pro"}.'
+    payload = BoundedJSONField(
+        required=False,
+        default=dict,
+        help_text=(
+            'Any JSON the app acts on, e.g. {"plan": "pro"}, nested at most '
+            f"{MAX_JSON_DEPTH} levels deep."
+        ),
     )
     description = StrictCharField(required=False, allow_blank=True, default="")
 
 
-class MetricLinkInput(serializers.Serializer):
+class MetricLinkInput(WholeInPatch):
     metric = StrictSlugField(max_length=64)
     role = serializers.ChoiceField(choices=MetricRole.values)
     harm_threshold = serializers.FloatField(
@@ -106,9 +128,12 @@ class ExperimentInput(serializers.Serializer):
             "application database. Fixed once the experiment has started."
         ),
     )
-    targeting = StrictDictField(
+    targeting = JSONObjectField(
         required=False,
-        help_text='MongoDB-style conditions on attributes, e.g. {"country": {"$in": ["CN"]}}.',
+        help_text=(
+            'MongoDB-style conditions on attributes, e.g. {"country": {"$in": ["CN"]}}, nested '
+            f"at most {MAX_JSON_DEPTH} levels deep."
+        ),
     )
     variants = VariantInput(many=True, required=False)
     metrics = MetricLinkInput(many=True, required=False)
@@ -184,7 +209,7 @@ class ExperimentOutput(serializers.Serializer):
     layer_share = serializers.FloatField()
     data_source = serializers.SerializerMethodField()
     layer_range = serializers.SerializerMethodField()
-    targeting = StrictDictField()
+    targeting = JSONObjectField()
     variants = VariantOutput(many=True, source="variants.all")
     metrics = serializers.SerializerMethodField()
     analysis_plan = serializers.SerializerMethodField()
@@ -238,7 +263,7 @@ class ExperimentOutput(serializers.Serializer):
 
     @extend_schema_field(
         serializers.ListField(
-            child=serializers.ChoiceField(choices=list(TRANSITIONS)),
+            child=serializers.ChoiceField(choices=LIFECYCLE_ACTIONS),
             help_text="The lifecycle actions the current status allows.",
         )
     )
@@ -271,17 +296,30 @@ class ReasonInput(serializers.Serializer):
 
 class NewPhaseInput(serializers.Serializer):
     coverage = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
-    weights = serializers.DictField(child=serializers.FloatField(), required=False, allow_null=True)
+    weights = serializers.DictField(
+        child=WeightField(),
+        required=False,
+        allow_null=True,
+        help_text=(
+            f"New weights by variant key, each above 0 and at most {MAX_WEIGHT_TEXT}; variants "
+            "left out keep theirs."
+        ),
+    )
     salt = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=128)
     reason = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
 
 
-class RatioPartInput(serializers.Serializer):
+class RatioPartInput(WholeInPatch):
     event = StrictCharField(max_length=64)
     value_field = StrictCharField(max_length=64, required=False, allow_null=True)
 
 
-@extend_schema_field(RatioPartInput(allow_null=True))
+class RatioPartOutput(serializers.Serializer):
+    event = serializers.CharField()
+    value_field = serializers.CharField(allow_null=True, required=False)
+
+
+@extend_schema_field(RatioPartOutput(allow_null=True))
 class RatioPartJsonField(serializers.JSONField):
     """A stored ratio part (``{"event": ..., "value_field": ...}``), output as stored."""
 

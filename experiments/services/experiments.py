@@ -45,16 +45,29 @@ SIMPLE_FIELDS = (
 VARIANT_LOCKED_FIELDS = ("weight", "is_control", "payload")
 
 
+def _required() -> str:
+    """The message for a nested item given without a field it needs (a variant's key)."""
+    return _("This field is required.")
+
+
 def _validate_definition(data: dict[str, Any]) -> tuple[Errors, dict[str, Metric], Layer | None]:
     errors: Errors = {}
     if "variants" in data:
+        for i, variant in enumerate(data["variants"]):
+            if not variant.get("key"):
+                errors.setdefault(f"variants[{i}].key", []).append(_required())
         check_variants(data["variants"], errors)
     metrics_by_key: dict[str, Metric] = {}
     if "metrics" in data:
         check_metric_roles(data["metrics"], errors)
-        wanted = {m["metric"] for m in data["metrics"]}
+        wanted = {m.get("metric") for m in data["metrics"]} - {None}
         metrics_by_key = {m.key: m for m in Metric.objects.filter(key__in=wanted)}
         for i, link in enumerate(data["metrics"]):
+            for field in ("metric", "role"):
+                if not link.get(field):
+                    errors.setdefault(f"metrics[{i}].{field}", []).append(_required())
+            if not link.get("metric"):
+                continue
             if link["metric"] not in metrics_by_key:
                 errors.setdefault(f"metrics[{i}].metric", []).append(
                     _('No metric with key "%(key)s". Create it in the metrics library first.')
@@ -198,7 +211,7 @@ def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:
         errors["data_source"] = [data_source_locked_message()]
     if "variants" in data:
         current = {v.key: v for v in experiment.variants.all()}
-        if {v["key"] for v in data["variants"]} != set(current):
+        if {v.get("key") for v in data["variants"]} != set(current):
             errors.setdefault("variants", []).append(
                 _("Variants cannot be added or removed once started. %(hint)s") % {"hint": hint}
             )

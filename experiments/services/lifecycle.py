@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.actors import Actor
 from core.errors import TransitionNotAllowed, ValidationFailed
+from core.limits import MAX_WEIGHT_TEXT, is_weight
 from experiments.models import Decision, Experiment, ExperimentStatus, Phase
 
 from .audit import audit_record, experiment_state
@@ -223,10 +224,11 @@ def experiment_new_phase(
             errors["weights"] = [
                 _("Unknown variant keys: %(keys)s.") % {"keys": ", ".join(unknown)}
             ]
-        bad = [k for k, w in weights.items() if not isinstance(w, int | float) or w <= 0]
+        bad = [k for k, w in weights.items() if not is_weight(w)]
         if bad:
             errors.setdefault("weights", []).append(
-                _("Weights must be positive numbers: %(keys)s.") % {"keys": ", ".join(bad)}
+                _("Weights must be numbers above 0 and at most %(max)s: %(keys)s.")
+                % {"max": MAX_WEIGHT_TEXT, "keys": ", ".join(bad)}
             )
     new_number = experiment.phase + 1
     new_salt = salt or f"{experiment.key}:phase-{new_number}"

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.limits import MAX_WEIGHT, MAX_WEIGHT_TEXT
 from experiments.targeting import validate_condition
 
 Errors = dict[str, list[str]]
@@ -22,7 +23,9 @@ def _add(errors: Errors, field: str, message: str) -> None:
 
 
 def check_variants(variants: list[dict[str, Any]], errors: Errors) -> None:
-    """Checks that hold for any saved definition: unique keys, positive weights, <= 1 control."""
+    """Checks that hold for any saved definition: unique keys, weights above 0 and at most
+    ``MAX_WEIGHT`` (so their sum is finite and the SDK payload splits as assign does), <= 1
+    control."""
     keys = Counter(v.get("key") for v in variants)
     for key, count in keys.items():
         if count > 1:
@@ -46,6 +49,13 @@ def check_variants(variants: list[dict[str, Any]], errors: Errors) -> None:
                 f"variants[{i}].weight",
                 _('Variant "%(key)s" has weight %(weight)s; weights must be positive.')
                 % {"key": variant.get("key"), "weight": weight},
+            )
+        elif weight > MAX_WEIGHT:
+            _add(
+                errors,
+                f"variants[{i}].weight",
+                _('Variant "%(key)s" has weight %(weight)s; weights are at most %(max)s.')
+                % {"key": variant.get("key"), "weight": weight, "max": MAX_WEIGHT_TEXT},
             )
     controls = [v.get("key") for v in variants if v.get("is_control")]
     if len(controls) > 1:

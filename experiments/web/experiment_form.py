@@ -8,7 +8,6 @@ the one step's partial, and ``action=validate`` checks one step as the person fi
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -24,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from core.actors import actor_from_request
 from core.errors import ValidationFailed
+from core.json_input import JsonTooDeep, json_loads
 from core.roles import can_write
 from experiments.models import (
     AnalysisMethod,
@@ -198,14 +198,15 @@ def _apply_action(action: str, state: forms.FormState, post: Any) -> str:
     elif name == "build-targeting":
         forms.apply_builder(state)
     elif name == "load-json":
+        problem = _("The builder cannot show this condition; edit the JSON directly.")
         try:
-            groups = groups_from_condition(json.loads(state.values.get("targeting") or "{}"))
+            groups = groups_from_condition(json_loads(state.values.get("targeting") or "{}"))
+        except JsonTooDeep as exc:
+            groups, problem = None, str(exc)
         except ValueError:
             groups = None
         if groups is None:
-            state.errors["targeting"] = [
-                _("The builder cannot show this condition; edit the JSON directly.")
-            ]
+            state.errors["targeting"] = [problem]
         else:
             state.groups = groups
     state.update_shares()
@@ -217,8 +218,10 @@ def _unit_test(state: forms.FormState, action: str) -> dict[str, Any] | None:
     if action != "test-unit":
         return None
     try:
-        attributes = json.loads(state.values.get("test_attributes") or "{}")
-        condition = json.loads(state.values.get("targeting") or "{}")
+        attributes = json_loads(state.values.get("test_attributes") or "{}")
+        condition = json_loads(state.values.get("targeting") or "{}")
+    except JsonTooDeep as exc:
+        return {"error": str(exc)}
     except ValueError as exc:
         return {"error": _("Not valid JSON: %(error)s.") % {"error": exc}}
     if not isinstance(attributes, dict):

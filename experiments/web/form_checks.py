@@ -4,11 +4,11 @@ with every error keyed like the API's (``variants[1].weight``)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.json_input import JsonTooDeep, json_loads
 from experiments.api.serializers import ExperimentInput
 from experiments.models import Experiment, ExperimentStatus, Metric
 from experiments.services.experiments import owner_lookup
@@ -40,7 +40,9 @@ def to_input(state: FormState, experiment: Experiment | None) -> tuple[dict[str,
     _parse_percent(state, "coverage", raw, errors)
     _parse_percent(state, "layer_share", raw, errors)
     try:
-        raw["targeting"] = json.loads(v.get("targeting") or "{}")
+        raw["targeting"] = json_loads(v.get("targeting") or "{}")
+    except JsonTooDeep as exc:
+        errors["targeting"] = [str(exc)]
     except ValueError as exc:
         errors["targeting"] = [_("Not valid JSON: %(error)s.") % {"error": exc}]
     for name in ("scheduled_start_at", "scheduled_stop_at"):
@@ -53,7 +55,9 @@ def to_input(state: FormState, experiment: Experiment | None) -> tuple[dict[str,
         item: dict[str, Any] = {"key": row.key, "name": row.name, "is_control": row.is_control,
                                 "weight": row.weight if weight is None else weight}  # fmt: skip
         try:
-            item["payload"] = json.loads(row.payload or "{}")
+            item["payload"] = json_loads(row.payload or "{}")
+        except JsonTooDeep as exc:
+            errors[f"variants[{i}].payload"] = [str(exc)]
         except ValueError as exc:
             errors[f"variants[{i}].payload"] = [_("Not valid JSON: %(error)s.") % {"error": exc}]
         variants.append(item)
