@@ -13,16 +13,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from experiments.targeting.jsregex import JSRegexError, compile_js_regex
+from experiments.targeting.jsregex import JSRegexError, UnsafeRegexError, check_js_regex
+from experiments.targeting.messages import gettext_noop
 
 __all__ = ["validate_condition", "MAX_DEPTH", "Problem"]
-
-
-def gettext_noop(message: str) -> str:
-    """Mark an English message for the translation catalogue (``makemessages`` extracts every
-    ``gettext_noop("...")``); it is translated where it is shown, by ``Problem.translated``.
-    This module stays free of Django."""
-    return message
 
 
 class Problem(str):
@@ -309,7 +303,9 @@ def _check_operator(  # noqa: C901 - one branch per operator
             )
             return
         try:
-            compile_js_regex(arg, insensitive=op == "$regexi")
+            check_js_regex(arg, insensitive=op == "$regexi")
+        except UnsafeRegexError as exc:  # valid, but could freeze a matcher that backtracks
+            errors.append(Problem(here, exc.template, exc.params))
         except JSRegexError as exc:
             _add(
                 errors,
