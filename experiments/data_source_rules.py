@@ -360,6 +360,10 @@ def _normal_path(path: str) -> str | None:
     return f"{scheme}:{rest.rstrip('/') or '/'}"
 
 
+def _shown_path(prefix: str) -> str:
+    return prefix.removeprefix("file:")
+
+
 def _under(path: str, prefixes: Sequence[str]) -> bool:
     normal = _normal_path(path)
     if normal is None:
@@ -462,7 +466,7 @@ def _table_problem(table: Any, lake_paths: Sequence[str]) -> str | None:
             f"only {', '.join(LAKE_FORMATS)} files under an allowed lake path."
         )
     if not _under(path, lake_paths):
-        where = ", ".join(lake_paths) if lake_paths else "none is configured"
+        where = ", ".join(_shown_path(p) for p in lake_paths) or "none is configured"
         return (
             f"{shown[:200]} is outside the lake paths this server allows ({where}); an "
             "operator sets them with VERDICT_SPARK_ALLOWED_PATHS or VERDICT_LAKE_EXPORT_DIR. "

@@ -6,6 +6,11 @@ does not know which engine ran. The experiment's definitions (variants, metrics,
 from the application database; only the exposures and events are read from Spark, filtered
 by experiment key and phase and grouped by variant key.
 
+The source is checked against ``experiments.data_source_rules`` first (its session, options,
+relations and segments, under this server's settings now), and a relation runs as the SQL
+generated from its checked parse tree. Only the attribute keys the source declares as
+segments are read out of the exposures; other attribute values never leave Spark.
+
 The queries are the built-in engine's own (``analysis.aggregation``: defined once in
 canonical SQL and emitted for Spark with sqlglot). The per-unit table is a cached Spark view
 that stays in the executors; the driver collects per-variant and per-segment sums only (a
@@ -15,9 +20,9 @@ few dozen rows, whatever the number of units or events), counted in ``SparkRun``
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +37,9 @@ from analysis.aggregation.query import Scope, unit_select
 from analysis.aggregation.render import render
 from analysis.aggregation.source import Source
 from assignment.tables import EventTable, ExposureTable
+from experiments.data_source_rules import RuleViolation, relation_checked, spark_source_errors
 from experiments.models import Experiment
+from experiments.services.data_sources import spark_allowed_hosts, spark_lake_paths
 
 from .session import spark_session
 from .source import EVENT_COLUMNS, EXPOSURE_COLUMNS, OPTIONAL_COLUMNS, SparkSource
@@ -64,7 +71,6 @@ _DEFAULTS = {
     "properties": "'{}'",
     "value": "CAST(NULL AS DOUBLE)",
 }
-_SELECT = re.compile(r"^\s*(\(\s*)*(select|with)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -99,14 +105,40 @@ class SparkRunner:
         return list(df.columns), [tuple(r) for r in rows]
 
 
-def relation_sql(relation: str) -> str:
-    """A mapping (a table name, ``parquet.`/path```, or a SELECT) as a FROM-clause item."""
-    relation = relation.strip().rstrip(";")
-    if not relation:
-        raise ValueError("a relation is a table name or a SELECT")
-    if _SELECT.match(relation):
-        return f"({relation}) AS src"
-    return f"{relation} AS src"
+def relation_sql(relation: str, lake_paths: Sequence[str] | None = None) -> str:
+    """A mapping (a table name, ``parquet.`/lake/path```, or a SELECT) as a FROM-clause item:
+    the SQL generated from its checked parse tree. A ``RuleViolation`` (a ValueError) when it
+    breaks the data-source rules (``lake_paths``: the server's when not given)."""
+    paths = spark_lake_paths() if lake_paths is None else lake_paths
+    return relation_checked(relation, paths).from_item("src")
+
+
+def source_refusal(source: SparkSource) -> str | None:
+    """Every rule ``source`` breaks under this server's settings now, in one sentence per
+    field (None: it may run)."""
+    errors = spark_source_errors(
+        session_url=source.session_url,
+        exposures=source.exposures,
+        events=source.events,
+        exposure_columns=source.exposure_columns,
+        event_columns=source.event_columns,
+        options=source.options,
+        segments=list(source.segments),
+        allowed_hosts=spark_allowed_hosts(),
+        lake_paths=spark_lake_paths(),
+    )
+    if not errors:
+        return None
+    return " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+
+
+def _segment_attributes(ref: str, segments: Sequence[str]) -> str:
+    """The attributes JSON with only the declared segment keys (values keep their JSON type)."""
+    keys = ", ".join(render(lit(k), SPARK) for k in segments)
+    return (
+        f"TO_JSON(MAP_FILTER(FROM_JSON({ref}, 'map<string,variant>'),"
+        f" (segment_key, segment_value) -> segment_key IN ({keys})))"
+    )
 
 
 def _column_ref(physical: str) -> str:
@@ -120,9 +152,11 @@ def _mapped_select(
     types: dict[str, str],
     physical: dict[str, str],
     kind: str,
+    segments: Sequence[str] = (),
 ) -> str:
     """A SELECT of ``relation`` with its columns under their logical names and types;
-    optional columns it lacks get their defaults, a missing required one is an error."""
+    optional columns it lacks get their defaults, a missing required one is an error. The
+    exposures' attributes keep only the ``segments`` keys (none: ``{}``, not read at all)."""
     from_sql = relation_sql(relation)
     schema = spark.sql(f"SELECT * FROM {from_sql} LIMIT 0").schema
     have = {f.name.lower(): f.name for f in schema.fields}
@@ -130,11 +164,15 @@ def _mapped_select(
     parts = []
     for name in columns:
         col = physical.get(name, name)
-        if col and col.lower() in have:
+        if name == "attributes" and not segments:
+            parts.append(f"{_DEFAULTS[name]} AS `{name}`")
+        elif col and col.lower() in have:
             ref = _column_ref(have[col.lower()])
             if name in {"attributes", "properties"} and kinds[have[col.lower()]] != "string":
                 # A map or struct column (not JSON text) is read as its JSON.
                 ref = f"TO_JSON({ref})"
+            if name == "attributes":
+                ref = _segment_attributes(f"CAST({ref} AS STRING)", segments)
             value = f"CAST({ref} AS {types[name]})"
             if name in _DEFAULTS:
                 value = f"COALESCE({value}, {_DEFAULTS[name]})"
@@ -165,6 +203,7 @@ def _register(spark: Any, experiment: Experiment, source: SparkSource, names: se
         _EXPOSURE_TYPES,
         source.exposure_columns,
         "exposures",
+        source.segments,
     )
     spark.sql(
         f"SELECT * FROM ({exposures}) AS e WHERE e.experiment = {lit(experiment.key)}"
@@ -231,7 +270,11 @@ def _exposure_counts(runner: SparkRunner, views: Views, as_of: dt.datetime) -> d
 def spark_run(
     *, experiment: Experiment, as_of: dt.datetime, source: SparkSource, spark: Any = None
 ) -> tuple[dict[str, Any], SparkRun]:
-    """``spark_inputs`` and what the run collected (for tests and the bench)."""
+    """``spark_inputs`` and what the run collected (for tests and the bench). A
+    ``RuleViolation`` before anything runs when ``source`` breaks the data-source rules."""
+    refusal = source_refusal(source)
+    if refusal:
+        raise RuleViolation(refusal)
     spark = spark if spark is not None else spark_session(source.session_url, source.options)
     metrics = metric_specs(experiment)
     variants = experiment_variants(experiment)

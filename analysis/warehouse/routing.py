@@ -4,6 +4,10 @@ No data source, or a ``builtin`` one: the application database
 (``analysis.aggregation.experiment_inputs``, unchanged). A ``spark`` source: the Spark engine
 (``analysis.warehouse.engine.spark_inputs``) with a ``SparkSource`` built from the definition.
 
+A ``spark`` source that breaks the data-source rules under this server's settings now
+(``experiments.data_source_rules``: a source saved before a rule, or a setting since
+changed) is refused before anything runs: its refresh fails saying which rule, by field.
+
 A Spark failure (no pyspark here, an unreachable cluster, a query Spark refuses) becomes a
 ``SparkRefreshFailed`` whose message says what went wrong in one sentence: the refresh stores
 it as a failed snapshot, readers are told only the error's type, and no Spark stack text or
@@ -19,8 +23,9 @@ from typing import Any
 
 from analysis.aggregation import experiment_inputs
 from analysis.warehouse.source import SparkSource
+from experiments.data_source_rules import RuleViolation
 from experiments.models import DataSource, DataSourceKind, Experiment
-from experiments.services.data_sources import session_url_masked
+from experiments.services.data_sources import data_source_rule_errors, session_url_masked
 
 logger = logging.getLogger(__name__)
 # py4j logs every command it sends to the JVM at DEBUG, Spark settings (the data source's
@@ -64,6 +69,7 @@ def spark_source_for(data_source: DataSource) -> SparkSource:
         exposure_columns=dict(data_source.exposure_columns or {}),
         event_columns=dict(data_source.event_columns or {}),
         options={name: _option_text(v) for name, v in (data_source.options or {}).items()},
+        segments=tuple(data_source.segments or ()),
     )
 
 
@@ -99,6 +105,8 @@ def spark_failure_message(exc: BaseException, source: DataSource) -> str:
         )
     names, first = _type_names(exc), _first_line(exc)
     lowered = str(exc).lower()
+    if isinstance(exc, RuleViolation):
+        return _scrub(_refused(source, first), source)
     if any(n in names for n in _QUERY_TYPES):
         return _scrub(f'Spark could not run data source "{source.key}"\'s query: {first}', source)
     if any(n in names for n in _CONNECTION_TYPES) or any(h in lowered for h in _CONNECTION_HINTS):
@@ -111,11 +119,31 @@ def spark_failure_message(exc: BaseException, source: DataSource) -> str:
     )
 
 
+def _refused(source: DataSource, why: str) -> str:
+    return (
+        f'Data source "{source.key}" breaks this server\'s data-source rules, so it was not '
+        f"run: {why} Fix it in the admin or the API (docs/warehouse.md#security)."
+    )
+
+
+def data_source_refusal(source: DataSource) -> str | None:
+    """Why ``source`` may not run here now (None: it may), as a snapshot's error."""
+    errors = data_source_rule_errors(source)
+    if not errors:
+        return None
+    why = " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+    return _scrub(_refused(source, why), source)
+
+
 def experiment_inputs_routed(*, experiment: Experiment, as_of: dt.datetime) -> dict[str, Any]:
     """The snapshot inputs of ``experiment`` up to ``as_of``, read from its data source."""
     source = experiment.data_source
     if source is None or source.kind == DataSourceKind.BUILTIN:
         return experiment_inputs(experiment=experiment, as_of=as_of)
+    refusal = data_source_refusal(source)
+    if refusal:
+        logger.warning("spark refresh of %s refused: %s", experiment.key, refusal)
+        raise SparkRefreshFailed(refusal)
     try:
         from analysis.warehouse.engine import spark_inputs
 

@@ -1,17 +1,30 @@
 """A Spark session from a data source's session URL.
 
 ``local``, ``local[N]``, ``local[*]`` and cluster master URLs (``spark://host:7077``,
-``yarn``, ``k8s://...``) start (or reuse) a classic session with that master; ``sc://host:port``
-connects to a Spark Connect server (Databricks, or ``start-connect-server.sh``) with
+``yarn``) start (or reuse) a classic session with that master; ``sc://host:port`` connects to
+a Spark Connect server (Databricks, or ``start-connect-server.sh``) with
 ``SparkSession.builder.remote``. The source's options are applied as Spark configuration;
 they may hold secrets and are never logged or put into error messages.
+
+Before any session is opened, the URL's hosts are checked against the operator's allow list
+(``VERDICT_SPARK_ALLOWED_HOSTS``, read now, not when the source was saved) and the options
+against the allowed settings (``experiments.data_source_rules``); ``ENFORCED_SETTINGS`` (no
+variable substitution) are applied after the options.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from experiments.data_source_rules import (
+    ENFORCED_SETTINGS,
+    RuleViolation,
+    option_problem,
+    session_url_problem,
+)
+from experiments.data_source_rules import session_kind as _session_kind
+from experiments.services.data_sources import spark_allowed_hosts
 
 # Spark settings every analysis session gets (the source's options may override them):
 # times are compared in UTC, and a refresh needs no web UI.
@@ -21,34 +34,39 @@ DEFAULT_CONF = {
     "spark.ui.showConsoleProgress": "false",
 }
 
-_LOCAL = re.compile(r"^local(\[(\*|[1-9][0-9]*)(,\s*[0-9]+)?\])?$")
-_MASTER = re.compile(r"^(spark|k8s|mesos)://\S+$|^yarn$")
-_CONNECT = re.compile(r"^sc://[^\s/]+(/\S*)?$")
-
 
 def session_kind(url: str) -> str:
-    """``local``, ``master`` or ``connect``; a ValueError for anything else."""
-    url = (url or "").strip()
-    if _LOCAL.match(url):
-        return "local"
-    if _MASTER.match(url):
-        return "master"
-    if _CONNECT.match(url):
-        return "connect"
-    raise ValueError(
-        "session URL must be local[*], local[N], a master URL (spark://host:7077) or a "
-        "Spark Connect URL (sc://host:15002)"
-    )
+    """``local``, ``master`` or ``connect``; a ValueError (``RuleViolation``) that does not
+    repeat the URL for anything else."""
+    return _session_kind((url or "").strip())
+
+
+def session_refusal(url: str, options: Mapping[str, Any] | None = None) -> str | None:
+    """Why no session may be opened for ``url`` with ``options`` here (None: it may)."""
+    problem = session_url_problem((url or "").strip(), spark_allowed_hosts())
+    if problem:
+        return problem
+    refused = sorted(name for name in options or {} if option_problem(name))
+    if refused:
+        return (
+            f"Spark options a data source may not set: {', '.join(refused)} (the allowed ones "
+            "are listed in docs/warehouse.md#security)."
+        )
+    return None
 
 
 def spark_session(url: str, options: Mapping[str, str] | None = None) -> Any:
-    """The Spark session for ``url`` (see the module docstring). Raises ValueError for a URL
-    of no known kind; pyspark's own errors (unreachable server, no Java) propagate with
-    their messages, which never contain the options."""
+    """The Spark session for ``url`` (see the module docstring). Raises ``RuleViolation`` (a
+    ValueError) for a URL of no known kind, a host the operator has not allowed, or an option
+    a data source may not set; pyspark's own errors (unreachable server, no Java) propagate
+    with their messages, which never contain the options."""
+    problem = session_refusal(url, options)
+    if problem:
+        raise RuleViolation(problem)
     kind = session_kind(url)
     from pyspark.sql import SparkSession
 
-    conf = {**DEFAULT_CONF, **dict(options or {})}
+    conf = {**DEFAULT_CONF, **dict(options or {}), **ENFORCED_SETTINGS}
     if kind == "connect":
         return _connect_session(url.strip(), conf)
     builder = SparkSession.builder.master(url.strip())

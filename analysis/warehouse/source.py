@@ -30,7 +30,9 @@ class SparkSource:
 
     ``session_url``: ``local[*]`` / ``local[N]``, a master URL (``spark://host:7077``) or a
     Spark Connect URL (``sc://host:15002``). ``options``: Spark configuration (may hold
-    secrets: never logged, never shown back).
+    secrets: never logged, never shown back). ``segments``: the attribute keys read out of
+    Spark for segment breakdowns (none by default; other attribute values stay in Spark).
+    The engine checks all of it against ``experiments.data_source_rules`` before it runs.
     """
 
     session_url: str
@@ -39,6 +41,7 @@ class SparkSource:
     exposure_columns: dict[str, str] = field(default_factory=dict)
     event_columns: dict[str, str] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
+    segments: tuple[str, ...] = ()
 
     def exposure_column(self, name: str) -> str:
         """The physical column holding the logical exposure column ``name``."""

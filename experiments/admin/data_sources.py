@@ -2,7 +2,8 @@
 
 Options (Spark settings that may hold credentials) are write-only here too: the form has a
 password-style input that is always empty, the stored values are never rendered, and only the
-option names are shown.
+option names are shown. A refusal is shown next to the field it is about: an option's (named,
+never with its value) next to the options input.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.actors import actor_from_request
+from core.errors import ValidationFailed
 from core.roles import is_admin
 from experiments.models import DataSource
 from experiments.services.data_sources import (
@@ -36,6 +38,7 @@ FORM_FIELDS = (
     "events",
     "exposure_columns",
     "event_columns",
+    "segments",
 )
 
 
@@ -73,6 +76,24 @@ class DataSourceAdminForm(forms.ModelForm):
                 gettext('Enter a JSON object like {"spark.executor.memory": "4g"}.')
             )
         return value
+
+
+def _on_form_fields(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The service's errors keyed by the form's fields: ``options.<name>`` on the options
+    input (with the option's name), ``exposure_columns.<column>`` on its map."""
+    out: dict[str, list[str]] = {}
+    for field, messages in errors.items():
+        head, _, rest = field.partition(".")
+        if head == "options":
+            target = "new_options"
+            messages = [f"{rest}: {m}" if rest else m for m in messages]
+        elif head in {"exposure_columns", "event_columns"} and rest:
+            target = head
+            messages = [f"{rest}: {m}" for m in messages]
+        else:
+            target = field
+        out.setdefault(target, []).extend(messages)
+    return out
 
 
 @admin.register(DataSource)
@@ -118,6 +139,12 @@ class DataSourceAdmin(ServiceAdmin):
         return self._admin_only(request)
 
     def save_model(self, request, obj, form, change):  # noqa: ANN001, ANN201
+        try:
+            self._save(request, obj, form, change)
+        except ValidationFailed as exc:
+            raise ValidationFailed(_on_form_fields(exc.errors)) from None
+
+    def _save(self, request, obj, form, change):  # noqa: ANN001, ANN202
         data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in FORM_FIELDS}
         new_options = form.cleaned_data.get("new_options")
         actor = actor_from_request(request)

@@ -96,21 +96,30 @@ class DataSourceInput(serializers.Serializer):
         max_length=1000,
         required=False,
         allow_blank=True,
-        help_text=f"Spark only: {SESSION_URL_HELP}.",
+        help_text=(
+            f"Spark only: {SESSION_URL_HELP}; hosts other than local mode must be listed by "
+            "the operator in VERDICT_SPARK_ALLOWED_HOSTS."
+        ),
     )
     exposures = StrictCharField(
         max_length=20_000,
         required=False,
         allow_blank=True,
         trim_whitespace=True,
-        help_text="Spark only: a table name (`lake.exposures`) or one SQL SELECT.",
+        help_text=(
+            "Spark only: a table name (`lake.exposures`) or one SQL SELECT, within the rules "
+            "of docs/warehouse.md#security."
+        ),
     )
     events = StrictCharField(
         max_length=20_000,
         required=False,
         allow_blank=True,
         trim_whitespace=True,
-        help_text="Spark only: a table name (`lake.events`) or one SQL SELECT.",
+        help_text=(
+            "Spark only: a table name (`lake.events`) or one SQL SELECT, within the rules of "
+            "docs/warehouse.md#security."
+        ),
     )
     exposure_columns = _columns_field(EXPOSURE_COLUMNS, "exposure")
     event_columns = _columns_field(EVENT_COLUMNS, "event")
@@ -118,9 +127,19 @@ class DataSourceInput(serializers.Serializer):
         required=False,
         write_only=True,
         help_text=(
-            "Spark configuration, e.g. credentials for the lake's storage. Write-only: never "
-            "shown back or logged. On PATCH, names merge: a value replaces that setting, null "
-            "removes it, settings not named stay."
+            "Spark configuration, e.g. credentials for the lake's storage; only the settings "
+            "listed in docs/warehouse.md#security. Write-only: never shown back or logged. On "
+            "PATCH, names merge: a value replaces that setting, null removes it, settings not "
+            "named stay."
+        ),
+    )
+    segments = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        required=False,
+        max_length=30,
+        help_text=(
+            "Spark only: the exposure attribute keys reports break results down by, e.g. "
+            '["country", "platform"]; no other attribute value is read out of Spark.'
         ),
     )
 
@@ -145,6 +164,9 @@ class DataSourceOutput(serializers.Serializer):
     event_columns = serializers.DictField(child=serializers.CharField())
     options = OptionsOutputField(
         help_text="The option names, each with the value masked as `********`."
+    )
+    segments = serializers.ListField(
+        child=serializers.CharField(), help_text="The attribute keys shown as segments."
     )
     experiments = serializers.ListField(
         child=serializers.CharField(), help_text="Keys of the experiments that read this source."
@@ -187,6 +209,7 @@ _EXAMPLE = OpenApiExample(
         ),
         "exposure_columns": {"unit_id": "user_id", "first_exposed_at": "exposed_at"},
         "options": {"spark.sql.session.timeZone": "UTC"},
+        "segments": ["country", "platform"],
     },
 )
 
@@ -208,7 +231,9 @@ class DataSourceListApi(APIView):
         examples=[_EXAMPLE],
         description=(
             "Create a data source. `spark` needs `session_url`, `exposures` and `events`; "
-            "`builtin` (the application database) takes none of them."
+            "`builtin` (the application database) takes none of them. A relation, option or "
+            "session host outside the rules of docs/warehouse.md#security is a 400 on its "
+            "field (`options.<name>` for an option)."
         ),
     )
     def post(self, request: Request) -> Response:

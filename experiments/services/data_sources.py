@@ -4,12 +4,16 @@ Create, update and delete with the rules that keep a source usable and its secre
 
 - kind ``spark`` needs a session URL and both relations; ``builtin`` takes none of them;
 - a session URL is ``local``, ``local[N]``, ``local[*]``, ``spark://host:port``,
-  ``sc://host:port[/;param=value...]`` (Spark Connect) or ``yarn``;
+  ``sc://host:port[/;param=value...]`` (Spark Connect) or ``yarn``, and reaches only hosts the
+  operator lists in ``VERDICT_SPARK_ALLOWED_HOSTS``;
 - a relation is a table name (``lake.events``, ``parquet.`/data/lake/events```) or one SQL
-  ``SELECT`` (parsed with sqlglot in the Spark dialect; DDL and DML are refused);
+  ``SELECT``, checked against ``experiments.data_source_rules`` (allowed shapes and functions,
+  files only under the lake paths);
 - a column map sends logical columns (``core.warehouse_columns``) to physical column names;
-- ``options`` (Spark configuration, may hold credentials) is stored as given and never appears
-  in an audit entry, an error message or a log line: only its names do;
+- ``options`` (Spark configuration, may hold credentials) names only allowed settings, is
+  stored as given and never appears in an audit entry, an error message or a log line: only
+  its names do;
+- ``segments`` lists the exposure attribute keys reports show as segments;
 - a source used by a live experiment (running, paused, or stopped and awaiting its final
   refresh) cannot be deleted; other experiments that name it go back to the builtin source,
   each with an audit entry.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -27,6 +32,21 @@ from core.actors import Actor
 from core.errors import ValidationFailed
 from core.limits import storable_text
 from core.warehouse_columns import EVENT_COLUMNS, EXPOSURE_COLUMNS
+from experiments.data_source_rules import (
+    MASK,
+    MAX_RELATION_LENGTH,
+    SESSION_URL_HELP,
+    URL_PARAM,
+    allowed_hosts_parsed,
+    column_name_problem,
+    lake_paths_parsed,
+    option_problem,
+    relation_problem,
+    segments_problem,
+    session_url_masked,
+    session_url_problem,
+    spark_source_errors,
+)
 from experiments.models import DataSource, DataSourceKind, Experiment, ExperimentStatus
 
 from .audit import audit_record
@@ -42,67 +62,52 @@ FIELDS = (
     "exposure_columns",
     "event_columns",
     "options",
+    "segments",
 )
-SPARK_FIELDS = ("session_url", "exposures", "events", "exposure_columns", "event_columns")
+SPARK_FIELDS = (
+    "session_url",
+    "exposures",
+    "events",
+    "exposure_columns",
+    "event_columns",
+    "segments",
+)
 # Experiments that may still be refreshed: their source must stay.
 LIVE_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED, ExperimentStatus.STOPPED)
-MASK = "********"
-
-_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})"
-_PORT = r"[0-9]{1,5}"
-_SESSION_URL_FORMS = (
-    re.compile(r"local"),
-    re.compile(r"local\[(?:\*|[1-9][0-9]{0,3})\]"),
-    re.compile(rf"spark://{_HOST}:{_PORT}(?:,{_HOST}:{_PORT})*"),
-    re.compile(rf"sc://{_HOST}:{_PORT}(?:/(?:;[A-Za-z0-9_.-]+=[^;\s]*)*)?"),
-    re.compile(r"yarn"),
-)
-SESSION_URL_HELP = (
-    "local, local[N], local[*], spark://host:port, sc://host:port[/;param=value] "
-    "(Spark Connect) or yarn"
-)
-# Spark Connect URL parameters whose values are credentials (masked when shown back).
-_SECRET_PARAM = re.compile(r"token|secret|password|passwd|credential|key", re.IGNORECASE)
-_URL_PARAM = re.compile(r";([A-Za-z0-9_.-]+)=([^;]*)")
-
-_IDENTIFIER = r"(?:[A-Za-z_][A-Za-z0-9_]*|`[^`]+`)"
-_TABLE_NAME = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER}){{0,3}}")
-_SQL_START = re.compile(
-    r"^\s*\(*\s*(select|with|from|values|insert|update|delete|merge|create|"
-    r"drop|alter|truncate|replace|grant|revoke|set|use|cache|refresh|"
-    r"msck|analyze|load|overwrite|show|describe)\b",
-    re.IGNORECASE,
-)
-# What the engine reads as a subquery (analysis.warehouse.engine.relation_sql).
-_SELECT_START = re.compile(r"^\s*(\(\s*)*(select|with)\b", re.IGNORECASE)
-MAX_RELATION_LENGTH = 20_000
+__all__ = [
+    "MASK",
+    "SESSION_URL_HELP",
+    "data_source_create",
+    "data_source_delete",
+    "data_source_errors",
+    "data_source_public",
+    "data_source_rule_errors",
+    "data_source_update",
+    "session_url_masked",
+    "spark_allowed_hosts",
+    "spark_lake_paths",
+]
 
 
-def session_url_valid(url: str) -> bool:
-    """Whether ``url`` is one of the session URL forms Verdict accepts."""
-    if any(ch.isspace() for ch in url):
-        return False
-    if not any(form.fullmatch(url) for form in _SESSION_URL_FORMS):
-        return False
-    ports = re.findall(r"(?:spark|sc)://[^:/,]+:([0-9]+)|,[^:/,]+:([0-9]+)", url)
-    return all(0 < int(p or q) < 65536 for p, q in ports)
+def spark_allowed_hosts() -> tuple[str, ...]:
+    """The hosts Spark sessions may connect to (``VERDICT_SPARK_ALLOWED_HOSTS``)."""
+    return allowed_hosts_parsed(getattr(settings, "VERDICT_SPARK_ALLOWED_HOSTS", ()))
 
 
-def session_url_masked(url: str) -> str:
-    """The session URL with the values of credential parameters (``;token=...``) masked."""
-
-    def mask(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return f";{name}={MASK}" if _SECRET_PARAM.search(name) else match.group(0)
-
-    return _URL_PARAM.sub(mask, url)
+def spark_lake_paths() -> tuple[str, ...]:
+    """The path prefixes relations may read files under: ``VERDICT_SPARK_ALLOWED_PATHS`` and
+    the lake export's ``VERDICT_LAKE_EXPORT_DIR``."""
+    paths = getattr(settings, "VERDICT_SPARK_ALLOWED_PATHS", ())
+    items = paths.split(",") if isinstance(paths, str) else list(paths or ())
+    export = getattr(settings, "VERDICT_LAKE_EXPORT_DIR", "")
+    return lake_paths_parsed([*items, export] if export else items)
 
 
 def _unmask_session_url(new: str, old: str) -> str:
     """A session URL sent back with masked credentials keeps the stored ones."""
     if MASK not in new:
         return new
-    stored = dict(_URL_PARAM.findall(old))
+    stored = dict(URL_PARAM.findall(old))
 
     def keep(match: re.Match[str]) -> str:
         name, value = match.group(1), match.group(2)
@@ -110,67 +115,16 @@ def _unmask_session_url(new: str, old: str) -> str:
             return f";{name}={stored[name]}"
         return match.group(0)
 
-    return _URL_PARAM.sub(keep, new)
-
-
-def relation_is_select(relation: str) -> bool:
-    """Whether a relation is written as SQL (else it is a table name)."""
-    return bool(_SQL_START.match(relation))
-
-
-def _check_select(sql: str) -> str | None:
-    """What is wrong with a SQL relation (None when it is one read-only SELECT)."""
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import SqlglotError
-
-    try:
-        statements = [s for s in sqlglot.parse(sql, read="spark") if s is not None]
-    except (SqlglotError, RecursionError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "it is nested too deeply"
-        return f"This is not valid Spark SQL: {first[:300]}"
-    if len(statements) != 1:
-        return f"Give one SELECT statement, not {len(statements)} statements."
-    statement = statements[0]
-    if not isinstance(statement, exp.Query):
-        kind = type(statement).__name__.upper()
-        return f"Only a SELECT can be a relation; this is a {kind} statement."
-    forbidden = (
-        exp.Insert,
-        exp.Update,
-        exp.Delete,
-        exp.Merge,
-        exp.Create,
-        exp.Drop,
-        exp.Alter,
-        exp.Command,
-    )
-    for node in statement.walk():
-        if isinstance(node, forbidden):
-            return f"Only a SELECT can be a relation; it contains {type(node).__name__.upper()}."
-    return None
+    return URL_PARAM.sub(keep, new)
 
 
 def _check_relation(value: Any, field: str, errors: Errors) -> None:
-    if not isinstance(value, str) or not value.strip():
-        errors.setdefault(field, []).append(
-            "Give a table name (lake.events, parquet.`/data/lake/events`) or a SQL SELECT."
-        )
-        return
-    if len(value) > MAX_RELATION_LENGTH:
+    if isinstance(value, str) and len(value) > MAX_RELATION_LENGTH:
         errors.setdefault(field, []).append(f"At most {MAX_RELATION_LENGTH} characters.")
         return
-    if relation_is_select(value):
-        problem = _check_select(value)
-        if problem is None and not _SELECT_START.match(value):
-            problem = "A SQL relation is one SELECT (it may start with WITH); this is not one."
-        if problem:
-            errors.setdefault(field, []).append(problem)
-    elif not _TABLE_NAME.fullmatch(value.strip()):
-        errors.setdefault(field, []).append(
-            f"{value.strip()[:100]!r} is neither a table name (db.table, catalog.db.table, "
-            "parquet.`/path`) nor a SQL SELECT."
-        )
+    problem = relation_problem(value, spark_lake_paths())
+    if problem:
+        errors.setdefault(field, []).append(problem)
 
 
 def _check_columns(value: Any, field: str, logical: tuple[str, ...], errors: Errors) -> None:
@@ -184,16 +138,8 @@ def _check_columns(value: Any, field: str, logical: tuple[str, ...], errors: Err
             errors.setdefault(f"{field}.{name}", []).append(
                 f"Unknown column; the columns are: {', '.join(logical)}."
             )
-        elif (
-            not isinstance(physical, str)
-            or not physical.strip()
-            or physical != physical.strip()
-            or len(physical) > 128
-            or any(ord(ch) < 32 for ch in physical)
-        ):
-            errors.setdefault(f"{field}.{name}", []).append(
-                "Give the physical column's name (at most 128 characters, no surrounding spaces)."
-            )
+        elif problem := column_name_problem(physical):
+            errors.setdefault(f"{field}.{name}", []).append(problem)
 
 
 def _check_options(value: Any, errors: Errors) -> None:
@@ -214,6 +160,8 @@ def _check_options(value: Any, errors: Errors) -> None:
             errors.setdefault(f"options.{name}", []).append(
                 "A setting is a string, number or true/false (at most 10,000 characters)."
             )
+        elif problem := option_problem(name):
+            errors.setdefault(f"options.{name}", []).append(problem)
 
 
 TEXT_HELP = "Must be valid Unicode text without NUL characters."
@@ -260,14 +208,35 @@ def data_source_errors(data: dict[str, Any]) -> Errors:
     url = data.get("session_url")
     if not url:
         errors["session_url"] = [f"A spark source needs a session URL: {SESSION_URL_HELP}."]
-    elif not isinstance(url, str) or not session_url_valid(url):
-        errors["session_url"] = [f"Not a session URL. Use one of: {SESSION_URL_HELP}."]
+    elif problem := session_url_problem(url, spark_allowed_hosts()):
+        errors["session_url"] = [problem]
     _check_relation(data.get("exposures"), "exposures", errors)
     _check_relation(data.get("events"), "events", errors)
     _check_columns(data.get("exposure_columns") or {}, "exposure_columns", EXPOSURE_COLUMNS, errors)
     _check_columns(data.get("event_columns") or {}, "event_columns", EVENT_COLUMNS, errors)
     _check_options(data.get("options") or {}, errors)
+    if problem := segments_problem(data.get("segments") or []):
+        errors["segments"] = [problem]
     return errors
+
+
+def data_source_rule_errors(source: DataSource) -> Errors:
+    """The rules a stored ``spark`` source breaks under this server's settings now (empty when
+    it may run): checked again when it runs, so a source saved before a rule, or under other
+    settings, is refused rather than run."""
+    if source.kind != DataSourceKind.SPARK:
+        return {}
+    return spark_source_errors(
+        session_url=source.session_url,
+        exposures=source.exposures,
+        events=source.events,
+        exposure_columns=source.exposure_columns,
+        event_columns=source.event_columns,
+        options=source.options,
+        segments=source.segments,
+        allowed_hosts=spark_allowed_hosts(),
+        lake_paths=spark_lake_paths(),
+    )
 
 
 def data_source_public(source: DataSource) -> dict[str, Any]:
@@ -283,6 +252,7 @@ def data_source_public(source: DataSource) -> dict[str, Any]:
         "exposure_columns": source.exposure_columns,
         "event_columns": source.event_columns,
         "options": {name: MASK for name in sorted(source.options or {})},
+        "segments": list(source.segments or []),
     }
 
 
@@ -296,6 +266,8 @@ def _normalized(data: dict[str, Any]) -> dict[str, Any]:
     for field in ("exposure_columns", "event_columns", "options"):
         if out.get(field) is None:
             out[field] = {}
+    if out.get("segments") is None:
+        out["segments"] = []
     return out
 
 

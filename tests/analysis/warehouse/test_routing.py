@@ -39,6 +39,12 @@ needs_engine = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def _operator_allows(settings) -> None:
+    """The Connect hosts these sources name, as an operator would allow them."""
+    settings.VERDICT_SPARK_ALLOWED_HOSTS = ["spark.internal", "127.0.0.1"]
+
+
 def populated(**fields: Any) -> Experiment:
     arpu = metric("arpu", "mean", value_field="revenue")
     exp = experiment_with(
@@ -114,7 +120,12 @@ def test_spark_source_for__definition__engine_value_with_string_settings() -> No
         session_url="sc://spark.internal:15002/;token=abc",
         exposure_columns={"unit_id": "user_id"},
         event_columns={"timestamp": "ts"},
-        options={"spark.sql.shuffle.partitions": 8, "spark.x.enabled": True, "k": SECRET},
+        options={
+            "spark.sql.shuffle.partitions": 8,
+            "spark.sql.adaptive.enabled": True,
+            "spark.hadoop.fs.s3a.secret.key": SECRET,
+        },
+        segments=["platform"],
     )
     value = spark_source_for(source)
     assert value == SparkSource(
@@ -123,7 +134,12 @@ def test_spark_source_for__definition__engine_value_with_string_settings() -> No
         events="lake.events",
         exposure_columns={"unit_id": "user_id"},
         event_columns={"timestamp": "ts"},
-        options={"spark.sql.shuffle.partitions": "8", "spark.x.enabled": "true", "k": SECRET},
+        options={
+            "spark.sql.shuffle.partitions": "8",
+            "spark.sql.adaptive.enabled": "true",
+            "spark.hadoop.fs.s3a.secret.key": SECRET,
+        },
+        segments=("platform",),
     )
     assert SECRET not in repr(value)
 
@@ -173,6 +189,7 @@ def test_refresh__spark_source_on_the_exported_lake__same_inputs_as_builtin(tmp_
         exposures=f"parquet.`{tmp_path}/exposures`",
         events=f"SELECT * FROM parquet.`{tmp_path}/events` WHERE event IS NOT NULL",
         options={"spark.sql.shuffle.partitions": "4"},
+        segments=["platform"],
     )
     Experiment.objects.filter(pk=exp.pk).update(data_source=source)
     exp.refresh_from_db()

@@ -17,6 +17,7 @@ from analysis.warehouse.source import SparkSource
 from tests.analysis.warehouse.lake import write_lake
 from tests.analysis.warehouse.test_spark_equality import (
     AS_OF,
+    SEGMENTS,
     TEST_CONF,
     _experiment,
     _json,
@@ -49,8 +50,9 @@ def connect_server() -> Iterator[str]:
 
 
 def test_spark_inputs__through_spark_connect__equal_builtin_inputs(
-    connect_server: str, tmp_path: Path
+    connect_server: str, tmp_path: Path, settings: Any
 ) -> None:
+    settings.VERDICT_SPARK_ALLOWED_HOSTS = [f"localhost:{PORT}"]
     exp = _experiment(units=60, seed=11)
     exposures, events = write_lake(tmp_path)
     source = SparkSource(
@@ -58,6 +60,7 @@ def test_spark_inputs__through_spark_connect__equal_builtin_inputs(
         exposures=f"parquet.`{exposures}`",
         events=f"parquet.`{events}`",
         options=TEST_CONF,
+        segments=SEGMENTS,
     )
     on_spark: Any = _json(spark_inputs(experiment=exp, as_of=AS_OF, source=source))
     builtin = _json(experiment_inputs(experiment=exp, as_of=AS_OF))

@@ -47,6 +47,9 @@ TEST_CONF = {
 
 COUNTRIES = ["CN", "SG", "US", "DE", "BR"]
 PLATFORMS = ["ios", "android", "web"]
+# The attribute keys the sources declare as segments (the others, user_id and profile, are
+# not segments in the built-in engine either).
+SEGMENTS = ("country", "platform", "is_new_user")
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +178,7 @@ def _source(root: Path, exp: Experiment) -> SparkSource:
         exposures=f"parquet.`{exposures}`",
         events=f"parquet.`{events}`",
         options=TEST_CONF,
+        segments=SEGMENTS,
     )
 
 
@@ -288,6 +292,7 @@ def _mapped_source(root: Path) -> SparkSource:
             "properties": "props",
         },
         options=TEST_CONF,
+        segments=SEGMENTS,
     )
 
 
