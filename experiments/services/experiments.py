@@ -43,6 +43,7 @@ SIMPLE_FIELDS = (
     "refresh_minutes",
 )
 VARIANT_LOCKED_FIELDS = ("weight", "is_control", "payload")
+VARIANT_STORED_FIELDS = ("name", "weight", "is_control", "payload", "description")
 
 
 def _required() -> str:
@@ -230,6 +231,23 @@ def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:
     return errors
 
 
+def _with_stored_variant_fields(experiment: Experiment, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with each given variant of a stored key completed from the stored variant: an
+    item that leaves a field out (a PATCH renaming a variant) keeps its weight, control flag,
+    payload, name and description instead of taking the defaults. New variants are as given."""
+    if not isinstance(data.get("variants"), list):
+        return data
+    stored = {v.key: v for v in experiment.variants.all()}
+    variants = []
+    for item in data["variants"]:
+        old = stored.get(item.get("key")) if isinstance(item, dict) else None
+        if old is not None:
+            kept = {field: getattr(old, field) for field in VARIANT_STORED_FIELDS}
+            item = {**kept, **item}
+        variants.append(item)
+    return {**data, "variants": variants}
+
+
 @transaction.atomic
 def experiment_update(*, actor: Actor, experiment: Experiment, data: dict[str, Any]) -> Experiment:
     """Edit an experiment. Drafts change freely; started ones keep their randomization.
@@ -241,6 +259,7 @@ def experiment_update(*, actor: Actor, experiment: Experiment, data: dict[str, A
     if experiment.status == ExperimentStatus.ARCHIVED:
         raise ValidationFailed(_("An archived experiment cannot be edited."))
     started = experiment.status != ExperimentStatus.DRAFT
+    data = _with_stored_variant_fields(experiment, data)
     errors, metrics_by_key, layer = _validate_definition(data)
     owner = owner_lookup(data.get("owner"), errors)
     if started:
