@@ -35,6 +35,7 @@ from typing import Any
 from django.conf import settings
 
 from assignment.hashing import bucket_ranges
+from core.caches import snapshot_register
 from experiments.models import Experiment, ExperimentStatus
 from experiments.services.definitions_cache import definitions_version
 
@@ -223,3 +224,11 @@ def definitions_clear() -> None:
     with _lock:
         _current = None
         _checked_at = 0.0
+
+
+snapshot_register(
+    "definitions",
+    holds="the experiment definitions assign serves (one snapshot, replaced on change)",
+    clear=definitions_clear,
+    present=lambda: _current is not None,
+)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
+from core.caches import function_cache_register
+
 __all__ = [
     "bucket_ranges",
     "choose_variation",
@@ -60,6 +62,13 @@ def fnv1a32(s: str) -> int:
 def _seed_state(seed: str) -> int:
     """FNV-1a state after the seed: FNV is sequential, so ``seed + unit_id`` can resume here."""
     return _fnv_continue(_FNV_OFFSET, seed)
+
+
+# A seed is an experiment's salt (at most 128 characters) or key (64): with the int and the
+# cache's own node, an entry stays under 1 KiB even for 128 characters outside the BMP.
+function_cache_register(
+    _seed_state, name="hash seeds", holds="FNV-1a state after each seed", max_entry_bytes=1024
+)
 
 
 def hash_fraction(seed: str, unit_id: str, version: int = 2) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -14,16 +15,46 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from core.caches import bytes_cache, entry_bytes
 from core.models import ApiKey
 
-# Looked-up keys are remembered briefly so the hot path (assign, events) skips a query per call.
-# A revoked key keeps working for at most VERDICT_API_KEY_CACHE_SECONDS (30 by default) on a
-# server that saw it; on the server that revoked it, it stops at once.
-_key_cache: dict[str, tuple[float, ApiKey | None]] = {}
-# Keys whose last use this process recorded (or saw recorded), by hash: the monotonic time until
-# which it is not written again. Checked first, so a call within the interval costs a dict get.
-_used_marks: dict[str, float] = {}
 logger = logging.getLogger(__name__)
+# An ApiKey instance as looked up (its fields, model state and dicts), besides its name, measured
+# with tracemalloc; tests/core/test_caches.py checks it.
+API_KEY_OBJECT_BYTES = 1600
+KEY_CACHE_BYTES = 2 * 1024 * 1024
+USED_MARKS_BYTES = 512 * 1024
+
+_lock = threading.Lock()
+
+
+def _key_entry_bytes(digest: str, value: tuple[float, ApiKey | None]) -> int:
+    key = value[1]
+    if key is None:
+        return entry_bytes(digest, value, value[0])
+    return entry_bytes(digest, value, value[0], key.name) + API_KEY_OBJECT_BYTES
+
+
+# Looked-up keys (and unknown ones, as None) by SHA-256, with the monotonic time of the lookup,
+# remembered briefly so the hot path (assign, events) skips a query per call. A revoked key keeps
+# working for at most VERDICT_API_KEY_CACHE_SECONDS (30 by default) on a server that saw it; on
+# the server that revoked it, it stops at once.
+_key_cache = bytes_cache(
+    "api keys",
+    holds="looked-up API keys (and unknown ones) by SHA-256, for VERDICT_API_KEY_CACHE_SECONDS",
+    maxbytes=KEY_CACHE_BYTES,
+    entry_size=_key_entry_bytes,
+    lock=_lock,
+)
+# Keys whose last use this process recorded (or saw recorded), by hash: the monotonic time until
+# which it is not written again. Checked first, so a call within the interval costs a lookup.
+_used_marks = bytes_cache(
+    "api key last-use marks",
+    holds="per API key, until when its last use need not be written again",
+    maxbytes=USED_MARKS_BYTES,
+    entry_size=lambda digest, until: entry_bytes(digest, until),
+    lock=_lock,
+)
 # How long a key that authenticated stays known as in use (api_key_in_use) after its last lookup.
 IN_USE_SECONDS = 24 * 3600
 
@@ -44,13 +75,12 @@ def api_key_used(key: ApiKey) -> None:
     logged and never fails the request.
     """
     now = time.monotonic()
-    if now < _used_marks.get(key.key_hash, 0.0):
-        return
     interval = last_used_interval()
     seconds = interval.total_seconds()
-    if len(_used_marks) > 10_000:
-        _used_marks.clear()
-    _used_marks[key.key_hash] = now + seconds
+    with _lock:
+        if now < _used_marks.get(key.key_hash, 0.0):
+            return
+        _used_marks[key.key_hash] = now + seconds
     try:
         if not cache.add(
             f"verdict:api-key-used:{key.key_hash[:32]}", 1, timeout=max(1, int(seconds))
@@ -65,7 +95,8 @@ def api_key_used(key: ApiKey) -> None:
                 Q(last_used_at__isnull=True) | Q(last_used_at__lt=when - interval), pk=key.pk
             ).update(last_used_at=when)
     except Exception:  # noqa: BLE001 - recording use must never fail the request
-        _used_marks.pop(key.key_hash, None)
+        with _lock:
+            _used_marks.pop(key.key_hash, None)
         logger.warning("api key %s: last use not recorded", key.pk, exc_info=True)
         return
     key.last_used_at = when
@@ -89,14 +120,17 @@ def api_key_lookup(raw_key: str) -> ApiKey | None:
     """The active key with this secret, or None; records its use (``api_key_used``)."""
     digest = ApiKey.hash_key(raw_key)
     now = time.monotonic()
-    hit = _key_cache.get(digest)
-    if hit is not None and now - hit[0] < settings.VERDICT_API_KEY_CACHE_SECONDS:
+    with _lock:
+        hit = _key_cache.get(digest)
+        fresh = hit is not None and now - hit[0] < settings.VERDICT_API_KEY_CACHE_SECONDS
+        if hit is not None and fresh and hit[1] is not None and now < _used_marks.get(digest, 0.0):
+            return hit[1]  # known, and its use recorded within the interval: one lock, no query
+    if hit is not None and fresh:
         key = hit[1]
     else:
         key = ApiKey.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
-        if len(_key_cache) > 10_000:
-            _key_cache.clear()
-        _key_cache[digest] = (now, key)
+        with _lock:
+            _key_cache[digest] = (now, key)
         if key is not None:
             try:  # shared with every server: this key is valid and in use (api_key_in_use)
                 cache.set(_in_use_mark(digest), 1, timeout=IN_USE_SECONDS)
@@ -116,7 +150,8 @@ def api_key_in_use(raw_key: str) -> bool:
     then authenticated as usual: a key revoked since is refused.
     """
     digest = ApiKey.hash_key(raw_key)
-    hit = _key_cache.get(digest)
+    with _lock:
+        hit = _key_cache.get(digest)
     if hit is not None and hit[1] is not None:
         return True
     try:
@@ -126,8 +161,10 @@ def api_key_in_use(raw_key: str) -> bool:
 
 
 def api_key_cache_clear() -> None:
-    _key_cache.clear()
-    _used_marks.clear()
+    """Forget every looked-up key and last-use mark of this process (after a revocation here)."""
+    with _lock:
+        _key_cache.clear()
+        _used_marks.clear()
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -53,6 +53,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.settings import api_settings
 
 from core.auth import api_key_in_use, bearer_token
+from core.caches import bytes_cache, entry_bytes, function_cache_register
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,9 @@ OUTAGE_RETRY_SECONDS = 5.0
 AUTH_CHECK_SECONDS = 1.0
 # The largest block of calls a process reserves from a key's counter: this share of the limit.
 BLOCK_SHARE = 0.01
-# Local state per counter is dropped past this many entries (a new window starts it afresh).
-MAX_TRACKED = 10_000
+# This process's state per counter (API key or address) is bounded to this many bytes; the least
+# recently used counters' state is dropped past it (their next call starts the window afresh).
+WINDOWS_BYTES = 4 * 1024 * 1024
 KEY_GROUP = "runtime-key"
 AUTH_GROUP = "auth-failure"
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -106,6 +108,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), period
 
 
+# Rates come from settings (a few, each a short string).
+function_cache_register(
+    parse_rate, name="parsed rates", holds="rate settings as (count, seconds)", max_entry_bytes=512
+)
+
+
 @dataclass(slots=True)
 class _Window:
     """What this process knows about one counter in its current window."""
@@ -117,7 +125,22 @@ class _Window:
     checked_at: float = -math.inf  # when the shared count was last read (address limit)
 
 
-_windows: dict[tuple[str, str, str], _Window] = {}
+# A window's own fields: its ints and float (start, remaining, block, checked_at).
+_WINDOW_FIELDS_BYTES = 4 * 32
+
+
+def _window_entry_bytes(slot: tuple[str, str, str], state: _Window) -> int:
+    # The group and rate are shared strings; the key or address is the caller's.
+    return entry_bytes(slot, slot[2], state) + _WINDOW_FIELDS_BYTES
+
+
+_windows = bytes_cache(
+    "rate-limit windows",
+    holds="this process's reservation and refusal state per API key and client address",
+    maxbytes=WINDOWS_BYTES,
+    entry_size=_window_entry_bytes,
+    lock=_lock,
+)
 
 
 def _cache_key(group: str, rate: str, start: int, value: str) -> str:
@@ -177,8 +200,8 @@ def _window(group: str, rate: str, value: str, start: int) -> _Window:
     slot = (group, rate, value)
     state = _windows.get(slot)
     if state is None or state.start != start:
-        if len(_windows) >= MAX_TRACKED:
-            _windows.clear()
+        # Storing may drop the least recently used counters' state whole; a caller still holding
+        # a dropped state only updates an object no longer consulted.
         state = _windows[slot] = _Window(start=start)
     return state
 

@@ -7,10 +7,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from assignment.definitions import definitions_clear
-from assignment.services.exposures import exposure_cache_clear
 from core.api_keys import api_key_create
-from core.auth import api_key_cache_clear
+from core.caches import caches_clear
 
 # Long studies and the Spark engine run when selected (``-m slow``, ``-m spark``) or with
 # VERDICT_FULL_SUITE=1, which CI sets: ``make test`` stays quick without them.
@@ -30,19 +28,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _fresh_caches(settings: Any) -> Iterator[None]:
-    """Each test starts from the database: no API keys, definitions or written exposures
-    remembered in process; the definitions version is checked on every call, so a change is
-    served at once."""
+    """Each test starts from the database: nothing remembered in process (every cache in the
+    ``core.caches`` registry is emptied); the definitions version is checked on every call, so a
+    change is served at once."""
     from django.core.cache import cache
 
     settings.VERDICT_DEFINITIONS_CHECK_SECONDS = 0
     cache.clear()
-    api_key_cache_clear()
-    definitions_clear()
-    exposure_cache_clear()
+    caches_clear()
     yield
-    definitions_clear()
-    exposure_cache_clear()
+    caches_clear()
 
 
 @pytest.fixture

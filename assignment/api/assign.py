@@ -10,10 +10,12 @@ same unit on every page view.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -45,6 +47,7 @@ from assignment.services.assign_input import (
 )
 from assignment.services.exposures import exposures_record
 from core.auth import api_key_lookup, bearer_token
+from core.caches import bytes_cache, entry_bytes
 from core.errors import ValidationFailed
 from core.limits import MAX_UNIT_ID_LENGTH
 from core.permissions import RUNTIME_CALLERS, RuntimePermission
@@ -246,16 +249,43 @@ class _Answered:
 
 # Repeat calls: the answer to a body this process answered with the same definitions snapshot
 # (the same object, so any reload misses). Only the parsing, validation, decision and
-# serialization are skipped; exposures are still recorded on every call. Bounded: bodies up to
-# MEMO_MAX_BODY bytes, emptied past MEMO_SIZE entries.
+# serialization are skipped; exposures are still recorded on every call. Bodies up to
+# MEMO_MAX_BODY bytes, in an LRU of VERDICT_ASSIGN_MEMO_BYTES (core.caches), holding answers of
+# the latest snapshot only: a new snapshot empties it, so no older snapshot is kept alive.
 MEMO_MAX_BODY = 2048
-MEMO_SIZE = 4096
-_answered: dict[bytes, _Answered] = {}
+# Per remembered answer besides the body and the content: the parsed request (its attributes
+# and experiment keys, about this many bytes per byte of body) and each Assignment object.
+PARSED_BYTES_PER_BODY_BYTE = 6
+ASSIGNMENT_BYTES = 128
+
+
+def _memo_entry_bytes(body: bytes, memo: _Answered) -> int:
+    return (
+        entry_bytes(body, memo, memo.content, memo.request, memo.answers)
+        + PARSED_BYTES_PER_BODY_BYTE * len(body)
+        + ASSIGNMENT_BYTES * len(memo.answers)
+    )
+
+
+_memo_lock = threading.Lock()
+_answered = bytes_cache(
+    "assign answers",
+    holds="answers to assign bodies, for a repeated body under the same definitions",
+    maxbytes=settings.VERDICT_ASSIGN_MEMO_BYTES,
+    entry_size=_memo_entry_bytes,
+    lock=_memo_lock,
+    setting="VERDICT_ASSIGN_MEMO_BYTES",
+)
+_memo_definitions: Definitions | None = None
 
 
 def _assign_batch(request: HttpRequest | Request) -> HttpResponse:
+    global _memo_definitions
     body = request.body
-    memo = _answered.get(body) if len(body) <= MEMO_MAX_BODY else None
+    memo = None
+    if len(body) <= MEMO_MAX_BODY:
+        with _memo_lock:
+            memo = _answered.get(body)
     if memo is not None and _is_json(request):
         definitions = definitions_get()
         if memo.definitions is definitions:
@@ -269,9 +299,12 @@ def _assign_batch(request: HttpRequest | Request) -> HttpResponse:
         {"unit_id": parsed.unit_id, "assignments": [a.as_dict() for a in answers]}
     ).encode()
     if len(body) <= MEMO_MAX_BODY:
-        if len(_answered) >= MEMO_SIZE:
-            _answered.clear()
-        _answered[body] = _Answered(definitions, parsed, answers, content)
+        answered = _Answered(definitions, parsed, answers, content)
+        with _memo_lock:
+            if _memo_definitions is not definitions:
+                _answered.clear()
+                _memo_definitions = definitions
+            _answered[body] = answered
     return HttpResponse(content, content_type="application/json")
 
 

@@ -16,7 +16,8 @@ it returns:
 Concurrent calls for the same unit cannot create two rows: the unique constraint decides, and
 the losers see the winner's row in the second statement.
 
-Repeated calls stay cheap: each process remembers, in a bounded LRU, the (experiment, phase,
+Repeated calls stay cheap: each process remembers, in an LRU bounded in bytes
+(``VERDICT_EXPOSURE_CACHE_BYTES``, registered in ``core.caches``), the (experiment, phase,
 unit_id) it has already written together with the variant it wrote; a call that resolves to the
 remembered variant skips the database. That is safe because a remembered row exists (the write
 committed before it was remembered) and either has that variant or is already flagged.
@@ -25,7 +26,6 @@ committed before it was remembered) and either has that variant or is already fl
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from assignment.models import Exposure
+from core.caches import bytes_cache, entry_bytes
 
 from .assign import Assignment
 
@@ -42,39 +43,26 @@ __all__ = ["exposure_cache_clear", "exposures_record"]
 _ExposureKey = tuple[int, int, str]
 
 
-class _RecordedUnits:
-    """A thread-safe LRU of (experiment id, phase, unit_id) -> variant id already written."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[_ExposureKey, int] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def seen(self, key: _ExposureKey, variant_id: int) -> bool:
-        with self._lock:
-            if self._data.get(key) == variant_id:
-                self._data.move_to_end(key)
-                return True
-            return False
-
-    def add(self, key: _ExposureKey, variant_id: int) -> None:
-        with self._lock:
-            self._data[key] = variant_id
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
+def _entry_bytes(key: _ExposureKey, variant_id: int) -> int:
+    return entry_bytes(key, *key, variant_id)
 
 
-_recorded = _RecordedUnits(settings.VERDICT_EXPOSURE_CACHE_SIZE)
+_lock = threading.Lock()
+# (experiment id, phase, unit_id) -> the variant id written for it.
+_recorded = bytes_cache(
+    "exposures",
+    holds="exposures this process wrote, with their variant, to skip the database for repeats",
+    maxbytes=settings.VERDICT_EXPOSURE_CACHE_BYTES,
+    entry_size=_entry_bytes,
+    lock=_lock,
+    setting="VERDICT_EXPOSURE_CACHE_BYTES",
+)
 
 
 def exposure_cache_clear() -> None:
     """Forget which exposures this process has written (the next calls write again)."""
-    _recorded.clear()
+    with _lock:
+        _recorded.clear()
 
 
 _COLUMNS = (
@@ -129,12 +117,13 @@ def exposures_record(
     """Store the exposures among ``assignments`` (those with ``record``); return how many rows
     were written or checked in the database (0 when every one was already known here)."""
     pending: list[tuple[_ExposureKey, Assignment]] = []
-    for a in assignments:
-        if not a.record or a.experiment is None or a.variant is None:
-            continue
-        key = (a.experiment.id, a.experiment.phase, unit_id)
-        if not _recorded.seen(key, a.variant.id):
-            pending.append((key, a))
+    with _lock:
+        for a in assignments:
+            if not a.record or a.experiment is None or a.variant is None:
+                continue
+            key = (a.experiment.id, a.experiment.phase, unit_id)
+            if _recorded.get(key) != a.variant.id:
+                pending.append((key, a))
     if not pending:
         return 0
     when = _time_field.get_db_prep_save(now or timezone.now(), connection)
@@ -171,8 +160,9 @@ def exposures_record(
     written = [(key, a.variant.id) for key, a in pending if a.variant is not None]
 
     def remember() -> None:
-        for key, variant_id in written:
-            _recorded.add(key, variant_id)
+        with _lock:
+            for key, variant_id in written:
+                _recorded[key] = variant_id
 
     # Remember only what is committed: at once in autocommit, else when the caller commits.
     transaction.on_commit(remember)

@@ -29,6 +29,7 @@ from typing import Any
 from django.db.models import Max
 
 from assignment.definitions import Definitions, ExperimentDef, VariantDef, definitions_get
+from core.caches import snapshot_register
 from experiments.models import AuditLogEntry, Experiment, ExperimentStatus, Variant
 
 __all__ = ["SdkPayload", "sdk_feature", "sdk_payload_clear", "sdk_payload_get"]
@@ -184,3 +185,11 @@ def sdk_payload_clear() -> None:
     global _cached
     with _lock:
         _cached = None
+
+
+snapshot_register(
+    "sdk payload",
+    holds="the SDK payload body built from the current definitions snapshot",
+    clear=sdk_payload_clear,
+    present=lambda: _cached is not None,
+)

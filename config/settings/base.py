@@ -249,11 +249,13 @@ EMAIL_BACKEND = env.str(
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="verdict@localhost")
 
 # Assignment: how often each server process checks for experiment changes (0: every call),
-# the age after which definitions are reloaded regardless, and the exposures each process
-# remembers to skip database writes.
+# the age after which definitions are reloaded regardless, and the bytes each process spends
+# remembering the exposures it wrote (to skip database writes) and the answers to repeated
+# assign bodies (core.caches; docs/reliability.md).
 VERDICT_DEFINITIONS_CHECK_SECONDS = env.float("VERDICT_DEFINITIONS_CHECK_SECONDS", default=1.0)
 VERDICT_DEFINITIONS_MAX_AGE_SECONDS = env.float("VERDICT_DEFINITIONS_MAX_AGE_SECONDS", default=30.0)
-VERDICT_EXPOSURE_CACHE_SIZE = env.int("VERDICT_EXPOSURE_CACHE_SIZE", default=100_000)
+VERDICT_EXPOSURE_CACHE_BYTES = env.int("VERDICT_EXPOSURE_CACHE_BYTES", default=32 * 1024 * 1024)
+VERDICT_ASSIGN_MEMO_BYTES = env.int("VERDICT_ASSIGN_MEMO_BYTES", default=16 * 1024 * 1024)
 
 # Analysis notifications: a signed JSON POST per new health problem or decision (optional).
 VERDICT_WEBHOOK_URL = env.str("VERDICT_WEBHOOK_URL", default="")
