@@ -201,6 +201,8 @@ def spark_child(as_of: str, master: str) -> None:
 
     import django
 
+    # The bench's lake is where this server's data sources may read (docs/warehouse.md).
+    os.environ.setdefault("VERDICT_SPARK_ALLOWED_PATHS", str(LAKE))
     django.setup()
     import datetime as dt
 
@@ -218,6 +220,7 @@ def spark_child(as_of: str, master: str) -> None:
         exposures=f"parquet.`{LAKE / 'exposures'}`",
         events=f"parquet.`{LAKE / 'events'}`",
         options=SPARK_CONF,
+        segments=("platform", "country", "is_new_user"),
     )
     started = time.perf_counter()
     spark = spark_session(source.session_url, source.options)
