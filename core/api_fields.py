@@ -69,15 +69,31 @@ class _StringOnly:
 
 
 class StrictCharField(_StringOnly, serializers.CharField):
-    """A ``CharField`` that refuses non-string JSON values instead of converting them."""
+    """A ``CharField`` that refuses non-string JSON values instead of converting them. Unless
+    it allows blanks, text of white space only is blank, whether or not it is trimmed."""
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if isinstance(data, str) and data and not self.allow_blank and data.isspace():
+            self.fail("blank")
+        return super().run_validation(data)
 
 
-class StrictSlugField(_StringOnly, serializers.SlugField):
-    """A ``SlugField`` that refuses non-string JSON values (``"key": 1`` is not ``"1"``)."""
+class _Untrimmed:
+    """Text matched against a pattern as sent: the schema's pattern (a slug's
+    ``^[-a-zA-Z0-9_]+$``) has no room for the white space DRF would trim."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
 
 
-class StrictRegexField(_StringOnly, serializers.RegexField):
-    """A ``RegexField`` that refuses non-string JSON values."""
+class StrictSlugField(_Untrimmed, _StringOnly, serializers.SlugField):
+    """A ``SlugField`` that refuses non-string JSON values (``"key": 1`` is not ``"1"``) and
+    padded text (``" key "``)."""
+
+
+class StrictRegexField(_Untrimmed, _StringOnly, serializers.RegexField):
+    """A ``RegexField`` that refuses non-string JSON values and padded text."""
 
 
 class BoundedJSONField(serializers.JSONField):
@@ -109,7 +125,6 @@ class JSONObjectField(BoundedJSONField):
 # A nested serializer whose required fields stay required when the root is partial. (A comment,
 # not a docstring: drf-spectacular would show a docstring as each subclass's description.)
 class WholeInPatch(serializers.Serializer):
-
     def to_internal_value(self, data: Any) -> Any:
         missing: dict[str, list[serializers.ErrorDetail]] = {}
         if getattr(self.root, "partial", False) and isinstance(data, dict):

@@ -34,6 +34,8 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer
 from rest_framework import serializers
 
+from core.api_fields import StrictCharField
+
 API_KEY_SCHEME = "apiKeyAuth"
 
 
@@ -68,7 +70,9 @@ def text_pattern(field: serializers.CharField) -> str | None:
         return None
     if isinstance(field, serializers.EmailField | serializers.URLField | serializers.RegexField):
         return None
-    if field.trim_whitespace and not field.allow_blank:
+    if field.allow_blank:
+        return NOT_EMPTY_PATTERN
+    if field.trim_whitespace or isinstance(field, StrictCharField):
         return NOT_BLANK_PATTERN
     return NOT_EMPTY_PATTERN
 

@@ -99,7 +99,13 @@ class ResultsHistoryApi(APIView):
     """Earlier snapshots, newest first, summarised for charts of the effect over time."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="At most this many (1-1000).")],
+        parameters=[
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                description="At most this many (1-1000).",
+            )
+        ],
         responses={
             200: ResultsHistorySerializer,
             400: OpenApiResponse(

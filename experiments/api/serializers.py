@@ -119,7 +119,7 @@ class ExperimentInput(serializers.Serializer):
     unit_attribute = StrictRegexField(ATTRIBUTE_NAME, required=False)
     layer = StrictSlugField(required=False, allow_null=True, allow_blank=True)
     layer_share = serializers.FloatField(required=False, min_value=0.0001, max_value=1.0)
-    data_source = serializers.SlugField(
+    data_source = StrictSlugField(
         required=False,
         allow_null=True,
         allow_blank=True,

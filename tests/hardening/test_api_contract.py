@@ -5,21 +5,32 @@
 - nested 400 bodies (``{"variants": {"0": {...}}}``) were not the documented field map;
 - the exposures parse error, 413 and 429 were not in the schema;
 - attribute arrays with null items were accepted although the schema refused them.
+
+Issue 21 (the schema, defect 10):
+
+- ``allowed_actions`` answers named ``new-phase``, which the schema's enum left out;
+- blank names and text with a NUL character were refused (400) although the schema allowed
+  them: every request text field now carries the pattern the server holds it to, and slugs
+  are no longer trimmed (the schema's slug pattern has no room for white space);
+- the results history's ``limit`` took any integer by the schema, and 1-1000 by the server.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 from django.test import override_settings
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from core.actors import Actor
 from core.api_errors import flatten_errors
 from experiments.models import Experiment, ExperimentKind, ExperimentStatus, Layer, Metric
-from experiments.services.lifecycle import experiment_transition
+from experiments.services.lifecycle import allowed_actions, experiment_transition
 from tests.factories import LayerFactory, MetricFactory, ready_experiment, started_experiment
 
 pytestmark = pytest.mark.django_db
@@ -340,3 +351,107 @@ def test_schema__attribute_arrays__allow_null_items(schema) -> None:
     body = schema["components"]["schemas"]["AssignInput"]["properties"]["attributes"]
     array = next(o for o in body["additionalProperties"]["oneOf"] if o.get("type") == "array")
     assert array["items"]["nullable"] is True
+
+
+# --- issue 21: the schema says what the server refuses --------------------------------------
+
+
+def test_schema__allowed_actions__name_every_action_an_answer_can_hold(schema, viewer) -> None:
+    enum = schema["components"]["schemas"]["AllowedActionsEnum"]["enum"]
+    for status in ExperimentStatus.values:
+        assert set(allowed_actions(status)) <= set(enum), status
+    started_experiment(key="live")
+    answer = viewer.get("/api/v1/experiments/live").json()
+    assert "new-phase" in answer["allowed_actions"]
+    item = schema["components"]["schemas"]["ExperimentOutput"]["properties"]["allowed_actions"]
+    jsonschema.validate(answer["allowed_actions"], {**item, "items": {"enum": enum}})
+
+
+# Every request body serializer, by its schema component's name.
+REQUEST_SERIALIZERS = {
+    "experiments.api.serializers": [
+        "ExperimentInput",
+        "VariantInput",
+        "MetricLinkInput",
+        "ConcludeInput",
+        "ReasonInput",
+        "NewPhaseInput",
+        "MetricInput",
+        "RatioPartInput",
+        "LayerInput",
+    ],
+    "experiments.api.overrides": ["OverrideInput"],
+    "experiments.api.data_sources": ["DataSourceInput"],
+}
+TEXTS = ["", " ", " \t\n", "a", " a ", "key_1-x", "a\x00b", "\x00", "名前", "A b"]
+
+
+def _text_fields() -> list[tuple[str, str, Any]]:
+    found = []
+    for module_name, names in REQUEST_SERIALIZERS.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            for field_name, field in getattr(module, name)().fields.items():
+                if isinstance(field, serializers.CharField) and not field.read_only:
+                    found.append((name, field_name, field))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("component", "name", "field"),
+    _text_fields(),
+    ids=[f"{component}.{name}" for component, name, _ in _text_fields()],
+)
+def test_schema__request_text_field__accepts_exactly_the_texts_the_server_accepts(
+    schema, component: str, name: str, field: Any
+) -> None:
+    """Blank texts and NUL characters (schemathesis: "valid request rejected")."""
+    documented = schema["components"]["schemas"][component]["properties"][name]
+    for text in TEXTS:
+        try:
+            field.run_validation(text)
+            accepted = True
+        except serializers.ValidationError:
+            accepted = False
+        assert jsonschema.Draft4Validator(documented).is_valid(text) == accepted, repr(text)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "component"),
+    [
+        ("patch", "/api/v1/layers/l1", {"name": ""}, "PatchedLayerInput"),
+        ("patch", "/api/v1/layers/l1", {"name": "  "}, "PatchedLayerInput"),
+        ("post", "/api/v1/experiments", {"key": "blank", "name": ""}, "ExperimentInput"),
+        ("post", "/api/v1/experiments/running/pause", {"reason": "held\x00"}, "ReasonInput"),
+        ("post", "/api/v1/experiments/running/stop", {"reason": "\x00"}, "ReasonInput"),
+        ("patch", "/api/v1/experiments/draft", {"key": " draft "}, "PatchedExperimentInput"),
+    ],
+)
+def test_blank_or_nul_text__refused_and_the_schema_says_so(
+    schema, editor, method: str, url: str, body: dict[str, Any], component: str
+) -> None:
+    LayerFactory(key="l1", name="Layer one")
+    ready_experiment(key="draft")
+    started_experiment(key="running")
+    field = list(body)[-1]
+    documented = schema["components"]["schemas"][component]["properties"][field]
+
+    response = getattr(editor, method)(url, body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not jsonschema.Draft4Validator(documented).is_valid(body[field])
+    assert Layer.objects.get(key="l1").name == "Layer one"
+    assert Experiment.objects.get(key="running").status == ExperimentStatus.RUNNING
+    assert Experiment.objects.filter(key="draft").exists()
+
+
+def test_schema__results_history_limit__documents_the_range_the_server_takes(
+    schema, viewer
+) -> None:
+    [limit] = schema["paths"]["/api/v1/experiments/{key}/results/history"]["get"]["parameters"][-1:]
+    assert limit["name"] == "limit"
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 1000)
+    started_experiment(key="h")
+    assert viewer.get("/api/v1/experiments/h/results/history?limit=0").status_code == 400
+    assert viewer.get("/api/v1/experiments/h/results/history?limit=1000").status_code == 200
