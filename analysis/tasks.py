@@ -17,7 +17,7 @@ from analysis.services.refresh import experiment_refresh_run
 from analysis.services.refresh_due import experiments_due_for_refresh
 from analysis.services.snapshots import RefreshFailed
 from core.notifications import WebhookTransient
-from core.tasks import RetryingTask
+from core.tasks import webhook_retries_spent, webhook_task
 from experiments.models import Experiment, ExperimentStatus
 
 logger = logging.getLogger(__name__)
@@ -67,16 +67,7 @@ def refresh_due() -> list[int]:
     return [e.id for e in due]
 
 
-@shared_task(
-    bind=True,
-    base=RetryingTask,
-    name="analysis.deliver_notification_webhook",
-    autoretry_for=(WebhookTransient,),
-    retry_backoff=settings.VERDICT_WEBHOOK_BACKOFF_SECONDS,
-    retry_backoff_max=600,
-    retry_jitter=False,
-    max_retries=None,  # bounded by VERDICT_WEBHOOK_RETRIES, read when the task runs
-)
+@webhook_task("analysis.deliver_notification_webhook")
 def deliver_notification_webhook(self: Any, notification_id: int) -> str:
     """POST one notification to the webhook. Unreachable, 429 and 5xx answers are retried with
     exponential backoff; after the last try the notification waits for the next snapshot. A
@@ -87,7 +78,7 @@ def deliver_notification_webhook(self: Any, notification_id: int) -> str:
     try:
         notification_webhook_deliver(note=note)
     except WebhookTransient:
-        if self.request.retries >= settings.VERDICT_WEBHOOK_RETRIES:
+        if webhook_retries_spent(self):
             return "gave_up"
         raise
     return "sent" if note.webhook_sent_at else (note.webhook_error or "skipped")

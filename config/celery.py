@@ -1,4 +1,7 @@
-"""The Celery application; tasks are discovered in every installed app's ``tasks`` module."""
+"""The Celery application; tasks are discovered in every installed app's ``tasks`` module.
+
+Its configuration, the beat schedule included, is the ``CELERY_*`` settings.
+"""
 
 import os
 
@@ -27,14 +30,3 @@ def _logging_from_settings(loglevel: int | str | None = None, **kwargs: object) 
     logging.captureWarnings(True)
     if loglevel:
         logging.getLogger().setLevel(loglevel)
-
-
-# Every minute: apply scheduled starts and stops (experiments), and queue the refreshes that are
-# due (analysis: each running experiment every ``refresh_minutes``, 15 by default, and a final
-# one after a stop); every hour, purge raw events past their retention period (when set).
-app.conf.beat_schedule = {
-    **(app.conf.beat_schedule or {}),
-    "experiments-apply-schedules": {"task": "experiments.apply_schedules", "schedule": 60.0},
-    "analysis-refresh-due": {"task": "analysis.refresh_due", "schedule": 60.0},
-    "analysis-purge-events": {"task": "analysis.purge_events", "schedule": 3600.0},
-}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task, shared_task
@@ -26,16 +27,29 @@ class RetryingTask(Task):
         return super().apply(*args, **kwargs)
 
 
-@shared_task(
-    bind=True,
-    base=RetryingTask,
-    name="core.send_webhook",
-    autoretry_for=(WebhookTransient,),
-    retry_backoff=settings.VERDICT_WEBHOOK_BACKOFF_SECONDS,
-    retry_backoff_max=600,
-    retry_jitter=False,
-    max_retries=None,  # bounded by VERDICT_WEBHOOK_RETRIES, read when the task runs
-)
+def webhook_task(name: str) -> Callable[[Callable[..., Any]], Task]:
+    """The decorator of every webhook delivery task: ``WebhookTransient`` (unreachable, 429,
+    5xx) is retried with exponential backoff (``VERDICT_WEBHOOK_BACKOFF_SECONDS``, at most
+    600 s apart); the task itself stops after ``VERDICT_WEBHOOK_RETRIES`` retries
+    (``webhook_retries_spent``), read when it runs."""
+    return shared_task(
+        bind=True,
+        base=RetryingTask,
+        name=name,
+        autoretry_for=(WebhookTransient,),
+        retry_backoff=settings.VERDICT_WEBHOOK_BACKOFF_SECONDS,
+        retry_backoff_max=600,
+        retry_jitter=False,
+        max_retries=None,
+    )
+
+
+def webhook_retries_spent(task: Task) -> bool:
+    """Whether a webhook task has used its ``VERDICT_WEBHOOK_RETRIES`` retries."""
+    return task.request.retries >= settings.VERDICT_WEBHOOK_RETRIES
+
+
+@webhook_task("core.send_webhook")
 def send_webhook(self: Any, payload: dict[str, Any], delivery_id: str) -> int | None:
     """POST a payload that no row tracks; transient failures are retried with backoff, a 4xx
     is final. Returns the answer's status, or None when no webhook is configured or every try
@@ -48,7 +62,7 @@ def send_webhook(self: Any, payload: dict[str, Any], delivery_id: str) -> int | 
         logger.warning("webhook %s refused: HTTP %s", delivery_id, exc.status)
         return exc.status
     except WebhookTransient:
-        if self.request.retries >= settings.VERDICT_WEBHOOK_RETRIES:
+        if webhook_retries_spent(self):
             logger.warning(
                 "webhook %s not delivered after %s retries", delivery_id, self.request.retries
             )

@@ -277,16 +277,21 @@ VERDICT_LAKE_EXPORT_MINUTES = env.float("VERDICT_LAKE_EXPORT_MINUTES", default=6
 # prefixes their relations may read files under, besides VERDICT_LAKE_EXPORT_DIR.
 VERDICT_SPARK_ALLOWED_HOSTS = env.list("VERDICT_SPARK_ALLOWED_HOSTS", default=[])
 VERDICT_SPARK_ALLOWED_PATHS = env.list("VERDICT_SPARK_ALLOWED_PATHS", default=[])
-CELERY_BEAT_SCHEDULE = (
-    {
-        "analysis-export-lake": {
-            "task": "analysis.export_lake",
-            "schedule": max(VERDICT_LAKE_EXPORT_MINUTES, 1) * 60.0,
-        }
+# The one beat schedule (run by `celery beat`, or by the dev server's in-process worker).
+# Every minute: apply scheduled starts and stops (experiments), and queue the refreshes that
+# are due (each running experiment every `refresh_minutes`, 15 by default, and a final one
+# after a stop); every hour, purge raw events past their retention period (when set); every
+# VERDICT_LAKE_EXPORT_MINUTES, export to the lake (when one is set).
+CELERY_BEAT_SCHEDULE = {
+    "experiments-apply-schedules": {"task": "experiments.apply_schedules", "schedule": 60.0},
+    "analysis-refresh-due": {"task": "analysis.refresh_due", "schedule": 60.0},
+    "analysis-purge-events": {"task": "analysis.purge_events", "schedule": 3600.0},
+}
+if VERDICT_LAKE_EXPORT_DIR:
+    CELERY_BEAT_SCHEDULE["analysis-export-lake"] = {
+        "task": "analysis.export_lake",
+        "schedule": max(VERDICT_LAKE_EXPORT_MINUTES, 1) * 60.0,
     }
-    if VERDICT_LAKE_EXPORT_DIR
-    else {}
-)
 # The demo command's admin password.
 VERDICT_DEMO_PASSWORD = env.str("VERDICT_DEMO_PASSWORD", default="verdict-demo")
 
