@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 
 from experiments.models import AuditLogEntry, Experiment, ExperimentMetric, Layer, Metric
 
@@ -17,6 +18,14 @@ def experiment_list(*, status: str | None = None, kind: str | None = None) -> Qu
     if kind:
         qs = qs.filter(kind=kind)
     return qs
+
+
+def experiment_or_404(key: str) -> Experiment:
+    """The experiment with this key; ``Http404`` (a JSON 404 in the API) when there is none."""
+    experiment = experiment_get(key=key)
+    if experiment is None:
+        raise Http404(f'No experiment with key "{key}".')
+    return experiment
 
 
 def experiment_get(*, key: str) -> Experiment | None:

@@ -23,7 +23,7 @@ from analysis.services.refresh import experiment_refresh_request
 from assignment.services.client_exposures import client_exposure_rejections
 from core.schema import ErrorDetail, ValidationErrors
 from experiments.models import Experiment
-from experiments.selectors import experiment_get
+from experiments.selectors import experiment_or_404
 
 from .serializers import (
     RefreshQueuedSerializer,
@@ -36,13 +36,6 @@ NO_RESULTS = "No results yet: refresh with POST /api/v1/experiments/{key}/result
 NOT_FOUND = OpenApiResponse(
     ErrorDetail, description="No experiment with that key, or (results) no snapshot yet."
 )
-
-
-def _experiment_or_404(key: str) -> Experiment:
-    experiment = experiment_get(key=key)
-    if experiment is None:
-        raise Http404(f'No experiment with key "{key}".')
-    return experiment
 
 
 def _latest_or_404(experiment: Experiment) -> ResultSnapshot:
@@ -83,7 +76,7 @@ class ResultsApi(APIView):
 
     @extend_schema(responses={200: ResultsResponseSerializer, 404: NOT_FOUND})
     def get(self, request: Request, key: str) -> Response:
-        experiment = _experiment_or_404(key)
+        experiment = experiment_or_404(key)
         snapshot = _latest_or_404(experiment)
         results = selectors.snapshot_results(snapshot=snapshot)
         body = {
@@ -115,7 +108,7 @@ class ResultsHistoryApi(APIView):
         },
     )
     def get(self, request: Request, key: str) -> Response:
-        experiment = _experiment_or_404(key)
+        experiment = experiment_or_404(key)
         raw = request.query_params.get("limit", "100")
         if not raw.isdigit() or not 1 <= int(raw) <= 1000:
             return Response(
@@ -140,7 +133,7 @@ class ResultsCsvApi(APIView):
 
     @extend_schema(responses={(200, "text/csv"): str, 404: NOT_FOUND})
     def get(self, request: Request, key: str) -> HttpResponse:
-        experiment = _experiment_or_404(key)
+        experiment = experiment_or_404(key)
         snapshot = _latest_or_404(experiment)
         results = selectors.snapshot_results(snapshot=snapshot)
         response = HttpResponse(results_csv(results), content_type="text/csv")
@@ -166,6 +159,6 @@ class ResultsRefreshApi(APIView):
         responses={202: RefreshQueuedSerializer, 404: NOT_FOUND, 503: BROKER_DOWN},
     )
     def post(self, request: Request, key: str) -> Response:
-        experiment = _experiment_or_404(key)
+        experiment = experiment_or_404(key)
         body = experiment_refresh_request(experiment=experiment)
         return Response(RefreshQueuedSerializer(body).data, status=status.HTTP_202_ACCEPTED)

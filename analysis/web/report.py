@@ -30,7 +30,8 @@ from analysis.services.refresh import experiment_refresh_request
 from assignment.services.client_exposures import client_exposure_rejections
 from core.roles import can_write
 from experiments.models import Experiment
-from experiments.web.experiment_page import experiment_or_404, experiment_page_context
+from experiments.selectors import experiment_or_404
+from experiments.web.experiment_page import experiment_page_context
 
 from .reasons import decision_reasons, health_message
 from .report_detail import daily_units, days_left, effect_over_time

@@ -16,11 +16,8 @@ from assignment.definitions import definitions_get
 from assignment.services.assign import assign_unit
 from assignment.services.assign_input import assign_request_parse
 from core.errors import ValidationFailed
-from experiments.web.experiment_page import (
-    experiment_or_404,
-    experiment_page_context,
-    experiment_page_render,
-)
+from experiments.selectors import experiment_or_404
+from experiments.web.experiment_page import experiment_page_context, experiment_page_render
 from experiments.web.labels import REASON_LABELS, label
 from experiments.web.page_forms import add_service_errors
 

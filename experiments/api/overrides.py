@@ -14,7 +14,7 @@ from core.api_fields import StrictCharField, StrictSlugField
 from core.limits import MAX_UNIT_ID_LENGTH
 from core.schema import error_responses
 from experiments import selectors
-from experiments.models import Experiment, Override
+from experiments.models import Override
 from experiments.services.overrides import override_delete, override_set
 
 
@@ -31,17 +31,10 @@ class OverrideOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-def _experiment_or_404(key: str) -> Experiment:
-    experiment = selectors.experiment_get(key=key)
-    if experiment is None:
-        raise Http404(f'No experiment with key "{key}".')
-    return experiment
-
-
 class OverrideListApi(APIView):
     @extend_schema(responses={200: OverrideOutput(many=True), **error_responses(404)})
     def get(self, request: Request, key: str) -> Response:
-        overrides = _experiment_or_404(key).overrides.select_related("variant")
+        overrides = selectors.experiment_or_404(key).overrides.select_related("variant")
         return Response(OverrideOutput(overrides, many=True).data)
 
     @extend_schema(
@@ -57,7 +50,7 @@ class OverrideListApi(APIView):
         ),
     )
     def post(self, request: Request, key: str) -> Response:
-        experiment = _experiment_or_404(key)
+        experiment = selectors.experiment_or_404(key)
         data = OverrideInput(data=request.data)
         data.is_valid(raise_exception=True)
         override, created = override_set(
@@ -74,7 +67,7 @@ class OverrideListApi(APIView):
 class OverrideDetailApi(APIView):
     @extend_schema(responses={204: None, **error_responses(404)})
     def delete(self, request: Request, key: str, unit_id: str) -> Response:
-        experiment = _experiment_or_404(key)
+        experiment = selectors.experiment_or_404(key)
         override = Override.objects.filter(experiment=experiment, unit_id=unit_id).first()
         if override is None:
             raise Http404(f'No override for unit "{unit_id}" in experiment "{key}".')

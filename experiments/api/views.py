@@ -16,7 +16,7 @@ from core.actors import actor_from_request
 from core.errors import ValidationFailed
 from core.schema import error_responses
 from experiments import selectors
-from experiments.models import Experiment, ExperimentKind, ExperimentStatus, Layer, Metric
+from experiments.models import ExperimentKind, ExperimentStatus, Layer, Metric
 from experiments.services.experiments import (
     experiment_create,
     experiment_delete,
@@ -29,15 +29,8 @@ from experiments.services.metrics import metric_create, metric_delete, metric_up
 from . import serializers as s
 
 
-def _experiment_or_404(key: str) -> Experiment:
-    experiment = selectors.experiment_get(key=key)
-    if experiment is None:
-        raise Http404(f'No experiment with key "{key}".')
-    return experiment
-
-
 def _experiment_response(key: str, code: int = status.HTTP_200_OK) -> Response:
-    return Response(s.ExperimentOutput(_experiment_or_404(key)).data, status=code)
+    return Response(s.ExperimentOutput(selectors.experiment_or_404(key)).data, status=code)
 
 
 def _list_filters(request: Request, **allowed: list[str]) -> dict[str, str | None]:
@@ -96,7 +89,7 @@ class ExperimentDetailApi(APIView):
         return _experiment_response(key)
 
     def _update(self, request: Request, key: str, partial: bool) -> Response:
-        experiment = _experiment_or_404(key)
+        experiment = selectors.experiment_or_404(key)
         data = s.ExperimentInput(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         experiment = experiment_update(
@@ -128,7 +121,8 @@ class ExperimentDetailApi(APIView):
         description="Delete a draft (a started experiment is archived instead: 400).",
     )
     def delete(self, request: Request, key: str) -> Response:
-        experiment_delete(actor=actor_from_request(request), experiment=_experiment_or_404(key))
+        experiment = selectors.experiment_or_404(key)
+        experiment_delete(actor=actor_from_request(request), experiment=experiment)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -171,7 +165,7 @@ class ExperimentActionApi(APIView):
     schema = ExperimentActionSchema()
 
     def post(self, request: Request, key: str) -> Response:
-        experiment = _experiment_or_404(key)
+        experiment = selectors.experiment_or_404(key)
         body: Any = s.ConcludeInput if self.action_name == "conclude" else s.ReasonInput
         data = body(data=request.data)
         data.is_valid(raise_exception=True)
@@ -183,7 +177,7 @@ class ExperimentActionApi(APIView):
         )
         if self.action_name != "start":
             return _experiment_response(key)
-        started = _experiment_or_404(key)
+        started = selectors.experiment_or_404(key)
         started.warnings = list(done.warnings)
         return Response(s.ExperimentStartOutput(started).data)
 
@@ -199,7 +193,7 @@ class ExperimentNewPhaseApi(APIView):
         ),
     )
     def post(self, request: Request, key: str) -> Response:
-        experiment = _experiment_or_404(key)
+        experiment = selectors.experiment_or_404(key)
         data = s.NewPhaseInput(data=request.data)
         data.is_valid(raise_exception=True)
         experiment_new_phase(
@@ -216,7 +210,7 @@ class ExperimentNewPhaseApi(APIView):
 class ExperimentAuditApi(APIView):
     @extend_schema(responses={200: s.AuditOutput(many=True), **error_responses(404)})
     def get(self, request: Request, key: str) -> Response:
-        entries = selectors.experiment_audit(experiment=_experiment_or_404(key))
+        entries = selectors.experiment_audit(experiment=selectors.experiment_or_404(key))
         return Response(s.AuditOutput(entries, many=True).data)
 
 

@@ -49,13 +49,6 @@ DANGER_ACTIONS = ("stop", "archive")
 AUDIT_LIMIT = 200
 
 
-def experiment_or_404(key: str) -> Experiment:
-    experiment = base_selectors.experiment_get(key=key)
-    if experiment is None:
-        raise Http404(f'No experiment with key "{key}".')
-    return experiment
-
-
 def tab_url(experiment: Experiment, tab: str) -> str | None:
     if tab == "overview":
         return reverse("web:experiment-detail", args=[experiment.key])
@@ -226,7 +219,7 @@ def experiment_page_render(
 
 @login_required
 def experiment_detail_page(request: HttpRequest, key: str) -> HttpResponse:
-    experiment = experiment_or_404(key)
+    experiment = base_selectors.experiment_or_404(key)
     return experiment_page_render(request, experiment_page_context(request, experiment, "overview"))
 
 
@@ -234,5 +227,5 @@ def experiment_detail_page(request: HttpRequest, key: str) -> HttpResponse:
 def experiment_tab_page(request: HttpRequest, key: str, tab: str) -> HttpResponse:
     if tab not in {slug for slug, _label in TABS} - {"overview", "try"}:
         raise Http404(f'No tab "{tab}".')
-    experiment = experiment_or_404(key)
+    experiment = base_selectors.experiment_or_404(key)
     return experiment_page_render(request, experiment_page_context(request, experiment, tab))

@@ -20,6 +20,7 @@ from core.actors import actor_from_request
 from core.errors import ValidationFailed
 from core.roles import can_write
 from experiments.models import Experiment
+from experiments.selectors import experiment_or_404
 from experiments.services.lifecycle import (
     TRANSITIONS,
     allowed_actions,
@@ -27,7 +28,6 @@ from experiments.services.lifecycle import (
     experiment_transition,
 )
 
-from .experiment_page import experiment_or_404
 from .labels import ACTION_LABELS, STATUS_LABELS, label
 from .page_forms import ConcludeForm, NewPhaseForm, ReasonForm, add_service_errors
 

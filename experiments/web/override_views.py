@@ -15,9 +15,10 @@ from core.actors import actor_from_request
 from core.errors import ValidationFailed
 from core.roles import can_write
 from experiments.models import Override
+from experiments.selectors import experiment_or_404
 from experiments.services.overrides import override_delete, override_set
 
-from .experiment_page import experiment_or_404, experiment_page_context, experiment_page_render
+from .experiment_page import experiment_page_context, experiment_page_render
 from .page_forms import OverrideForm, add_service_errors
 
 PARTIALS = {"overrides-section": "experiments/tabs/overrides.html"}
