@@ -35,9 +35,11 @@ from typing import Any
 __all__ = ["Hazard", "find_hazard"]
 
 MAX_CODE = 0x10FFFF
-_NODE_BUDGET = 4_000
-_PATH_BUDGET = 200_000
-_PRODUCT_BUDGET = 250_000
+_NODE_BUDGET = 20_000
+_PATH_BUDGET = 400_000
+_PRODUCT_BUDGET = 1_000_000
+MAX_PATHS = 10_000
+MAX_NESTED_REPEAT = 1_000
 
 CharSet = tuple[tuple[int, int], ...]  # sorted, disjoint, non-adjacent ranges of code points
 
@@ -50,10 +52,13 @@ _NON_ASCII: CharSet = ((0x80, MAX_CODE),)
 @dataclass(frozen=True)
 class Hazard:
     """Why a pattern is refused: ``kind`` is ``backreference``, ``lookaround``,
-    ``repeat_count`` (with ``count``), ``ambiguous_repeat`` or ``too_complex``."""
+    ``repeat_count`` (with ``count`` and the ``limit`` it exceeds), ``ambiguous_repeat`` (a
+    loop that can read a text in several ways), ``many_paths`` (parts outside loops that can
+    read a text in very many ways) or ``too_complex``."""
 
     kind: str
     count: int = 0
+    limit: int = 0
 
 
 class _Refused(Exception):
@@ -72,8 +77,11 @@ def find_hazard(pattern: str, *, flags: int = 0, max_repeat: int) -> Hazard | No
         _check_features(tree, max_repeat)
         nfa = _Builder(tree.state.flags)
         nfa.build(tree)
-        if _exponentially_ambiguous(nfa):
+        moves = _transitions(nfa)
+        if _exponentially_ambiguous(nfa, moves):
             return Hazard("ambiguous_repeat")
+        if _most_paths(nfa, moves) > MAX_PATHS:
+            return Hazard("many_paths")
     except _Refused as refused:
         return refused.hazard
     return None
@@ -109,12 +117,29 @@ def _check_features(tree: Any, max_repeat: int) -> None:
             raise _Refused(Hazard("backreference"))
         if op in (C.ASSERT, C.ASSERT_NOT):
             raise _Refused(Hazard("lookaround"))
-    for op, av in _items(tree):
+    _check_counts(tree, max_repeat, 1)
+
+
+def _check_counts(tree: Any, max_repeat: int, outer: int) -> None:
+    """Each count at most ``max_repeat``; nested counts multiplied at most ``MAX_NESTED_REPEAT``
+    (RE2's own limit: the program repeats the inner part that many times)."""
+    for op, av in tree:
         if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-            low, high = av[0], av[1]
+            low, high, body = av
             count = low if high == C.MAXREPEAT else high
             if count > max_repeat:
-                raise _Refused(Hazard("repeat_count", count))
+                raise _Refused(Hazard("repeat_count", count, max_repeat))
+            total = outer * max(count, 1)
+            if total > MAX_NESTED_REPEAT:
+                raise _Refused(Hazard("repeat_count", total, MAX_NESTED_REPEAT))
+            _check_counts(body, max_repeat, total)
+        elif op is C.SUBPATTERN:
+            _check_counts(av[3], max_repeat, outer)
+        elif op is C.BRANCH:
+            for branch in av[1]:
+                _check_counts(branch, max_repeat, outer)
+        elif op is C.ATOMIC_GROUP:
+            _check_counts(av, max_repeat, outer)
 
 
 # --- character sets --------------------------------------------------------------------------
@@ -154,6 +179,11 @@ def _overlap(a: CharSet, b: CharSet) -> bool:
     return False
 
 
+# Characters outside ASCII that case-insensitive matching pairs with an ASCII letter.
+_ASCII_PARTNERS = {0x49: (0x130, 0x131), 0x4B: (0x212A,), 0x53: (0x17F,)}
+_FOLD_SMALL = 512  # ranges up to this size are folded character by character
+
+
 def _fold(ranges: CharSet) -> CharSet:
     """A superset of what ``ranges`` matches case-insensitively."""
     extra: list[tuple[int, int]] = []
@@ -161,10 +191,35 @@ def _fold(ranges: CharSet) -> CharSet:
         for a, b, delta in ((0x41, 0x5A, 0x20), (0x61, 0x7A, -0x20)):
             if lo <= b and hi >= a:
                 extra.append((max(lo, a) + delta, min(hi, b) + delta))
-                extra.append(_NON_ASCII[0])  # the Kelvin sign, the long s, dotted and dotless i
-        if hi >= 0x80:
+        for letter, partners in _ASCII_PARTNERS.items():
+            if lo <= letter <= hi or lo <= letter + 0x20 <= hi:
+                extra.extend((p, p) for p in partners)
+        if hi < 0x80:
+            continue
+        if hi - max(lo, 0x80) >= _FOLD_SMALL:
             extra.extend(((0x41, 0x5A), (0x61, 0x7A), _NON_ASCII[0]))
+            continue
+        for code in range(max(lo, 0x80), hi + 1):
+            for partner in _case_partners(code):
+                extra.append((partner, partner))
     return _normalize([*ranges, *extra])
+
+
+def _case_partners(code: int) -> set[int]:
+    """Characters that may match ``code`` case-insensitively (two steps of lower and upper)."""
+    found, todo = {code}, [code]
+    for _ in range(2):
+        nxt = []
+        for c in todo:
+            for other in (chr(c).lower(), chr(c).upper()):
+                if len(other) == 1 and ord(other) not in found:
+                    found.add(ord(other))
+                    nxt.append(ord(other))
+        todo = nxt
+    for letter, partners in _ASCII_PARTNERS.items():
+        if code in partners:
+            found.update((letter, letter + 0x20))
+    return found
 
 
 def _category(code: Any, ascii_only: bool) -> CharSet:
@@ -219,6 +274,18 @@ MAX_CODE_SET: CharSet = ((0, MAX_CODE),)
 # --- the automaton ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Loop:
+    """A repetition in the automaton: its body starts at ``entry`` and ends at ``last``, whose
+    empty move back to ``entry`` starts the next iteration; the body's own nodes are numbered
+    ``first`` to ``last_node``."""
+
+    entry: int
+    last: int
+    first: int
+    last_node: int
+
+
 class _Builder:
     """A Thompson automaton: empty moves between nodes and one edge per character position.
     Repetitions keep their loops, so each way the pattern can match a text is one path."""
@@ -227,10 +294,17 @@ class _Builder:
         self.flags = flags
         self.empty: list[list[int]] = []
         self.edges: list[tuple[int, CharSet, int]] = []
+        self.loops: list[_Loop] = []
+        self.forward: list[list[int]] = []  # the empty moves but the loops' ways back
         self.start = self._node()
 
     def build(self, tree: Any) -> None:
         self._sequence(list(tree), self.start, self.flags)
+        back = {(loop.last, loop.entry) for loop in self.loops}
+        self.forward = [
+            [nxt for nxt in following if (node, nxt) not in back]
+            for node, following in enumerate(self.empty)
+        ]
 
     def _node(self) -> int:
         if len(self.empty) >= _NODE_BUDGET:
@@ -277,7 +351,13 @@ class _Builder:
         entry, end = self._node(), self._node()
         self.empty[start].append(entry)
         last = self._sequence(body, entry, flags)
+        if last == entry:  # nothing inside: nothing to repeat
+            self.empty[entry].append(end)
+            return end
         self.empty[last].extend((entry, end))
+        self.loops.append(
+            _Loop(entry=entry, last=last, first=end + 1, last_node=len(self.empty) - 1)
+        )
         if skip:
             self.empty[start].append(end)
         return end
@@ -314,9 +394,8 @@ class _Builder:
 def _transitions(nfa: _Builder) -> dict[int, list[tuple[int, int]]]:
     """For each state (the start, and the node after each character), the character edges it
     can take next as ``(instance, edge)``: an edge reached by two different empty paths (two
-    ways through the pattern's structure) appears twice, as two instances. Empty paths never
-    visit a node twice: an iteration that matched nothing is not repeated."""
-    states = {nfa.start} | {dst for _src, _set, dst in nfa.edges}
+    ways through the pattern's structure) appears twice, as two instances."""
+    states = sorted({nfa.start} | {dst for _src, _set, dst in nfa.edges})
     leaving: dict[int, list[int]] = {}
     for index, (src, _set, _dst) in enumerate(nfa.edges):
         leaving.setdefault(src, []).append(index)
@@ -324,10 +403,8 @@ def _transitions(nfa: _Builder) -> dict[int, list[tuple[int, int]]]:
     out: dict[int, list[tuple[int, int]]] = {}
     instance = 0
     for state in states:
-        reached: dict[int, int] = {}
-        _count_paths(nfa.empty, state, {state}, reached, budget)
         moves = []
-        for node, ways in reached.items():
+        for node, ways in _empty_paths(nfa, state, budget).items():
             for edge in leaving.get(node, ()):
                 for _ in range(ways):
                     moves.append((instance, edge))
@@ -336,57 +413,154 @@ def _transitions(nfa: _Builder) -> dict[int, list[tuple[int, int]]]:
     return out
 
 
-def _count_paths(
-    empty: list[list[int]], node: int, on_path: set[int], reached: dict[int, int], budget: list[int]
-) -> None:
-    stack = [(node, iter(empty[node]))]
-    reached[node] = min(reached.get(node, 0) + 1, 2)
-    while stack:
+def _empty_paths(nfa: _Builder, state: int, budget: list[int]) -> dict[int, int]:
+    """How many ways (0, 1, or 2 for "more than one") an empty path leads from ``state`` to
+    each node, as a backtracking matcher walks them: an iteration of a loop that consumed
+    nothing is never repeated or left (JavaScript fails it), so a loop's way back is taken only
+    from an iteration that has consumed a character: for the loops around ``state`` (innermost
+    first), each at most once, and an iteration begun that way must consume before it ends.
+    Walks pairs (node, level), where level is how many of those loops have been restarted."""
+    chain = [loop for loop in nfa.loops if loop.first <= state <= loop.last_node]
+    chain.sort(key=lambda loop: loop.last_node - loop.first)
+    # The reachable pairs, then path counts in topological order (Kahn).
+    start = (state, 0)
+    successors: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    incoming: dict[tuple[int, int], int] = {start: 0}
+    todo = [start]
+    while todo:
+        pair = todo.pop()
         budget[0] -= 1
         if budget[0] < 0:
             raise _Refused(Hazard("too_complex"))
-        current, following = stack[-1]
-        nxt = next(following, None)
-        if nxt is None:
+        node, level = pair
+        following = []
+        blocked = chain[level - 1].last if level else -1
+        for nxt in nfa.forward[node]:
+            if nxt != blocked:
+                following.append((nxt, level))
+        for i, loop in enumerate(chain[level:], start=level + 1):
+            if node == loop.last:
+                following.append((loop.entry, i))
+        successors[pair] = following
+        for nxt_pair in following:
+            if nxt_pair not in incoming:
+                incoming[nxt_pair] = 0
+                todo.append(nxt_pair)
+            incoming[nxt_pair] += 1
+    ways = {start: 1}
+    ready = [start]
+    while ready:
+        pair = ready.pop()
+        for nxt_pair in successors[pair]:
+            ways[nxt_pair] = min(ways.get(nxt_pair, 0) + ways[pair], 2)
+            incoming[nxt_pair] -= 1
+            if incoming[nxt_pair] == 0:
+                ready.append(nxt_pair)
+    reached: dict[int, int] = {}
+    for (node, _level), count in ways.items():
+        reached[node] = min(reached.get(node, 0) + count, 2)
+    return reached
+
+
+def _exponentially_ambiguous(nfa: _Builder, moves: dict[int, list[tuple[int, int]]]) -> bool:
+    # Only states on a cycle can take part: check each strongly connected part on its own.
+    states = sorted(moves)
+    position = {state: i for i, state in enumerate(states)}
+    graph = [[(position[nfa.edges[e][2]], False) for _i, e in moves[state]] for state in states]
+    component = _components(graph)
+    budget = [_PRODUCT_BUDGET]
+    for part in set(component):
+        members = {states[i] for i, c in enumerate(component) if c == part}
+        first = next(iter(members))
+        on_cycle = len(members) > 1 or any(nfa.edges[e][2] == first for _i, e in moves[first])
+        if on_cycle and _ambiguous_within(nfa, moves, members, budget):
+            return True
+    return False
+
+
+def _most_paths(nfa: _Builder, moves: dict[int, list[tuple[int, int]]]) -> int:
+    """An upper bound on how many paths read one same text outside loops: what a backtracking
+    matcher may try at each position, where loops do not help. ``a?a?a?...a`` or
+    ``(a|aa){30}`` (copies of a part that can take one character in several ways) make it grow
+    exponentially with the number of copies. Moves inside a loop's component do not count
+    here (loops are the ambiguity check's). For a state: 1 (stopping there) plus, for the
+    character that allows the most, the sum over the moves that read it."""
+    states = sorted(moves)
+    position = {state: i for i, state in enumerate(states)}
+    graph = [[(position[nfa.edges[e][2]], False) for _i, e in moves[state]] for state in states]
+    component = _components(graph)
+    part_of = {state: component[position[state]] for state in states}
+    memo: dict[int, int] = {}
+    for state in sorted(moves, reverse=True):  # any order works: each state is computed once
+        _paths_from(nfa, moves, part_of, state, memo)
+    return max(memo.values(), default=1)
+
+
+def _paths_from(
+    nfa: _Builder,
+    moves: dict[int, list[tuple[int, int]]],
+    part_of: dict[int, int],
+    root: int,
+    memo: dict[int, int],
+) -> int:
+    stack = [root]
+    while stack:
+        state = stack[-1]
+        if state in memo:
             stack.pop()
-            on_path.discard(current)
             continue
-        if nxt in on_path:
+        outward = [e for _i, e in moves[state] if part_of[nfa.edges[e][2]] != part_of[state]]
+        pending = [nfa.edges[e][2] for e in outward if nfa.edges[e][2] not in memo]
+        if pending:
+            stack.extend(pending)
             continue
-        on_path.add(nxt)
-        reached[nxt] = min(reached.get(nxt, 0) + 1, 2)
-        stack.append((nxt, iter(empty[nxt])))
+        stack.pop()
+        bounds = sorted({lo for e in outward for lo, _hi in nfa.edges[e][1]})
+        best = 0
+        for c in bounds:  # each range starts where the set of moves reading c can grow
+            total = sum(
+                memo[nfa.edges[e][2]]
+                for e in outward
+                if any(lo <= c <= hi for lo, hi in nfa.edges[e][1])
+            )
+            best = max(best, total)
+        memo[state] = min(1 + best, MAX_PATHS + 1)
+    return memo[root]
 
 
-def _exponentially_ambiguous(nfa: _Builder) -> bool:
-    moves = _transitions(nfa)
+def _ambiguous_within(
+    nfa: _Builder, moves: dict[int, list[tuple[int, int]]], members: set[int], budget: list[int]
+) -> bool:
+    """Whether the product of the automaton with itself, restricted to ``members``, has a
+    strongly connected component holding a diagonal pair and an edge where the two copies take
+    different transitions."""
+    inside = {s: [(i, e) for i, e in moves[s] if nfa.edges[e][2] in members] for s in members}
     overlaps: dict[tuple[int, int], bool] = {}
-
-    def overlap(e1: int, e2: int) -> bool:
-        key = (e1, e2) if e1 <= e2 else (e2, e1)
-        if key not in overlaps:
-            overlaps[key] = _overlap(nfa.edges[e1][1], nfa.edges[e2][1])
-        return overlaps[key]
-
-    # The product automaton reachable from (start, start): states, and edges flagged when the
-    # two copies take different transitions.
-    start = (nfa.start, nfa.start)
-    index: dict[tuple[int, int], int] = {start: 0}
-    pairs = [start]
-    graph: list[list[tuple[int, bool]]] = [[]]
-    todo = [0]
+    index: dict[tuple[int, int], int] = {}
+    pairs: list[tuple[int, int]] = []
+    graph: list[list[tuple[int, bool]]] = []
+    for state in sorted(members):
+        index[(state, state)] = len(pairs)
+        pairs.append((state, state))
+        graph.append([])
+    todo = list(range(len(pairs)))
     while todo:
         i = todo.pop()
         p, q = pairs[i]
-        for inst1, e1 in moves[p]:
-            for inst2, e2 in moves[q]:
-                if not overlap(e1, e2):
+        for inst1, e1 in inside[p]:
+            for inst2, e2 in inside[q]:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise _Refused(Hazard("too_complex"))
+                key = (e1, e2) if e1 <= e2 else (e2, e1)
+                overlap = overlaps.get(key)
+                if overlap is None:
+                    overlap = overlaps[key] = _overlap(nfa.edges[e1][1], nfa.edges[e2][1])
+                if not overlap:
                     continue
                 pair = (nfa.edges[e1][2], nfa.edges[e2][2])
                 j = index.get(pair)
                 if j is None:
-                    if len(pairs) >= _PRODUCT_BUDGET:
-                        raise _Refused(Hazard("too_complex"))
                     j = index[pair] = len(pairs)
                     pairs.append(pair)
                     graph.append([])

@@ -93,13 +93,18 @@ _LOOKAROUND = gettext_noop(
     "which is not supported; to exclude matches, put the pattern under $not"
 )
 _REPEAT_COUNT = gettext_noop(
-    "regular expression %(pattern)s repeats a part %(count)s times; counts of at most "
-    "%(limit)s are allowed"
+    "regular expression %(pattern)s repeats a part %(count)s times (counts of nested parts "
+    "multiply); at most %(limit)s are allowed"
 )
 _AMBIGUOUS = gettext_noop(
     "regular expression %(pattern)s can take exponential time to match: a repeated part can "
     "match the same text in more than one way, as in (a+)+, (a|aa)* or (.*a){20}; repeat "
     "something unambiguous instead, such as ([a-z]+,)*"
+)
+_MANY_PATHS = gettext_noop(
+    "regular expression %(pattern)s can take exponential time to match: consecutive optional "
+    "or alternative parts can match the same text in very many ways, as in a?a?a?a?aaaa or "
+    "(a|aa){30}; make neighbouring parts match different characters"
 )
 _TOO_COMPLEX = gettext_noop(
     "regular expression %(pattern)s is too complex to check that it matches quickly; simplify it"
@@ -425,11 +430,12 @@ def _check(pattern: str, insensitive: bool) -> Problem | None:
         return ("invalid", str(exc), {})
     if hazard is not None:
         if hazard.kind == "repeat_count":
-            return ("unsafe", _REPEAT_COUNT, {"count": hazard.count, "limit": MAX_REPEAT})
+            return ("unsafe", _REPEAT_COUNT, {"count": hazard.count, "limit": hazard.limit})
         template = {
             "backreference": _BACKREFERENCE,
             "lookaround": _LOOKAROUND,
             "ambiguous_repeat": _AMBIGUOUS,
+            "many_paths": _MANY_PATHS,
         }.get(hazard.kind, _TOO_COMPLEX)
         return ("unsafe", template, {})
     compiled = _compile(pattern, insensitive)

@@ -42,6 +42,11 @@ CATASTROPHIC = [
     "(?:[a-z]+|[0-9a-z]+)*!",
     "(a{1,5}){1,5}$",
     "^(([a-z])+.)+[A-Z]([a-z])+$",
+    "(?:x(?:[a-z]{1,10}\\.){1,10}y)+",  # "y" and "x" are letters too: labels can swallow them
+    "a?" * 30 + "a" * 30,
+    "(?:a?){30}",
+    "(a|aa){30}",
+    "(a?|b?)" * 20,
 ]
 
 ORDINARY = [
@@ -65,6 +70,12 @@ ORDINARY = [
     "[]|x",
     "[^]",
     "a{0,100}",
+    "(a?)+b",  # an iteration that matched nothing is not repeated
+    "^(?:[a-z0-9-]{1,63}\\.){1,10}[a-z]{2,6}$",
+    "(?:ab|cd|ef)" * 10,
+    "^\\s*\\w+\\s*=\\s*\\w+\\s*$",
+    "^\\d{4}-?\\d{2}-?\\d{2}$",
+    "(?:a|b|c|d|e|f|g|h|i|j){0,100}",
 ]
 
 
@@ -101,6 +112,7 @@ def test_check_js_regex__ordinary_pattern__accepted(pattern):
         ("a{101}", f"at most {MAX_REPEAT}"),
         ("[0-9]{2,500}", f"at most {MAX_REPEAT}"),
         ("(a{5,}){200}", f"at most {MAX_REPEAT}"),
+        ("(?:[^,]{0,100},){0,20}", "2000 times (counts of nested parts multiply); at most 1000"),
         ("x" * (MAX_PATTERN_LENGTH + 1), f"longer than {MAX_PATTERN_LENGTH}"),
     ],
 )
@@ -145,6 +157,7 @@ def test_validate_condition__catastrophic_regex_in_chinese__translated(settings,
         {"country": {"$regex": "(?=a)"}},
         {"country": {"$regex": "a{500}"}},
         {"country": {"$regex": "a" * 300}},
+        {"country": {"$regex": "a?" * 30}},
     ]
     with translation.override("zh-hans"):
         for condition in conditions:
