@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,9 +79,10 @@ def _weights(defn: ExperimentDef, stored: dict[int, float]) -> list[float]:
     raw = [stored.get(v.id) for v in defn.variants]
     if all(w is not None for w in raw):
         total = sum(raw)  # type: ignore[arg-type]
-        if total > 0:
+        if 0 < total < math.inf:
             return [w / total for w in raw]  # type: ignore[operator]
-    # Variants changed since the snapshot: widths of the ranges (exact at full coverage).
+    # Variants changed since the snapshot, or weights stored before they were bounded whose sum
+    # overflows (assign then splits equally): widths of the ranges (exact at full coverage).
     starts = [start for start, _ in defn.ranges] + [1.0]
     return [starts[i + 1] - starts[i] for i in range(len(defn.variants))]
 

@@ -25,7 +25,8 @@ from assignment.definitions import definitions_clear, definitions_get
 from assignment.services.sdk_payload import sdk_payload_clear
 from core.api_keys import api_key_create
 from core.limits import MAX_WEIGHT
-from tests.factories import MetricFactory
+from experiments.models import Variant
+from tests.factories import MetricFactory, started_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +123,23 @@ def test_weights__any_accepted__sdk_payload_splits_units_as_assign_does(
         expected = assigned["variant"] if assigned["in_experiment"] else None
         assert _in_experiment(sdk.eval_feature(key)) == expected, unit
     sdk.destroy()
+
+
+def test_sdk_payload__weights_stored_before_the_bound__split_as_assign_splits(
+    app_client: APIClient,
+) -> None:
+    """Weights whose sum overflows, stored before weights were bounded, are served as the
+    equal split ``/assign`` falls back to, not as ``[0.0, 0.0]``."""
+    experiment = started_experiment(key="legacy-weights")
+    Variant.objects.filter(experiment=experiment).update(weight=1.7e308)
+    definitions_clear()
+    sdk_payload_clear()
+    client_key = api_key_create(name="sdk-legacy", role="client")[1]
+
+    features = APIClient().get(f"/api/v1/sdk/{client_key}/features").json()["features"]
+
+    [rule] = features["legacy-weights"]["rules"]
+    assert rule["weights"] == [0.5, 0.5]
+    assert _plain_ranges(rule["weights"], 1.0) == list(
+        definitions_get().by_key["legacy-weights"].ranges
+    )
