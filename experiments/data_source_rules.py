@@ -219,6 +219,17 @@ def option_problem(name: Any) -> str | None:
     )
 
 
+def option_value_problem(value: Any) -> str | None:
+    """Why an option's value may not be used (None: it may), without repeating it: Spark
+    expands ${env:NAME} and ${system:name} in settings' values."""
+    if isinstance(value, str) and _SUBSTITUTION in value:
+        return (
+            "The value contains ${...}, which Spark would replace with the worker's "
+            "environment; it is not allowed."
+        )
+    return None
+
+
 # Relations -----------------------------------------------------------------------------------
 
 
@@ -307,6 +318,10 @@ _CALL = re.compile(r"`?([A-Za-z_][A-Za-z0-9_]*)`?\s*\(")
 _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(.*)$")
 _GLOB_OR_ESCAPE = re.compile(r"[*?\[\]{}\\%~]")
 _SUBSTITUTION = "${"
+_SUBSTITUTION_MESSAGE = (
+    "${...} is Spark variable substitution, which reads the worker's environment; it is not "
+    "allowed in a relation."
+)
 
 
 @dataclass(frozen=True)
@@ -437,8 +452,16 @@ def _node_problem(node: Any, lake_paths: Sequence[str]) -> str | None:
 
 def _table_problem(table: Any, lake_paths: Sequence[str]) -> str | None:
     if not isinstance(table.this, exp.Identifier):
-        # A table-valued function (FROM range(10)): its call is checked as a function.
-        return None if isinstance(table.this, exp.Func) else "This table reference is not allowed."
+        if not isinstance(table.this, exp.Func):
+            return "This table reference is not allowed."
+        if table.args.get("db") or table.args.get("catalog"):
+            return (
+                f"{table.sql(dialect='spark')[:100]} calls a table function by a qualified "
+                "name, which names a user-defined function; only Spark's built-in functions "
+                "listed in docs/warehouse.md#security may be called."
+            )
+        # A built-in table-valued function (FROM explode(...)): checked as a function.
+        return None
     parts = [str(part.name) for part in table.parts]
     shown = ".".join(f"`{p}`" if not _WORD.fullmatch(p) else p for p in parts)
     if any(ord(ch) < 32 for part in parts for ch in part):
@@ -514,6 +537,8 @@ def _query_checked(text: str, lake_paths: Sequence[str]) -> str:
     if problem:
         raise RuleViolation(problem)
     sql = statement.sql(dialect="spark", comments=False)
+    if _SUBSTITUTION in sql:  # written with escapes ('$\{env:NAME}'), decoded by the parser
+        raise RuleViolation(_SUBSTITUTION_MESSAGE)
     # What runs is this generated text: read it back and check it again.
     again, problem = _parse(sql)
     if problem or len(again) != 1 or _tree_problem(again[0], lake_paths):
@@ -534,7 +559,10 @@ def _table_checked(text: str, lake_paths: Sequence[str]) -> str:
     problem = _table_problem(table, lake_paths)
     if problem:
         raise RuleViolation(problem)
-    return table.sql(dialect="spark")
+    sql = table.sql(dialect="spark")
+    if _SUBSTITUTION in sql:
+        raise RuleViolation(_SUBSTITUTION_MESSAGE)
+    return sql
 
 
 def relation_checked(relation: Any, lake_paths: Sequence[str]) -> Relation:
@@ -547,10 +575,7 @@ def relation_checked(relation: Any, lake_paths: Sequence[str]) -> Relation:
     if len(relation) > MAX_RELATION_LENGTH:
         raise RuleViolation(f"At most {MAX_RELATION_LENGTH} characters.")
     if _SUBSTITUTION in relation:
-        raise RuleViolation(
-            "${...} is Spark variable substitution, which reads the worker's environment; "
-            "it is not allowed in a relation."
-        )
+        raise RuleViolation(_SUBSTITUTION_MESSAGE)
     text = relation.strip()
     prefixes = lake_paths_parsed(lake_paths)
     if relation_is_select(text):
@@ -638,8 +663,8 @@ def spark_source_errors(
             problem = column_name_problem(physical)
             if problem:
                 errors.setdefault(f"{field}.{name}", []).append(problem)
-    for name in options or {}:
-        problem = option_problem(name)
+    for name, value in (options or {}).items():
+        problem = option_problem(name) or option_value_problem(value)
         if problem:
             errors.setdefault(f"options.{name}", []).append(problem)
     problem = segments_problem(segments if segments is not None else [])

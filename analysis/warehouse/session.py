@@ -21,6 +21,7 @@ from experiments.data_source_rules import (
     ENFORCED_SETTINGS,
     RuleViolation,
     option_problem,
+    option_value_problem,
     session_url_problem,
 )
 from experiments.data_source_rules import session_kind as _session_kind
@@ -46,11 +47,15 @@ def session_refusal(url: str, options: Mapping[str, Any] | None = None) -> str |
     problem = session_url_problem((url or "").strip(), spark_allowed_hosts())
     if problem:
         return problem
-    refused = sorted(name for name in options or {} if option_problem(name))
+    refused = sorted(
+        name
+        for name, value in (options or {}).items()
+        if option_problem(name) or option_value_problem(value)
+    )
     if refused:
         return (
-            f"Spark options a data source may not set: {', '.join(refused)} (the allowed ones "
-            "are listed in docs/warehouse.md#security)."
+            f"Spark options a data source may not set: {', '.join(refused)} (the allowed ones, "
+            "and values without ${...}, are in docs/warehouse.md#security)."
         )
     return None
 

@@ -41,6 +41,7 @@ from experiments.data_source_rules import (
     column_name_problem,
     lake_paths_parsed,
     option_problem,
+    option_value_problem,
     relation_problem,
     segments_problem,
     session_url_masked,
@@ -160,7 +161,7 @@ def _check_options(value: Any, errors: Errors) -> None:
             errors.setdefault(f"options.{name}", []).append(
                 "A setting is a string, number or true/false (at most 10,000 characters)."
             )
-        elif problem := option_problem(name):
+        elif problem := option_problem(name) or option_value_problem(setting):
             errors.setdefault(f"options.{name}", []).append(problem)
 
 

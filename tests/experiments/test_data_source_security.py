@@ -83,6 +83,8 @@ def refused(admin_api, change: dict) -> dict[str, list[str]]:
         ("SELECT * FROM IDENTIFIER('text.`/etc/passwd`')", "IDENTIFIER"),
         ("SELECT TRANSFORM(unit_id) USING 'cat /etc/passwd' AS (x) FROM t", "TRANSFORM"),
         ("SELECT '${env:DJANGO_SECRET_KEY}' AS unit_id FROM t", "${...}"),
+        ("SELECT '$\\{env:DJANGO_SECRET_KEY}' AS unit_id FROM t", "${...}"),
+        ("SELECT * FROM db.explode(array(1))", "qualified name"),
         ("SELECT secret('scope', 'key') FROM t", "SECRET"),
         ("SELECT current_user() FROM t", "CURRENT_USER"),
         ("SELECT xpath(x, '/a') FROM t", "XPATH"),
@@ -124,6 +126,16 @@ def test_create__option_not_on_the_allowed_list__400_on_that_option(admin_api, o
     errors = refused(admin_api, {"options": {option: "x", "spark.sql.shuffle.partitions": 4}})
     assert list(errors) == [f"options.{option}"], errors
     assert "docs/warehouse.md#security" in errors[f"options.{option}"][0]
+
+
+def test_create__option_value_with_variable_substitution__400_without_the_value(
+    admin_api,
+) -> None:
+    value = "${env:DJANGO_SECRET_KEY}-x"
+    errors = refused(admin_api, {"options": {"spark.sql.session.timeZone": value}})
+    assert list(errors) == ["options.spark.sql.session.timeZone"]
+    assert "${...}" in errors["options.spark.sql.session.timeZone"][0]
+    assert value not in json.dumps(errors)
 
 
 @pytest.mark.parametrize(

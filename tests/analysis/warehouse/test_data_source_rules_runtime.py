@@ -170,6 +170,9 @@ def test_spark_session__host_or_option_not_allowed__refused_before_any_session()
             "local[1]",
             {"spark.jars": "x.jar", "spark.driver.extraJavaOptions": SECRET, "spark.cores.max": 1},
         )
+    with pytest.raises(RuleViolation, match="spark.sql.session.timeZone") as caught:
+        spark_session("local[1]", {"spark.sql.session.timeZone": "${env:DJANGO_SECRET_KEY}"})
+    assert "env:DJANGO" not in str(caught.value)
 
 
 def test_spark_run__source_breaking_the_rules__refused_before_a_session_opens() -> None:
