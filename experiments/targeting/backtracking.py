@@ -40,6 +40,7 @@ _PATH_BUDGET = 400_000
 _PRODUCT_BUDGET = 1_000_000
 MAX_PATHS = 10_000
 MAX_NESTED_REPEAT = 1_000
+MAX_LOOP_CHAIN = 2
 
 CharSet = tuple[tuple[int, int], ...]  # sorted, disjoint, non-adjacent ranges of code points
 
@@ -54,7 +55,8 @@ class Hazard:
     """Why a pattern is refused: ``kind`` is ``backreference``, ``lookaround``,
     ``repeat_count`` (with ``count`` and the ``limit`` it exceeds), ``ambiguous_repeat`` (a
     loop that can read a text in several ways), ``many_paths`` (parts outside loops that can
-    read a text in very many ways) or ``too_complex``."""
+    read a text in very many ways), ``loop_chain`` (``count`` loops in a row that can share
+    characters, more than ``limit``) or ``too_complex``."""
 
     kind: str
     count: int = 0
@@ -82,6 +84,9 @@ def find_hazard(pattern: str, *, flags: int = 0, max_repeat: int) -> Hazard | No
             return Hazard("ambiguous_repeat")
         if _most_paths(nfa, moves) > MAX_PATHS:
             return Hazard("many_paths")
+        degree = _loop_chain(nfa, moves)
+        if degree > MAX_LOOP_CHAIN:
+            return Hazard("loop_chain", degree, MAX_LOOP_CHAIN)
     except _Refused as refused:
         return refused.hazard
     return None
@@ -475,6 +480,85 @@ def _exponentially_ambiguous(nfa: _Builder, moves: dict[int, list[tuple[int, int
         on_cycle = len(members) > 1 or any(nfa.edges[e][2] == first for _i, e in moves[first])
         if on_cycle and _ambiguous_within(nfa, moves, members, budget):
             return True
+    return False
+
+
+def _loop_chain(nfa: _Builder, moves: dict[int, list[tuple[int, int]]]) -> int:
+    """The longest chain of loops one after the other that can share the characters of a text
+    (``.*a.*b.*c`` has three): a backtracking matcher tries every way to split a text between
+    them, about n to the power of the chain's length for a text of n characters (and once
+    more for each starting position). Two loops chain when some character both can repeat
+    lies on a way from the first to the second along which every character is one both loops
+    could read (``\\d+\\.\\d+`` does not chain: the dot separates them)."""
+    states = sorted(moves)
+    position = {state: i for i, state in enumerate(states)}
+    graph = [[(position[nfa.edges[e][2]], False) for _i, e in moves[state]] for state in states]
+    component = _components(graph)
+    part_of = {state: component[position[state]] for state in states}
+    loops: dict[int, list[tuple[int, int]]] = {}
+    for state in states:
+        for _i, e in moves[state]:
+            if part_of[nfa.edges[e][2]] == part_of[state]:
+                loops.setdefault(part_of[state], []).extend(nfa.edges[e][1])
+    alphabet = {part: _normalize(ranges) for part, ranges in loops.items()}
+    members: dict[int, list[int]] = {}
+    for state in states:
+        members.setdefault(part_of[state], []).append(state)
+    follows: dict[int, list[int]] = {part: [] for part in alphabet}
+    for first, first_set in alphabet.items():
+        for second, second_set in alphabet.items():
+            if first == second:
+                continue
+            shared = _intersection(first_set, second_set)
+            if shared and _reaches(nfa, moves, members[first], set(members[second]), shared):
+                follows[first].append(second)
+    longest: dict[int, int] = {}
+
+    def chain(part: int, depth: int = 0) -> int:
+        if part not in longest:
+            if depth > len(alphabet):  # components form no cycle; a guard all the same
+                return depth
+            longest[part] = 1 + max((chain(nxt, depth + 1) for nxt in follows[part]), default=0)
+        return longest[part]
+
+    return max((chain(part) for part in alphabet), default=0)
+
+
+def _intersection(a: CharSet, b: CharSet) -> CharSet:
+    out = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return tuple(out)
+
+
+def _reaches(
+    nfa: _Builder,
+    moves: dict[int, list[tuple[int, int]]],
+    sources: list[int],
+    targets: set[int],
+    shared: CharSet,
+) -> bool:
+    """Whether some path from ``sources`` to ``targets`` reads only moves that can read a
+    character of ``shared``."""
+    seen = set(sources)
+    todo = list(sources)
+    while todo:
+        state = todo.pop()
+        for _i, e in moves[state]:
+            dst = nfa.edges[e][2]
+            if dst in seen or not _overlap(nfa.edges[e][1], shared):
+                continue
+            if dst in targets:
+                return True
+            seen.add(dst)
+            todo.append(dst)
     return False
 
 

@@ -106,6 +106,12 @@ _MANY_PATHS = gettext_noop(
     "or alternative parts can match the same text in very many ways, as in a?a?a?a?aaaa or "
     "(a|aa){30}; make neighbouring parts match different characters"
 )
+_LOOP_CHAIN = gettext_noop(
+    "regular expression %(pattern)s can take very long to match a long text: %(count)s "
+    "repetitions in a row can share the same characters, as in .*a.*b.*c (at most %(limit)s "
+    "are allowed); a $regex matches anywhere in the text, so a leading or trailing .* is not "
+    "needed"
+)
 _TOO_COMPLEX = gettext_noop(
     "regular expression %(pattern)s is too complex to check that it matches quickly; simplify it"
 )
@@ -429,8 +435,9 @@ def _check(pattern: str, insensitive: bool) -> Problem | None:
     except JSRegexError as exc:
         return ("invalid", str(exc), {})
     if hazard is not None:
-        if hazard.kind == "repeat_count":
-            return ("unsafe", _REPEAT_COUNT, {"count": hazard.count, "limit": hazard.limit})
+        if hazard.kind in ("repeat_count", "loop_chain"):
+            template = _REPEAT_COUNT if hazard.kind == "repeat_count" else _LOOP_CHAIN
+            return ("unsafe", template, {"count": hazard.count, "limit": hazard.limit})
         template = {
             "backreference": _BACKREFERENCE,
             "lookaround": _LOOKAROUND,

@@ -71,6 +71,9 @@ ORDINARY = [
     "[^]",
     "a{0,100}",
     "(a?)+b",  # an iteration that matched nothing is not repeated
+    "Mozilla.*Chrome.*Safari",
+    "\\d+\\.\\d+\\.\\d+\\.\\d+",  # the dots keep the repetitions apart
+    "iPhone|iPad|Android.*Mobile",
     "^(?:[a-z0-9-]{1,63}\\.){1,10}[a-z]{2,6}$",
     "(?:ab|cd|ef)" * 10,
     "^\\s*\\w+\\s*=\\s*\\w+\\s*$",
@@ -114,6 +117,9 @@ def test_check_js_regex__ordinary_pattern__accepted(pattern):
         ("(a{5,}){200}", f"at most {MAX_REPEAT}"),
         ("(?:[^,]{0,100},){0,20}", "2000 times (counts of nested parts multiply); at most 1000"),
         ("x" * (MAX_PATTERN_LENGTH + 1), f"longer than {MAX_PATTERN_LENGTH}"),
+        (".*a.*a.*b", "3 repetitions in a row can share the same characters"),
+        ("\\w+a\\w+a\\w+b", "3 repetitions in a row"),
+        (".*Mozilla.*Chrome.*Safari", "a leading or trailing .* is not needed"),
     ],
 )
 def test_check_js_regex__unsupported_feature__refused_with_reason(pattern, words):
@@ -158,6 +164,7 @@ def test_validate_condition__catastrophic_regex_in_chinese__translated(settings,
         {"country": {"$regex": "a{500}"}},
         {"country": {"$regex": "a" * 300}},
         {"country": {"$regex": "a?" * 30}},
+        {"country": {"$regex": ".*a.*a.*b"}},
     ]
     with translation.override("zh-hans"):
         for condition in conditions:
