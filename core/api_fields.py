@@ -4,8 +4,12 @@ nested objects that are whole in a PATCH too.
 DRF's ``CharField`` (and ``SlugField``, ``RegexField``) turn a number into text: ``"name": 0``
 would be stored as ``"0"`` although the schema says ``type: string``. Every write serializer of
 the API uses these instead, so a number, boolean, array or object for a text field answers 400
-with the field's name. drf-spectacular documents them as the fields they extend (``string``,
-with the slug or regex ``pattern``).
+with the field's name. Likewise for numbers and booleans: DRF takes ``"1.5"`` for a number and
+``"yes"`` or ``0`` for a boolean, the schema does not; ``StrictFloatField``,
+``StrictIntegerField`` and ``StrictBooleanField`` take the JSON type only (a web form, whose
+inputs are text, passes ``context={"form_text": True}`` to have numbers read from text).
+drf-spectacular documents them as the fields they extend (``string``, with the slug or regex
+``pattern``).
 
 ``BoundedJSONField`` is a free-form JSON value nested at most ``MAX_JSON_DEPTH`` levels
 (``core.limits``); ``JSONObjectField`` also requires an object. The API's body parser
@@ -32,7 +36,10 @@ from core.limits import MAX_JSON_DEPTH, json_depth_exceeds
 __all__ = [
     "BoundedJSONField",
     "JSONObjectField",
+    "StrictBooleanField",
     "StrictCharField",
+    "StrictFloatField",
+    "StrictIntegerField",
     "StrictRegexField",
     "StrictSlugField",
     "WholeInPatch",
@@ -66,6 +73,41 @@ class _StringOnly:
                 f"Must be a string, got {json_type(data)}.", code="invalid"
             )
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A ``BooleanField`` that takes JSON ``true`` and ``false`` only (not ``"yes"``, ``1``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, bool):
+            raise serializers.ValidationError(
+                f"Must be true or false, got {json_type(data)}.", code="invalid"
+            )
+        return data
+
+
+class StrictFloatField(serializers.FloatField):
+    """A ``FloatField`` that takes JSON numbers only (not ``"1.5"``, not booleans)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        from_text = isinstance(data, str) and self.context.get("form_text")
+        if not from_text and (isinstance(data, bool) or not isinstance(data, int | float)):
+            raise serializers.ValidationError(
+                f"Must be a number, got {json_type(data)}.", code="invalid"
+            )
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An ``IntegerField`` that takes JSON whole numbers only (not ``"5"``, ``5.5``, ``true``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        from_text = isinstance(data, str) and self.context.get("form_text")
+        if not from_text and (isinstance(data, bool) or not isinstance(data, int)):
+            raise serializers.ValidationError(
+                f"Must be a whole number, got {json_type(data)}.", code="invalid"
+            )
+        return super().to_internal_value(data)
 
 
 class StrictCharField(_StringOnly, serializers.CharField):

@@ -10,7 +10,10 @@ from rest_framework import serializers
 from core.api_fields import (
     BoundedJSONField,
     JSONObjectField,
+    StrictBooleanField,
     StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
     StrictRegexField,
     StrictSlugField,
     WholeInPatch,
@@ -50,7 +53,7 @@ WEIGHT_HELP = (
         "maximum": MAX_WEIGHT,
     }
 )
-class WeightField(serializers.FloatField):
+class WeightField(StrictFloatField):
     """A variant weight. The range (above 0, at most ``MAX_WEIGHT``) is the services' rule
     (``check_variants``, new phases), which words its message per variant; the schema shows
     it."""
@@ -60,7 +63,7 @@ class VariantInput(WholeInPatch):
     key = StrictSlugField(max_length=64)
     name = StrictCharField(max_length=200, required=False, allow_blank=True)
     weight = WeightField(required=False, default=1.0, help_text=WEIGHT_HELP)
-    is_control = serializers.BooleanField(required=False, default=False)
+    is_control = StrictBooleanField(required=False, default=False)
     payload = BoundedJSONField(
         required=False,
         default=dict,
@@ -75,7 +78,7 @@ class VariantInput(WholeInPatch):
 class MetricLinkInput(WholeInPatch):
     metric = StrictSlugField(max_length=64)
     role = serializers.ChoiceField(choices=MetricRole.values)
-    harm_threshold = serializers.FloatField(
+    harm_threshold = StrictFloatField(
         required=False,
         allow_null=True,
         min_value=0.0,
@@ -88,12 +91,12 @@ class MetricLinkInput(WholeInPatch):
 
 
 class PlanInput(serializers.Serializer):
-    alpha = serializers.FloatField(required=False, min_value=0.0001, max_value=0.4999)
+    alpha = StrictFloatField(required=False, min_value=0.0001, max_value=0.4999)
     method = serializers.ChoiceField(choices=AnalysisMethod.choices, required=False)
     correction = serializers.ChoiceField(choices=Correction.choices, required=False)
-    cuped = serializers.BooleanField(required=False)
-    mde = serializers.FloatField(required=False, allow_null=True, min_value=1e-9)
-    guardrail_auto_pause = serializers.BooleanField(
+    cuped = StrictBooleanField(required=False)
+    mde = StrictFloatField(required=False, allow_null=True, min_value=1e-9)
+    guardrail_auto_pause = StrictBooleanField(
         required=False,
         help_text=(
             "Pause the experiment at a refresh when a guardrail is worse than its harm "
@@ -114,11 +117,11 @@ class ExperimentInput(serializers.Serializer):
         max_length=150,
         help_text="The owner's username (an active user); the creator when left out.",
     )
-    coverage = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+    coverage = StrictFloatField(required=False, min_value=0.0, max_value=1.0)
     salt = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=128)
     unit_attribute = StrictRegexField(ATTRIBUTE_NAME, required=False)
     layer = StrictSlugField(required=False, allow_null=True, allow_blank=True)
-    layer_share = serializers.FloatField(required=False, min_value=0.0001, max_value=1.0)
+    layer_share = StrictFloatField(required=False, min_value=0.0001, max_value=1.0)
     data_source = StrictSlugField(
         required=False,
         allow_null=True,
@@ -140,13 +143,13 @@ class ExperimentInput(serializers.Serializer):
     analysis_plan = PlanInput(required=False)
     scheduled_start_at = serializers.DateTimeField(required=False, allow_null=True)
     scheduled_stop_at = serializers.DateTimeField(required=False, allow_null=True)
-    planned_sample_size = serializers.IntegerField(
+    planned_sample_size = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_STORED_INT
     )
-    planned_duration_days = serializers.IntegerField(
+    planned_duration_days = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_STORED_INT
     )
-    refresh_minutes = serializers.IntegerField(required=False, min_value=1, max_value=10080)
+    refresh_minutes = StrictIntegerField(required=False, min_value=1, max_value=10080)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -295,7 +298,7 @@ class ReasonInput(serializers.Serializer):
 
 
 class NewPhaseInput(serializers.Serializer):
-    coverage = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    coverage = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=1)
     weights = serializers.DictField(
         child=WeightField(),
         required=False,
@@ -333,12 +336,12 @@ class MetricInput(serializers.Serializer):
     value_field = StrictCharField(max_length=64, required=False, allow_blank=True)
     numerator = RatioPartInput(required=False, allow_null=True)
     denominator = RatioPartInput(required=False, allow_null=True)
-    window_hours = serializers.IntegerField(required=False, min_value=1, max_value=24 * 365)
-    retention_day = serializers.IntegerField(
+    window_hours = StrictIntegerField(required=False, min_value=1, max_value=24 * 365)
+    retention_day = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_STORED_INT
     )
-    higher_is_better = serializers.BooleanField(required=False)
-    winsorize_percentile = serializers.FloatField(
+    higher_is_better = StrictBooleanField(required=False)
+    winsorize_percentile = StrictFloatField(
         required=False, allow_null=True, min_value=0.01, max_value=100
     )
 

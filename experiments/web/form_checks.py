@@ -124,7 +124,7 @@ def validated(
 ) -> tuple[dict[str, Any] | None, Errors]:
     """The service input and every error the API's serializer and the service rules find."""
     raw, errors = to_input(state, experiment)
-    serializer = ExperimentInput(data=raw)
+    serializer = ExperimentInput(data=raw, context={"form_text": True})
     if not serializer.is_valid():
         for key, messages in flatten(serializer.errors).items():
             if key not in errors:

@@ -115,7 +115,7 @@ def _save(request: HttpRequest, metric: Metric | None, values: dict[str, str]) -
     """The saved metric, or the errors keyed like the API's (``numerator.event``)."""
     if metric is not None:
         values["key"] = metric.key
-    serializer = MetricInput(data=metric_input(values))
+    serializer = MetricInput(data=metric_input(values), context={"form_text": True})
     if not serializer.is_valid():
         return flatten(serializer.errors)
     actor = actor_from_request(request)

@@ -455,3 +455,56 @@ def test_schema__results_history_limit__documents_the_range_the_server_takes(
     started_experiment(key="h")
     assert viewer.get("/api/v1/experiments/h/results/history?limit=0").status_code == 400
     assert viewer.get("/api/v1/experiments/h/results/history?limit=1000").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("patch", "/api/v1/metrics/m1", {"higher_is_better": 0}, "higher_is_better"),
+        ("patch", "/api/v1/metrics/m1", {"higher_is_better": "yes"}, "higher_is_better"),
+        ("patch", "/api/v1/metrics/m1", {"window_hours": "24"}, "window_hours"),
+        ("patch", "/api/v1/metrics/m1", {"winsorize_percentile": "99"}, "winsorize_percentile"),
+        ("patch", "/api/v1/experiments/draft", {"coverage": "0.5"}, "coverage"),
+        (
+            "patch",
+            "/api/v1/experiments/draft",
+            {"planned_sample_size": 10.5},
+            "planned_sample_size",
+        ),
+        ("patch", "/api/v1/experiments/draft", {"refresh_minutes": True}, "refresh_minutes"),
+        (
+            "patch",
+            "/api/v1/experiments/draft",
+            {"analysis_plan": {"cuped": 1}},
+            "analysis_plan.cuped",
+        ),
+        (
+            "patch",
+            "/api/v1/experiments/draft",
+            {"variants": [{"key": "control", "is_control": "true"}, {"key": "treatment"}]},
+            "variants[0].is_control",
+        ),
+        (
+            "post",
+            "/api/v1/experiments/running/new-phase",
+            {"weights": {"control": "2"}},
+            "weights.control",
+        ),
+    ],
+)
+def test_number_or_boolean_field__other_json_type__400_names_field_nothing_changes(
+    editor, method: str, url: str, body: dict[str, Any], field: str
+) -> None:
+    """schemathesis: ``"higher_is_better": 0`` was accepted as false (DRF reads 0, "yes",
+    "1.5" and "24" as booleans and numbers; the schema says boolean, number, integer)."""
+    MetricFactory(key="m1", name="Kept", higher_is_better=True)
+    ready_experiment(key="draft")
+    started_experiment(key="running")
+    before = (list(Metric.objects.values()), list(Experiment.objects.values()))
+
+    response = getattr(editor, method)(url, body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == [field]
+    assert response.json()[field][0].startswith("Must be ")
+    assert (list(Metric.objects.values()), list(Experiment.objects.values())) == before
