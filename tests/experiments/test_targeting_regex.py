@@ -280,3 +280,20 @@ def metrics(db: None) -> None:
 
     MetricFactory(key="paid_conversion")
     MetricFactory(key="arpu", type="mean", value_field="revenue")
+
+
+# --- the web form: the message next to the field ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_form__catastrophic_regex_in_chinese__message_next_to_targeting(settings, tmp_path):
+    from tests.experiments.test_service_messages_i18n import _editor, _field_block
+    from tests.experiments.test_web_form import post_data
+
+    settings.LOCALE_PATHS = [catalogue_with_pending(tmp_path)]
+    targeting = '{"country": {"$regex": "(a+)+$"}}'
+    response = _editor("zh-hans").post("/experiments/new/", post_data(targeting=targeting))
+    assert response.status_code == 200
+    block = _field_block(response.content.decode(), "id_targeting")
+    assert "country.$regex: 正则表达式 &#x27;(a+)+$&#x27; 匹配可能耗费指数级时间" in block
+    assert not Experiment.objects.exists()
