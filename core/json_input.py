@@ -11,6 +11,8 @@ text is parsed:
   deep."]}``), also when the body is so deep that the parser itself cannot read it.
 - ``json_loads`` is ``json.loads`` for a form's JSON text: it raises ``JsonTooDeep`` (a
   ``ValueError``) instead, which the form shows next to its field.
+- ``BoundedJSONFormField`` is Django's form ``JSONField`` (the admin's JSON boxes) with the same
+  rule: a message on the field, not a ``RecursionError``.
 
 A *field* of a body is a value of the top-level object, or, for a list of objects (``variants``,
 ``metrics``), a value of one of its objects; its path is the one the API's 400 answers use
@@ -25,6 +27,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from rest_framework import parsers, serializers
@@ -32,6 +35,7 @@ from rest_framework import parsers, serializers
 from core.limits import MAX_JSON_DEPTH, json_depth_exceeds
 
 __all__ = [
+    "BoundedJSONFormField",
     "BoundedJSONParser",
     "JsonTooDeep",
     "json_loads",
@@ -157,3 +161,28 @@ class BoundedJSONParser(parsers.JSONParser):
         if deep:
             raise serializers.ValidationError({path: [too_deep_message()] for path in deep})
         return data
+
+
+class BoundedJSONFormField(forms.JSONField):
+    """Django's form ``JSONField`` for values nested at most ``MAX_JSON_DEPTH`` levels."""
+
+    def _too_deep(self, value: Any) -> bool:
+        if not isinstance(value, str):
+            return json_depth_exceeds(value)
+        try:
+            json_loads(value)
+        except JsonTooDeep:
+            return True
+        except ValueError:
+            return False  # not JSON: Django's own message
+        return False
+
+    def to_python(self, value: Any) -> Any:
+        if not self.disabled and value not in self.empty_values and self._too_deep(value):
+            raise forms.ValidationError(too_deep_message(), code="too_deep")
+        return super().to_python(value)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if not self.disabled and data is not None and self._too_deep(data):
+            return forms.fields.InvalidJSONInput(data)  # shown back as typed
+        return super().bound_data(data, initial)

@@ -8,13 +8,18 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from core.errors import ValidationFailed
+from core.json_input import BoundedJSONFormField
 
 SERVICE_ERRORS = "_verdict_service_errors"
+# JSON boxes (targeting, payloads) take values nested at most MAX_JSON_DEPTH levels.
+JSON_FORM_FIELDS: dict[Any, dict[str, Any]] = {
+    models.JSONField: {"form_class": BoundedJSONFormField}
+}
 
 
 def describe(exc: ValidationFailed) -> str:
@@ -88,6 +93,7 @@ class ServiceAdmin(admin.ModelAdmin):
     """
 
     actions = [delete_selected]
+    formfield_overrides = JSON_FORM_FIELDS
 
     def changeform_view(
         self,

@@ -8,7 +8,6 @@ never with its value) next to the options input.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.actors import actor_from_request
 from core.errors import ValidationFailed
+from core.json_input import json_loads
 from core.roles import is_admin
 from experiments.models import DataSource
 from experiments.services.data_sources import (
@@ -65,7 +65,7 @@ class DataSourceAdminForm(forms.ModelForm):
         if not raw:
             return None
         try:
-            value = json.loads(raw)
+            value = json_loads(raw)  # JsonTooDeep is a ValueError: the same message
         except ValueError:
             # Never echo the input: it may hold credentials.
             raise forms.ValidationError(

@@ -36,7 +36,7 @@ from experiments.services.experiments import (
 from experiments.services.lifecycle import allowed_actions, experiment_transition
 from experiments.targeting import validate_condition
 
-from .base import ServiceAdmin, copy_saved, delete_selected, describe
+from .base import JSON_FORM_FIELDS, ServiceAdmin, copy_saved, delete_selected, describe
 
 ALWAYS_READ_ONLY = [
     "status",
@@ -89,6 +89,7 @@ class StartedReadOnlyInline(admin.TabularInline):
     """Inlines that cannot change once the experiment has started (use the new-phase action)."""
 
     extra = 0
+    formfield_overrides = JSON_FORM_FIELDS
 
     def _started(self, obj: Experiment | None) -> bool:
         return obj is not None and obj.status != ExperimentStatus.DRAFT
