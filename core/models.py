@@ -1,9 +1,18 @@
-"""API keys: the bearer credentials every API checks (only a hash is stored)."""
+"""API keys: the bearer credentials every API checks (only a hash is stored); and
+``text_choices``, which makes a model's choices from the shared vocabulary."""
 
 import hashlib
 
 from django.conf import settings
 from django.db import models
+
+from core.vocab import LabelledEnum
+
+
+def text_choices(enum: type[LabelledEnum]) -> type[models.TextChoices]:
+    """Django choices with ``enum``'s values, names and English labels (``core.vocab``): the
+    models keep Django's ``choices`` and ``label`` while the vocabulary has one home."""
+    return models.TextChoices(enum.__name__, [(m.name, (m.value, m.label)) for m in enum])
 
 
 class ApiKeyRole(models.TextChoices):

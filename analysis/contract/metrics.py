@@ -10,15 +10,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core.vocab import MetricRole, Outcome
+
 from .convert import counts, floats, num, pair, pair_out
 
 # Values of ``VariantResult.outcome``: decided once, after the multiple-testing correction
 # (``analysis.services.outcomes.variant_outcome``).
-BETTER = "better"
-WORSE = "worse"
-NOT_SIGNIFICANT = "not_significant"
-NOT_ENOUGH_DATA = "not_enough_data"
-OUTCOMES = (BETTER, WORSE, NOT_SIGNIFICANT, NOT_ENOUGH_DATA)
+# (core.vocab.Outcome)
+BETTER = Outcome.BETTER
+WORSE = Outcome.WORSE
+NOT_SIGNIFICANT = Outcome.NOT_SIGNIFICANT
+NOT_ENOUGH_DATA = Outcome.NOT_ENOUGH_DATA
+OUTCOMES = tuple(Outcome)
 
 
 # Values of ``VariantResult.significance_basis``: the comparison whose p-value, significance
@@ -33,8 +36,8 @@ SRM_OK, SRM_WARNING, SRM_ERROR = "ok", "warning", "error"
 SRM_LEVELS = (SRM_OK, SRM_WARNING, SRM_ERROR)
 
 
-# Values of ``MetricResult.role``.
-ROLES = ("primary", "secondary", "guardrail")
+# Values of ``MetricResult.role`` (core.vocab.MetricRole).
+ROLES = tuple(MetricRole)
 
 # Values of ``MetricResult.status``: ``values_out_of_range`` when some units' event values were
 # beyond the accepted range (+-1e100) and were counted at the limit (the aggregation's

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.vocab import Recommendation, primary_of
+
 from .breaker import BreakerResult
 from .convert import counts, num
 from .inputs import Excluded, Freshness, Plan
@@ -19,14 +21,14 @@ from .metrics import MetricResult, SegmentResult, SrmResult
 
 RESULTS_SCHEMA_VERSION = 4
 
-# Values of ``Decision.recommendation``.
+# Values of ``Decision.recommendation`` (core.vocab.Recommendation).
 SHIP, KEEP_CONTROL, KEEP_RUNNING, INCONCLUSIVE = (
-    "ship",
-    "keep_control",
-    "keep_running",
-    "inconclusive",
+    Recommendation.SHIP,
+    Recommendation.KEEP_CONTROL,
+    Recommendation.KEEP_RUNNING,
+    Recommendation.INCONCLUSIVE,
 )
-RECOMMENDATIONS = (SHIP, KEEP_CONTROL, KEEP_RUNNING, INCONCLUSIVE)
+RECOMMENDATIONS = tuple(Recommendation)
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ class Results:
 
     @property
     def primary(self) -> MetricResult | None:
-        return next((m for m in self.metrics if m.role == "primary"), None)
+        return primary_of(self.metrics)
 
     def to_dict(self) -> dict[str, Any]:
         return {

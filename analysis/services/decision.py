@@ -41,6 +41,7 @@ from analysis.contract import (
     SrmResult,
 )
 from analysis.contract.messages import Coded
+from core.vocab import FINISHED_STATUSES, primary_of
 
 from .formatting import (
     count,
@@ -50,8 +51,6 @@ from .formatting import (
     guardrail_loss_text,
 )
 from .outcomes import guardrail_losses
-
-DONE_STATUSES = ("stopped", "concluded", "archived")
 
 # A reason: its English words and its coded form.
 Reason = tuple[str, Coded]
@@ -158,7 +157,7 @@ def _decision(
                 )
             ],
         )
-    primary = next((m for m in metrics if m.role == "primary"), None)
+    primary = primary_of(metrics)
     if primary is None:
         return _result(
             KEEP_RUNNING,
@@ -230,7 +229,7 @@ def _decision(
 
     flat = [r.variant for r in rows if r not in losers and r not in blocked]
     reached = power.planned_sample_reached
-    if reached or inputs.status in DONE_STATUSES:
+    if reached or inputs.status in FINISHED_STATUSES:
         why = "the planned sample is reached" if reached else "the experiment has stopped"
         return _result(
             INCONCLUSIVE,

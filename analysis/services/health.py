@@ -24,6 +24,7 @@ from analysis.contract import (
     SrmResult,
 )
 from analysis.contract.messages import Coded
+from core.vocab import FINISHED_STATUSES
 
 from .formatting import count, guardrail_loss_coded, guardrail_loss_text
 from .outcomes import guardrail_losses
@@ -161,7 +162,7 @@ def _underpowered(inputs: SnapshotInputs, plan: Plan, power: PowerResult) -> lis
     arms = max(len(inputs.variants), 1)
     planned = plan.planned_sample_size
     planned_per_arm = planned / arms if planned else None
-    done = power.planned_sample_reached or inputs.status in ("stopped", "concluded")
+    done = power.planned_sample_reached or inputs.status in FINISHED_STATUSES
     short_plan = planned_per_arm is not None and planned_per_arm < needed
     short_now = bool(done) and power.units_per_arm < needed
     if not (short_plan or short_now):

@@ -26,11 +26,13 @@ from core.notifications import (
     webhook_post,
     webhook_url,
 )
+from core.vocab import Recommendation
 
 logger = logging.getLogger(__name__)
 
 NOTIFY_SEVERITIES = ("error", "warning")
-NOTIFY_DECISIONS = ("ship", "keep_control", "inconclusive")
+# Every recommendation but "keep running" is news to the owner.
+NOTIFY_DECISIONS = tuple(r for r in Recommendation if r != Recommendation.KEEP_RUNNING)
 
 
 def snapshot_conditions(*, snapshot: ResultSnapshot) -> list[dict[str, Any]]:

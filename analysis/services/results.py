@@ -31,6 +31,7 @@ from analysis.contract.convert import num, pair
 from analysis.stats import ArmStats, Comparison, adjust_p_values, compare, srm_check
 from analysis.stats.moments import arm_mean
 from analysis.stats.srm import srm_level
+from core.vocab import primary_of
 
 from .breaker_rule import guardrail_breaker
 from .decision import decision_summary
@@ -251,7 +252,7 @@ def results_build(
 ) -> Results:
     """The typed report for a snapshot, from its inputs and plan alone."""
     metrics = _metric_results(inputs, plan)
-    primary = next((m for m in metrics if m.role == "primary"), None)
+    primary = primary_of(metrics)
     primary_hib = primary.higher_is_better if primary else True
     segments = tuple(_segment(inputs, s, plan, primary_hib) for s in inputs.segments)
     srm = _srm(inputs, inputs.units)

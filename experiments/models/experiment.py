@@ -2,21 +2,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core import vocab
+from core.models import text_choices
 
-class ExperimentKind(models.TextChoices):
-    PRICING = "pricing", "Pricing"
-    ONBOARDING = "onboarding", "Onboarding"
-    PROMOTION = "promotion", "Promotion"
-    OTHER = "other", "Other"
-
-
-class ExperimentStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    STOPPED = "stopped", "Stopped"
-    CONCLUDED = "concluded", "Concluded"
-    ARCHIVED = "archived", "Archived"
+ExperimentKind = text_choices(vocab.ExperimentKind)
+ExperimentStatus = text_choices(vocab.ExperimentStatus)
 
 
 class AnalysisMethod(models.TextChoices):
@@ -31,10 +21,7 @@ class Correction(models.TextChoices):
     BH = "bh", "Benjamini-Hochberg"
 
 
-class Decision(models.TextChoices):
-    SHIP = "ship", "Ship a variant"
-    KEEP_CONTROL = "keep_control", "Keep control"
-    INCONCLUSIVE = "inconclusive", "Inconclusive"
+Decision = text_choices(vocab.Decision)
 
 
 class Experiment(models.Model):

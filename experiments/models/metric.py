@@ -1,18 +1,11 @@
 from django.db import models
 from django.db.models import Q
 
+from core import vocab
+from core.models import text_choices
 
-class MetricType(models.TextChoices):
-    CONVERSION = "conversion", "Conversion"
-    MEAN = "mean", "Mean"
-    RATIO = "ratio", "Ratio"
-    RETENTION = "retention", "Retention"
-
-
-class MetricRole(models.TextChoices):
-    PRIMARY = "primary", "Primary"
-    SECONDARY = "secondary", "Secondary"
-    GUARDRAIL = "guardrail", "Guardrail"
+MetricType = text_choices(vocab.MetricType)
+MetricRole = text_choices(vocab.MetricRole)
 
 
 class Metric(models.Model):
