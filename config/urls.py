@@ -12,8 +12,7 @@ DOCS_METHODS = ["get", "head"]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="web:experiment-list"), name="home"),
-    path("", include("experiments.web.urls")),
-    path("", include("assignment.web.urls")),
+    path("", include("console.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -39,6 +38,5 @@ urlpatterns = [
     path("api/v1/", include("analysis.api.urls")),
     path("api/v1/", include("core.api.urls")),
     path("", include("core.health")),
-    path("", include("analysis.web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

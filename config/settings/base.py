@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "experiments",
     "assignment",
     "analysis",
+    # The web pages, on top of every other app (templates and static files in console/).
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -74,7 +76,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -196,10 +198,10 @@ SPECTACULAR_SETTINGS = {
         "ExperimentStatusEnum": "experiments.models.ExperimentStatus",
         "ExperimentKindEnum": "experiments.models.ExperimentKind",
         "DataSourceKindEnum": "experiments.models.DataSourceKind",
-        "MetricRoleEnum": "analysis.contract.ROLES",
+        "MetricRoleEnum": "analysis.engine.contract.ROLES",
         "MetricTypeEnum": "experiments.models.MetricType",
         "ConclusionDecisionEnum": "experiments.models.Decision",
-        "RecommendationEnum": "analysis.contract.RECOMMENDATIONS",
+        "RecommendationEnum": "analysis.engine.contract.RECOMMENDATIONS",
     },
     # Request bodies are documented as JSON, the format the API and its clients use (DRF's
     # form parsers also accept flat bodies on the control plane; they are left out).

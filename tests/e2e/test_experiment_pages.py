@@ -13,7 +13,7 @@ from core.api_keys import api_key_create
 from experiments.models import Experiment, ExperimentMetric, Layer, Override
 from experiments.services.lifecycle import experiment_transition
 from tests.e2e.conftest import login, make_user, screenshot
-from tests.experiments.web_helpers import results_json, store_snapshot
+from tests.console.helpers import results_json, store_snapshot
 from tests.factories import MetricFactory, ready_experiment
 
 pytestmark = pytest.mark.django_db(transaction=True)

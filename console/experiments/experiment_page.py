@@ -1,0 +1,231 @@
+"""The experiment page: header with the lifecycle buttons, and its tabs.
+
+``experiment_page_render`` is shared with the Try-it tab, whose view lives in
+``assignment.web`` (it calls the assignment service, which this app may not import).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from console.labels import (
+    ACTION_LABELS,
+    CORRECTION_LABELS,
+    DECISION_LABELS,
+    KIND_LABELS,
+    METHOD_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    label,
+)
+from core.roles import can_write
+from experiments import selectors as base_selectors
+from experiments.models import Experiment
+from experiments.services.lifecycle import allowed_actions
+
+from . import selectors
+from .audit_diff import audit_changes
+from .page_forms import OverrideForm
+from .snippets import integration_snippets
+from .targeting_words import targeting_in_words
+
+TEMPLATE = "experiments/experiment_detail.html"
+TABS = (
+    ("overview", _("Overview")),
+    ("results", _("Results")),
+    ("try", _("Try it")),
+    ("overrides", _("QA overrides")),
+    ("audit", _("Audit log")),
+    ("integrate", _("Integrate")),
+)
+DANGER_ACTIONS = ("stop", "archive")
+AUDIT_LIMIT = 200
+
+
+def tab_url(experiment: Experiment, tab: str) -> str | None:
+    if tab == "overview":
+        return reverse("web:experiment-detail", args=[experiment.key])
+    if tab == "try":
+        try:
+            return reverse("assignment-web:try-it", args=[experiment.key])
+        except NoReverseMatch:
+            return None
+    if tab == "results":
+        try:
+            return reverse("analysis-web:report", args=[experiment.key])
+        except NoReverseMatch:
+            pass
+    return reverse("web:experiment-tab", args=[experiment.key, tab])
+
+
+def _variants(experiment: Experiment) -> list[dict[str, Any]]:
+    variants = list(experiment.variants.all())
+    total = sum(v.weight for v in variants) or 1.0
+    return [
+        {
+            "variant": v,
+            "share": v.weight / total * 100,
+            "payload": json.dumps(v.payload, ensure_ascii=False, indent=2),
+        }
+        for v in variants
+    ]
+
+
+def _metrics_by_role(experiment: Experiment) -> list[dict[str, Any]]:
+    links = list(experiment.metric_links.all())
+    return [
+        {"role": role, "label": role_label, "links": [m for m in links if m.role == role]}
+        for role, role_label in ROLE_LABELS.items()
+        if any(m.role == role for m in links)
+    ]
+
+
+def _layer_bar(experiment: Experiment) -> dict[str, float] | None:
+    if experiment.layer_start is None or experiment.layer_end is None:
+        return None
+    return {
+        "offset": experiment.layer_start * 100,
+        "width": (experiment.layer_end - experiment.layer_start) * 100,
+    }
+
+
+def _overview(experiment: Experiment) -> dict[str, Any]:
+    return {
+        "variants": _variants(experiment),
+        "targeting_words": targeting_in_words(experiment.targeting),
+        "targeting_json": json.dumps(experiment.targeting or {}, ensure_ascii=False, indent=2),
+        "coverage_percent": experiment.coverage * 100,
+        "layer_share_percent": experiment.layer_share * 100,
+        "layer_bar": _layer_bar(experiment),
+        "metric_roles": _metrics_by_role(experiment),
+        "method_label": label(METHOD_LABELS, experiment.method),
+        "correction_label": label(CORRECTION_LABELS, experiment.correction),
+        "mde_percent": experiment.mde * 100 if experiment.mde is not None else None,
+        "decision_label": label(DECISION_LABELS, experiment.decision),
+    }
+
+
+def _results(experiment: Experiment) -> dict[str, Any]:
+    summaries = selectors.latest_snapshot_summaries(experiment_ids=[experiment.pk])
+    return {
+        "summary": summaries.get(experiment.pk),
+        "results_json_url": f"/api/v1/experiments/{experiment.key}/results",
+        "results_csv_url": f"/api/v1/experiments/{experiment.key}/results.csv",
+    }
+
+
+def _overrides(experiment: Experiment, request: HttpRequest) -> dict[str, Any]:
+    return {
+        "overrides": list(experiment.overrides.select_related("variant")),
+        "override_form": OverrideForm(experiment=experiment),
+    }
+
+
+def _audit(experiment: Experiment) -> dict[str, Any]:
+    entries = list(base_selectors.experiment_audit(experiment=experiment)[:AUDIT_LIMIT])
+    return {
+        "audit_rows": [
+            {
+                "entry": e,
+                "action_label": label(ACTION_LABELS, e.action),
+                "changes": audit_changes(e.before, e.after),
+            }
+            for e in entries
+        ]
+    }
+
+
+def _integrate(experiment: Experiment, request: HttpRequest) -> dict[str, Any]:
+    events = [link.metric.event for link in experiment.metric_links.all() if link.metric.event]
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    return {
+        "snippets": integration_snippets(experiment=experiment, base_url=base_url, events=events)
+    }
+
+
+def experiment_page_context(
+    request: HttpRequest, experiment: Experiment, tab: str, **extra: Any
+) -> dict[str, Any]:
+    """Everything the page needs for ``tab``: header, tab links, and that tab's data."""
+    writer = can_write(request.user)
+    actions = [
+        {
+            "name": name,
+            "label": label(ACTION_LABELS, name),
+            "danger": name in DANGER_ACTIONS,
+            "url": reverse("web:experiment-action", args=[experiment.key, name]),
+        }
+        for name in allowed_actions(experiment.status)
+    ]
+    edit_url = None
+    if writer:
+        try:
+            edit_url = reverse("web:experiment-edit", kwargs={"key": experiment.key})
+        except NoReverseMatch:
+            edit_url = None
+    context: dict[str, Any] = {
+        "nav": "experiments",
+        "experiment": experiment,
+        "status_label": label(STATUS_LABELS, experiment.status),
+        "kind_label": label(KIND_LABELS, experiment.kind),
+        "actions": actions if writer else [],
+        "edit_url": edit_url,
+        "breaker": selectors.breaker_pause(experiment=experiment),
+        "tab": tab,
+        "tabs": [
+            {"slug": slug, "label": tab_label, "url": url}
+            for slug, tab_label in TABS
+            if (url := tab_url(experiment, slug)) is not None
+        ],
+    }
+    if tab == "overview":
+        context |= _overview(experiment)
+    elif tab == "results":
+        context |= _results(experiment)
+    elif tab == "overrides":
+        context |= _overrides(experiment, request)
+    elif tab == "audit":
+        context |= _audit(experiment)
+    elif tab == "integrate":
+        context |= _integrate(experiment, request)
+    return context | extra
+
+
+def experiment_page_render(
+    request: HttpRequest,
+    context: dict[str, Any],
+    *,
+    partials: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The full page, or for HTMX the partial its target names (``partials`` maps a target id
+    to the template defining it); any other HTMX request gets the tab panel."""
+    template = TEMPLATE
+    if request.htmx:
+        target = request.htmx.target or ""
+        if partials and target in partials:
+            template = f"{partials[target]}#{target}"
+        else:
+            template += "#tab-panel"
+    return render(request, template, context, status=status)
+
+
+@login_required
+def experiment_detail_page(request: HttpRequest, key: str) -> HttpResponse:
+    experiment = base_selectors.experiment_or_404(key)
+    return experiment_page_render(request, experiment_page_context(request, experiment, "overview"))
+
+
+@login_required
+def experiment_tab_page(request: HttpRequest, key: str, tab: str) -> HttpResponse:
+    if tab not in {slug for slug, _label in TABS} - {"overview", "try"}:
+        raise Http404(f'No tab "{tab}".')
+    experiment = base_selectors.experiment_or_404(key)
+    return experiment_page_render(request, experiment_page_context(request, experiment, tab))

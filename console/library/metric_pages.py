@@ -1,0 +1,179 @@
+"""The metrics library pages: the list (with the experiments using each metric), and create and
+edit forms whose fields follow the metric type. The create form also opens in the experiment
+form's dialog (``?inline=1``), so a PM adds a metric without leaving the experiment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from console.experiment_form.form_checks import flatten
+from core.actors import actor_from_request
+from core.errors import ValidationFailed
+from core.roles import can_write
+from experiments.api.serializers import MetricInput
+from experiments.models import Metric, MetricType
+from experiments.services.metrics import metric_create, metric_update
+
+TEMPLATE = "experiments/metric_form.html"
+FIELDS = (
+    "key",
+    "name",
+    "description",
+    "type",
+    "event",
+    "value_field",
+    "numerator_event",
+    "numerator_value_field",
+    "denominator_event",
+    "denominator_value_field",
+    "window_hours",
+    "retention_day",
+    "direction",
+    "winsorize_percentile",
+)
+
+
+@login_required
+def metric_list_page(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    metrics = Metric.objects.prefetch_related("experiment_links__experiment").order_by("key")
+    if query:
+        metrics = metrics.filter(name__icontains=query) | metrics.filter(key__icontains=query)
+    context = {"nav": "metrics", "metrics": metrics, "q": query}
+    template = "experiments/metric_list.html"
+    if request.htmx and request.GET.get("q") is not None:
+        template += "#metric-table"
+    return render(request, template, context)
+
+
+def _values_of(metric: Metric | None) -> dict[str, str]:
+    if metric is None:
+        return {"type": "conversion", "window_hours": "168", "direction": "up"}
+    numerator, denominator = metric.numerator or {}, metric.denominator or {}
+    return {
+        "key": metric.key,
+        "name": metric.name,
+        "description": metric.description,
+        "type": metric.type,
+        "event": metric.event,
+        "value_field": metric.value_field,
+        "numerator_event": numerator.get("event") or "",
+        "numerator_value_field": numerator.get("value_field") or "",
+        "denominator_event": denominator.get("event") or "",
+        "denominator_value_field": denominator.get("value_field") or "",
+        "window_hours": str(metric.window_hours),
+        "retention_day": str(metric.retention_day or ""),
+        "direction": "up" if metric.higher_is_better else "down",
+        "winsorize_percentile": (
+            f"{metric.winsorize_percentile:g}" if metric.winsorize_percentile else ""
+        ),
+    }
+
+
+def metric_input(values: dict[str, str]) -> dict[str, Any]:
+    """The API's metric input shape for the form's values; fields of other types are cleared."""
+    kind = values.get("type", "")
+    raw: dict[str, Any] = {
+        "key": values.get("key", ""),
+        "name": values.get("name", ""),
+        "description": values.get("description", ""),
+        "type": kind,
+        "higher_is_better": values.get("direction") != "down",
+        "event": values.get("event", "") if kind != MetricType.RATIO else "",
+        "value_field": values.get("value_field", "") if kind == MetricType.MEAN else "",
+        "numerator": None,
+        "denominator": None,
+        "retention_day": values.get("retention_day") or None,
+        "winsorize_percentile": values.get("winsorize_percentile") or None,
+    }
+    if values.get("window_hours"):
+        raw["window_hours"] = values["window_hours"]
+    if kind != MetricType.RETENTION:
+        raw["retention_day"] = None
+    if kind == MetricType.RATIO:
+        for part in ("numerator", "denominator"):
+            raw[part] = {
+                "event": values.get(f"{part}_event", ""),
+                "value_field": values.get(f"{part}_value_field") or None,
+            }
+    return raw
+
+
+def _post_values(post: QueryDict) -> dict[str, str]:
+    return {name: post.get(name, "").strip() for name in FIELDS}
+
+
+def _save(request: HttpRequest, metric: Metric | None, values: dict[str, str]) -> Any:
+    """The saved metric, or the errors keyed like the API's (``numerator.event``)."""
+    if metric is not None:
+        values["key"] = metric.key
+    serializer = MetricInput(data=metric_input(values), context={"form_text": True})
+    if not serializer.is_valid():
+        return flatten(serializer.errors)
+    actor = actor_from_request(request)
+    try:
+        if metric is None:
+            return metric_create(actor=actor, data=dict(serializer.validated_data))
+        return metric_update(actor=actor, metric=metric, data=dict(serializer.validated_data))
+    except ValidationFailed as failed:
+        return failed.errors
+
+
+def _form(request: HttpRequest, metric: Metric | None) -> HttpResponse:
+    if not can_write(request.user):
+        raise PermissionDenied(_("Viewers cannot change the metrics library."))
+    inline = request.GET.get("inline") == "1"
+    values = _values_of(metric)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = _post_values(request.POST)
+        if request.POST.get("action") != "retype":
+            result = _save(request, metric, values)
+            if isinstance(result, Metric):
+                if inline:
+                    response = render(
+                        request, TEMPLATE + "#metric-created", {"created": result, "inline": True}
+                    )
+                    response["HX-Trigger"] = "metric-created"
+                    return response
+                messages.success(request, _("Metric saved."))
+                return redirect("web:metric-list")
+            errors = result
+    context = {
+        "nav": "metrics",
+        "metric": metric,
+        "m": values,
+        "errors": {key.replace(".", "_"): value for key, value in errors.items()},
+        "types": MetricType.choices,
+        "inline": inline,
+        "used_by": (
+            [link.experiment for link in metric.experiment_links.select_related("experiment")]
+            if metric
+            else []
+        ),
+    }
+    template = TEMPLATE
+    if request.htmx and (inline or request.POST.get("action") == "retype"):
+        template += "#metric-form"
+    return render(request, template, context)
+
+
+@login_required
+def metric_create_page(request: HttpRequest) -> HttpResponse:
+    return _form(request, None)
+
+
+@login_required
+def metric_edit_page(request: HttpRequest, key: str) -> HttpResponse:
+    metric = Metric.objects.filter(key=key).first()
+    if metric is None:
+        raise Http404(_("No metric with this key."))
+    return _form(request, metric)
