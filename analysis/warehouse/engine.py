@@ -37,9 +37,9 @@ from analysis.aggregation.query import Scope, unit_select
 from analysis.aggregation.render import render
 from analysis.aggregation.source import Source
 from assignment.tables import EventTable, ExposureTable
-from experiments.data_source_rules import RuleViolation, relation_checked, spark_source_errors
+from experiments.data_source_rules import RuleViolation, errors_text, relation_checked
 from experiments.models import Experiment
-from experiments.services.data_sources import spark_allowed_hosts, spark_lake_paths
+from experiments.services.data_sources import spark_lake_paths, spark_rule_errors
 
 from .session import spark_session
 from .source import EVENT_COLUMNS, EXPOSURE_COLUMNS, OPTIONAL_COLUMNS, SparkSource
@@ -114,9 +114,9 @@ def relation_sql(relation: str, lake_paths: Sequence[str] | None = None) -> str:
 
 
 def source_refusal(source: SparkSource) -> str | None:
-    """Every rule ``source`` breaks under this server's settings now, in one sentence per
-    field (None: it may run)."""
-    errors = spark_source_errors(
+    """Every rule ``source`` breaks under this server's settings now, each after its field
+    (None: it may run)."""
+    errors = spark_rule_errors(
         session_url=source.session_url,
         exposures=source.exposures,
         events=source.events,
@@ -124,12 +124,8 @@ def source_refusal(source: SparkSource) -> str | None:
         event_columns=source.event_columns,
         options=source.options,
         segments=list(source.segments),
-        allowed_hosts=spark_allowed_hosts(),
-        lake_paths=spark_lake_paths(),
     )
-    if not errors:
-        return None
-    return " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+    return errors_text(errors) if errors else None
 
 
 def _segment_attributes(ref: str, segments: Sequence[str]) -> str:

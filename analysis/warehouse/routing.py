@@ -23,7 +23,7 @@ from typing import Any
 
 from analysis.aggregation import experiment_inputs
 from analysis.warehouse.source import SparkSource
-from experiments.data_source_rules import RuleViolation
+from experiments.data_source_rules import RuleViolation, errors_text
 from experiments.models import DataSource, DataSourceKind, Experiment
 from experiments.services.data_sources import data_source_rule_errors, session_url_masked
 
@@ -129,10 +129,7 @@ def _refused(source: DataSource, why: str) -> str:
 def data_source_refusal(source: DataSource) -> str | None:
     """Why ``source`` may not run here now (None: it may), as a snapshot's error."""
     errors = data_source_rule_errors(source)
-    if not errors:
-        return None
-    why = " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
-    return _scrub(_refused(source, why), source)
+    return _scrub(_refused(source, errors_text(errors)), source) if errors else None
 
 
 def experiment_inputs_routed(*, experiment: Experiment, as_of: dt.datetime) -> dict[str, Any]:

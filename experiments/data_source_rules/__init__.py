@@ -82,6 +82,7 @@ __all__ = [
     "session_url_masked",
     "session_url_problem",
     "session_url_valid",
+    "errors_text",
     "spark_source_errors",
 ]
 
@@ -149,3 +150,8 @@ def spark_source_errors(
     if problem:
         errors["segments"] = [problem]
     return errors
+
+
+def errors_text(errors: Errors) -> str:
+    """The errors as one text, each message after its field (for a refresh's error)."""
+    return " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())

@@ -85,6 +85,7 @@ __all__ = [
     "data_source_rule_errors",
     "data_source_update",
     "session_url_masked",
+    "spark_rule_errors",
     "spark_allowed_hosts",
     "spark_lake_paths",
 ]
@@ -227,7 +228,7 @@ def data_source_rule_errors(source: DataSource) -> Errors:
     settings, is refused rather than run."""
     if source.kind != DataSourceKind.SPARK:
         return {}
-    return spark_source_errors(
+    return spark_rule_errors(
         session_url=source.session_url,
         exposures=source.exposures,
         events=source.events,
@@ -235,8 +236,15 @@ def data_source_rule_errors(source: DataSource) -> Errors:
         event_columns=source.event_columns,
         options=source.options,
         segments=source.segments,
-        allowed_hosts=spark_allowed_hosts(),
-        lake_paths=spark_lake_paths(),
+    )
+
+
+def spark_rule_errors(**fields: Any) -> Errors:
+    """``experiments.data_source_rules.spark_source_errors`` for a spark definition's fields
+    (``session_url``, ``exposures``, ``events``, ``exposure_columns``, ``event_columns``,
+    ``options``, ``segments``) under this server's settings now."""
+    return spark_source_errors(
+        **fields, allowed_hosts=spark_allowed_hosts(), lake_paths=spark_lake_paths()
     )
 
 
