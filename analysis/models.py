@@ -16,7 +16,7 @@ class ResultSnapshot(models.Model):
 
     ``inputs`` holds every sufficient statistic the statistics engine was given (per metric,
     variant and segment, as ``to_dict()``), ``plan`` the analysis plan in force, and
-    ``results`` the report served by the API (``analysis.contract.Results.to_dict()``, with
+    ``results`` the report served by the API (``analysis.engine.contract.Results.to_dict()``, with
     its ``schema_version``; read it with ``analysis.selectors.snapshot_results``, which also
     reads results stored before versions existed); ``analysis.services.snapshot_recompute``
     rebuilds ``results`` from ``inputs`` and ``plan`` alone. A failed refresh is kept as a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from analysis.contract import Results, results_from_stored
+from analysis.engine.contract import Results, results_from_stored
 from analysis.models import ResultSnapshot, SnapshotStatus
 from experiments.models import Experiment
 
@@ -40,6 +40,6 @@ def snapshot_history(*, experiment: Experiment, limit: int = 100) -> QuerySet[Re
 def snapshot_results(*, snapshot: ResultSnapshot) -> Results:
     """The snapshot's typed results, whatever schema version they were stored with.
 
-    Raises ``analysis.contract.UnknownSchemaVersion`` for results written by a newer Verdict.
+    Raises ``analysis.engine.contract.UnknownSchemaVersion`` for results written by a newer Verdict.
     """
     return results_from_stored(snapshot.results)

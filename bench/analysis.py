@@ -206,9 +206,9 @@ def spark_child(as_of: str, master: str) -> None:
     django.setup()
     import datetime as dt
 
-    from analysis.services.results import results_compute
+    from analysis.engine.results import results_compute
+    from analysis.engine.stats import ENGINE_VERSION
     from analysis.services.snapshots import experiment_plan
-    from analysis.stats import ENGINE_VERSION
     from analysis.warehouse.engine import spark_run
     from analysis.warehouse.session import spark_session
     from analysis.warehouse.source import SparkSource

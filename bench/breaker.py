@@ -4,7 +4,7 @@ Run:  python bench/breaker.py [--runs 2000] [--reads 20] [--seed 5]
 
 Each simulated experiment is read ``--reads`` times (one read per refresh); between reads
 each arm gains ``units`` new units. The per-read cumulative sufficient statistics are built
-with numpy and handed to ``analysis.services.breaker_rule.guardrail_harm``, the function a
+with numpy and handed to ``analysis.engine.breaker_rule.guardrail_harm``, the function a
 refresh calls, at alpha = 0.05 with a harm threshold of 0. A run "pauses" at its first
 harmful read.
 
@@ -34,8 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.services.breaker_rule import guardrail_harm  # noqa: E402
-from analysis.stats import ENGINE_VERSION, MeanStats, ProportionStats  # noqa: E402
+from analysis.engine.breaker_rule import guardrail_harm  # noqa: E402
+from analysis.engine.stats import ENGINE_VERSION, MeanStats, ProportionStats  # noqa: E402
 
 ALPHA = 0.05
 CONVERSION_RATE = 0.10

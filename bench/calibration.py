@@ -1,9 +1,9 @@
-"""Calibration study for analysis.stats: do the error rates and intervals mean what they say?
+"""Calibration study for analysis.engine.stats: do the error rates and intervals mean what they say?
 
 Run:  python bench/calibration.py [--experiments 2000] [--seed 1]
 
 Simulates A/A and A/B experiments and feeds their per-arm sufficient statistics (what the
-SQL aggregation would produce) to ``analysis.stats.compare``.  Unit-level data are simulated
+SQL aggregation would produce) to ``analysis.engine.stats.compare``.  Unit-level data are simulated
 per read in vectorised chunks and reduced straight to sums, so no experiment is looped over
 unit by unit.  Two metrics:
 
@@ -38,7 +38,7 @@ from scipy.stats import norm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.stats import Comparison, MeanStats, ProportionStats, compare  # noqa: E402
+from analysis.engine.stats import Comparison, MeanStats, ProportionStats, compare  # noqa: E402
 
 READS = 20
 UNITS_PER_READ = 500  # per arm
@@ -264,7 +264,9 @@ def main() -> None:
     start = time.perf_counter()
     figures = run(args.experiments, args.seed, args.units_per_read)
     n = args.experiments
-    print(f"analysis.stats calibration: {n} simulated experiments per study, seed {args.seed}")
+    print(
+        f"analysis.engine.stats calibration: {n} simulated experiments per study, seed {args.seed}"
+    )
     print(
         f"{READS} reads x {args.units_per_read} units per arm; Monte Carlo s.e. of a 5% rate "
         f"{mc_se(0.05, n):.2%}, of a 95% coverage {mc_se(0.95, n):.2%}"

@@ -5,7 +5,7 @@ Run:  python bench/relative_interval.py [--experiments 20000] [--seed 11]
 For each metric (conversion at p = 0.1; heavy-tailed revenue: 10% of units buy and spend
 LogNormal(3, 1.3), the metric of bench/calibration.py) and each size (500 and 2,000 units
 per arm), it simulates A/A experiments and experiments with a planted relative lift, reduces
-them to per-arm sufficient statistics and calls ``analysis.stats.compare`` (frequentist,
+them to per-arm sufficient statistics and calls ``analysis.engine.stats.compare`` (frequentist,
 relative effect, 95%) with each relative interval formula:
 
 * ``delta``: gbstats' formula, Δ/|μ_C| ± t·SE (the engine's formula before 1.1.0);
@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.stats import ENGINE_VERSION, MeanStats, ProportionStats, compare  # noqa: E402
+from analysis.engine.stats import ENGINE_VERSION, MeanStats, ProportionStats, compare  # noqa: E402
 
 CONVERSION_RATE = 0.10
 BUY_RATE, LOG_MU, LOG_SIGMA = 0.10, 3.0, 1.3
@@ -118,7 +118,7 @@ def main() -> None:
     rows = run(args.experiments, args.seed)
     n = args.experiments
     print(
-        f"relative intervals, analysis.stats {ENGINE_VERSION}: {n} experiments per cell, "
+        f"relative intervals, analysis.engine.stats {ENGINE_VERSION}: {n} experiments per cell, "
         f"seed {args.seed}, planted lift +{LIFT:.0%}"
     )
     print(

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.stats import MeanStats, ProportionStats, RatioStats
+from analysis.engine.stats import MeanStats, ProportionStats, RatioStats
 
 from .dialect import event_value, lit
 from .source import Source

@@ -1,4 +1,4 @@
-"""Output serializers of the result endpoints, mirroring ``analysis.contract``.
+"""Output serializers of the result endpoints, mirroring ``analysis.engine.contract``.
 
 They render a contract object's ``to_dict()`` (field for field, in the same order) and give
 ``/api/schema/`` the full results shape. A key the dict leaves out is left out of the output
@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from analysis.contract import (
+from analysis.engine.contract import (
     METRIC_STATUSES,
     OUTCOMES,
     RECOMMENDATIONS,
@@ -23,8 +23,8 @@ from analysis.contract import (
     SIGNIFICANCE_BASES,
     SRM_LEVELS,
 )
-from analysis.stats import STATUSES
-from analysis.stats.exact import TESTS
+from analysis.engine.stats import STATUSES
+from analysis.engine.stats.exact import TESTS
 
 
 class OutputSerializer(serializers.Serializer):
@@ -188,7 +188,7 @@ class HealthCheckSerializer(OutputSerializer):
 
 
 class CodedSerializer(OutputSerializer):
-    """``analysis.contract.Coded``: a sentence as a stable code and the values it says."""
+    """``analysis.engine.contract.Coded``: a sentence as a stable code and the values it says."""
 
     code = serializers.CharField()
     params = ParamsField(help_text="Numbers unformatted; names as keys.")
@@ -224,7 +224,7 @@ class PlanSerializer(OutputSerializer):
 
 
 class BreakerRowSerializer(OutputSerializer):
-    """``analysis.contract.breaker.BreakerRow``."""
+    """``analysis.engine.contract.breaker.BreakerRow``."""
 
     metric = serializers.CharField()
     name = serializers.CharField()
@@ -245,7 +245,7 @@ class BreakerRowSerializer(OutputSerializer):
 
 
 class BreakerSerializer(OutputSerializer):
-    """``analysis.contract.breaker.BreakerResult``: the guardrail circuit breaker's reading."""
+    """``analysis.engine.contract.breaker.BreakerResult``: the guardrail breaker's reading."""
 
     method = serializers.CharField(help_text="Always `sequential` (confidence sequences).")
     alpha = serializers.FloatField()
@@ -271,7 +271,7 @@ class FreshnessSerializer(OutputSerializer):
 
 
 class ResultsSerializer(OutputSerializer):
-    """``analysis.contract.Results``."""
+    """``analysis.engine.contract.Results``."""
 
     schema_version = serializers.IntegerField()
     experiment = serializers.CharField()

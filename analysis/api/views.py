@@ -1,7 +1,7 @@
 """Result endpoints: thin views over the snapshot selectors and the refresh service.
 
 Bodies are rendered by the output serializers of ``analysis.api.serializers``, which mirror
-the typed results contract (``analysis.contract``).
+the typed results contract (``analysis.engine.contract``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The guardrail circuit breaker: pause an experiment whose guardrail is harmed.
 
 After each successful refresh (``analysis.tasks.refresh_experiment``), when the snapshot's
-results carry a harmful breaker row (``analysis.services.breaker_rule``), the experiment is
+results carry a harmful breaker row (``analysis.engine.breaker_rule``), the experiment is
 paused through the lifecycle service, so every unit gets the control. The audit entry's actor
 is ``analysis`` and its message names the metric, variant, effect, always-valid interval,
 threshold and snapshot. The owner is told once by email and webhook (a ``Notification`` with
@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import transaction
 
-from analysis.contract.breaker import BREAKER_RELATIVE, BreakerRow
+from analysis.engine.contract.breaker import BREAKER_RELATIVE, BreakerRow
 from analysis.models import Notification, ResultSnapshot
 from analysis.selectors import snapshot_results
 from core.actors import Actor

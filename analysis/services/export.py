@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from analysis.contract import Results
+from analysis.engine.contract import Results
 
 CSV_COLUMNS = [
     "experiment",

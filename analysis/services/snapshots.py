@@ -12,12 +12,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from analysis.engine.results import results_compute
+from analysis.engine.stats import ENGINE_VERSION
 from analysis.models import ResultSnapshot, SnapshotStatus
-from analysis.stats import ENGINE_VERSION
 from analysis.warehouse.routing import experiment_inputs_routed
 from experiments.models import Experiment
-
-from .results import results_compute
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ def experiment_refresh(
 
 def snapshot_recompute(*, snapshot: ResultSnapshot) -> dict[str, Any]:
     """The results recomputed from the snapshot's stored inputs and plan alone, in the current
-    schema version (``analysis.contract.RESULTS_SCHEMA_VERSION``)."""
+    schema version (``analysis.engine.contract.RESULTS_SCHEMA_VERSION``)."""
     return results_compute(
         inputs=snapshot.inputs,
         plan=snapshot.plan,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from analysis.stats import MeanStats, ProportionStats
+from analysis.engine.stats import MeanStats, ProportionStats
 
 AS_OF = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
 

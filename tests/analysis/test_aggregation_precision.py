@@ -19,10 +19,10 @@ import pytest
 from django.db import connection
 
 from analysis.aggregation.dialect import VALUE_LIMIT
+from analysis.engine.stats import MeanStats, compare, stats_from_dict
+from analysis.engine.stats.moments import arm_moments
 from analysis.models import SnapshotStatus
 from analysis.services.snapshots import experiment_refresh, snapshot_recompute
-from analysis.stats import MeanStats, compare, stats_from_dict
-from analysis.stats.moments import arm_moments
 from assignment.models import Event
 from tests.analysis.helpers import T0, Data, by_metric, experiment_with, metric
 

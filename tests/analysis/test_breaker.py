@@ -13,12 +13,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from analysis.contract import Plan, SnapshotInputs
+from analysis.engine.breaker_rule import guardrail_breaker, guardrail_harm
+from analysis.engine.contract import Plan, SnapshotInputs
+from analysis.engine.stats import MeanStats, ProportionStats
 from analysis.models import Notification, ResultSnapshot
 from analysis.services.breaker import breaker_condition, snapshot_breaker_apply
-from analysis.services.breaker_rule import guardrail_breaker, guardrail_harm
 from analysis.services.snapshots import experiment_refresh
-from analysis.stats import MeanStats, ProportionStats
 from analysis.tasks import refresh_experiment
 from core.actors import Actor
 from experiments.models import AuditLogEntry, Experiment, ExperimentMetric

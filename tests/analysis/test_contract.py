@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from analysis.contract import (
+from analysis.engine.contract import (
     RESULTS_SCHEMA_VERSION,
     Plan,
     Results,
@@ -24,8 +24,8 @@ from analysis.contract import (
     results_from_stored,
     results_upgrade,
 )
+from analysis.engine.results import results_build, results_compute
 from analysis.models import ResultSnapshot
-from analysis.services.results import results_build, results_compute
 from analysis.services.snapshots import experiment_refresh, snapshot_recompute
 from tests.analysis.helpers import experiment_with, metric
 from tests.analysis.reference import conversion, plan, synthetic_inputs

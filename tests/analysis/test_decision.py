@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.services.results import results_compute
+from analysis.engine.results import results_compute
 from tests.analysis.reference import conversion, plan, synthetic_inputs
 
 BETTER = (10_000, 1_300)  # vs control 10,000 / 1,000: clearly better

@@ -1,4 +1,4 @@
-"""The report's Economics section (analysis.services.economics) against numpy/scipy on the raw
+"""The report's Economics section (analysis.engine.economics) against numpy/scipy on the raw
 per-user data: scaled impact per 1,000 users, a price test's break-even, and a promotion's net
 revenue after its cost."""
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from analysis.contract import (
+from analysis.engine.contract import (
     Excluded,
     Freshness,
     MetricInputs,
@@ -20,7 +20,7 @@ from analysis.contract import (
     SnapshotInputs,
     VariantSpec,
 )
-from analysis.services.economics import (
+from analysis.engine.economics import (
     ABOVE,
     BELOW,
     NET_METRIC,
@@ -33,8 +33,8 @@ from analysis.services.economics import (
     experiment_economics,
     payload_prices,
 )
-from analysis.services.results import results_build
-from analysis.stats import MeanStats, ProportionStats
+from analysis.engine.results import results_build
+from analysis.engine.stats import MeanStats, ProportionStats
 
 START = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 DAYS = 14

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from analysis.services.results import results_compute
-from analysis.stats import MeanStats, ProportionStats, compare
-from analysis.stats.exact import exact_test_needed
+from analysis.engine.results import results_compute
+from analysis.engine.stats import MeanStats, ProportionStats, compare
+from analysis.engine.stats.exact import exact_test_needed
 from tests.analysis.reference import conversion, plan, synthetic_inputs
 
 

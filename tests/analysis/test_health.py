@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from analysis.services.results import results_compute
-from analysis.stats import ProportionStats
+from analysis.engine.results import results_compute
+from analysis.engine.stats import ProportionStats
 from tests.analysis.reference import AS_OF, conversion, plan, synthetic_inputs
 
 CONTROL = (10_000, 1_000)

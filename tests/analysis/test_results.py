@@ -8,7 +8,7 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from analysis.services.results import results_compute
+from analysis.engine.results import results_compute
 from tests.analysis.reference import mean_stats, plan, synthetic_inputs, welch_relative
 
 VARIANTS = ("control", "b", "c")
@@ -121,7 +121,7 @@ def test_sequential_plan__wider_intervals_than_fixed_horizon(data) -> None:
 
 
 def test_srm__overall_and_segment__chi_square_against_weights() -> None:
-    from analysis.stats import ProportionStats
+    from analysis.engine.stats import ProportionStats
 
     def conv(n):
         return ProportionStats(n=n, conversions=n // 10)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
+from analysis.engine.stats import ENGINE_VERSION
 from analysis.models import ResultSnapshot
 from analysis.selectors import snapshot_latest
 from analysis.services.snapshots import RefreshFailed, experiment_refresh, snapshot_recompute
-from analysis.stats import ENGINE_VERSION
 from experiments.models import Metric
 from tests.analysis.helpers import T0, Data, experiment_with, metric
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from scipy import stats as sps
 
-from analysis.contract import results_from_stored
-from analysis.services.results import results_compute
-from analysis.stats.srm import srm_level
+from analysis.engine.contract import results_from_stored
+from analysis.engine.results import results_compute
+from analysis.engine.stats.srm import srm_level
 from tests.analysis.reference import conversion, plan, synthetic_inputs
 
 LEGACY = json.loads((Path(__file__).parent / "data" / "snapshot_v1.json").read_text())

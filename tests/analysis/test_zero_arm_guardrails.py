@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from scipy import stats as sps
 
-from analysis.services.results import results_compute
+from analysis.engine.results import results_compute
 from assignment.hashing import hash_fraction
 from experiments.models import Experiment
 from tests.analysis.reference import conversion, plan, synthetic_inputs

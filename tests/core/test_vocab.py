@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from analysis import contract
-from analysis.services import decision, health
+from analysis.engine import contract, decision, health
 from core import vocab
 from experiments import models
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.contract import Results
+from analysis.engine.contract import Results
 from analysis.selectors import snapshot_results
 from analysis.services.refresh import experiment_refresh_run
 from analysis.services.snapshots import RefreshFailed

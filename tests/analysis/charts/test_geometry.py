@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.charts import LinearScale, interval_bar, line_with_band, nice_ticks, shared_domain
+from analysis.engine.charts import (
+    LinearScale,
+    interval_bar,
+    line_with_band,
+    nice_ticks,
+    shared_domain,
+)
 
 
 def test_scale__ends_and_middle__map_linearly() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.stats import MeanStats, RatioStats
+from analysis.engine.stats import MeanStats, RatioStats
 
 
 def mean_stats(y: np.ndarray, x: np.ndarray | None = None) -> MeanStats:

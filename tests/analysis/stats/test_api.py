@@ -2,7 +2,7 @@ import ast
 import pathlib
 import re
 
-import analysis.stats as stats
+import analysis.engine.stats as stats
 
 PACKAGE = pathlib.Path(stats.__file__).parent
 FORBIDDEN = ("django", "rest_framework", "celery", "experiments", "assignment")

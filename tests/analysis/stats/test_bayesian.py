@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate
 from scipy import stats as sps
 
-from analysis.stats import compare
+from analysis.engine.stats import compare
 
 from .raw import mean_stats
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats.proportion import test_proportions_2indep as wald_2indep
 
-from analysis.stats import MeanStats, ProportionStats, RatioStats, compare
+from analysis.engine.stats import MeanStats, ProportionStats, RatioStats, compare
 
 from .raw import mean_stats, ratio_stats
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from analysis.stats import MeanStats, compare, pooled_theta
+from analysis.engine.stats import MeanStats, compare, pooled_theta
 
 from .raw import mean_stats
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from analysis.stats import MeanStats, compare
+from analysis.engine.stats import MeanStats, compare
 
 from .raw import mean_stats
 

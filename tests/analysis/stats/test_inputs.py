@@ -4,7 +4,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from analysis.stats import MeanStats, ProportionStats, RatioStats, stats_from_dict
+from analysis.engine.stats import MeanStats, ProportionStats, RatioStats, stats_from_dict
 
 from .raw import mean_stats, ratio_stats
 

@@ -1,7 +1,7 @@
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from analysis.stats import adjust_p_values
+from analysis.engine.stats import adjust_p_values
 
 P = [0.01, 0.04, 0.03, 0.005, 0.20, 0.5, 0.049]
 

@@ -14,7 +14,7 @@ import pytest
 from scipy import stats as sps
 from scipy.optimize import brentq
 
-from analysis.stats import (
+from analysis.engine.stats import (
     MeanStats,
     ProportionStats,
     RatioStats,

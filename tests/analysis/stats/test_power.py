@@ -1,6 +1,6 @@
 import pytest
 
-from analysis.stats import expected_duration_days, minimum_detectable_effect, sample_size
+from analysis.engine.stats import expected_duration_days, minimum_detectable_effect, sample_size
 
 
 def test_sample_size_proportion__r_power_prop_test_example__76_71():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from analysis.stats import MeanStats, ProportionStats, compare
+from analysis.engine.stats import MeanStats, ProportionStats, compare
 
 from .raw import mean_stats
 

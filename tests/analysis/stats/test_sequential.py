@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from analysis.stats import compare
+from analysis.engine.stats import compare
 
 from .raw import mean_stats
 

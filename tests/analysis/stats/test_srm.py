@@ -3,7 +3,7 @@ import json
 import pytest
 from scipy import stats as sps
 
-from analysis.stats import srm_check
+from analysis.engine.stats import srm_check
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from analysis.stats import winsorization_bounds, winsorize
+from analysis.engine.stats import winsorization_bounds, winsorize
 
 
 def test_winsorize__two_arms__capped_at_pooled_percentile(rng):

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from analysis.aggregation import experiment_inputs
-from analysis.services.results import results_compute
+from analysis.engine.results import results_compute
+from analysis.engine.stats import ENGINE_VERSION
 from analysis.services.snapshots import experiment_plan
-from analysis.stats import ENGINE_VERSION
 from analysis.warehouse.engine import spark_inputs, spark_run
 from analysis.warehouse.session import spark_session
 from analysis.warehouse.source import SparkSource

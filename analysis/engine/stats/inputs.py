@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-from analysis.stats.checks import check_count as _check_count
-from analysis.stats.checks import check_real as _check_real
-from analysis.stats.checks import check_sum_squares as _check_sum_squares
+from analysis.engine.stats.checks import check_count as _check_count
+from analysis.engine.stats.checks import check_real as _check_real
+from analysis.engine.stats.checks import check_sum_squares as _check_sum_squares
 
 _SHIFT_FIELDS = ("shift", "pre_shift", "numerator_shift")
 

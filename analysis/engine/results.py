@@ -2,7 +2,7 @@
 
 A pure function of the stored inputs and plan (no database), so a stored snapshot is
 recomputed exactly from what it stores. The results are the typed contract of
-``analysis.contract`` (documented in docs/analysis.md).
+``analysis.engine.contract`` (documented in docs/analysis.md).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.contract import (
+from analysis.engine.contract import (
     ABSOLUTE,
     RELATIVE,
     RESULTS_SCHEMA_VERSION,
@@ -27,10 +27,10 @@ from analysis.contract import (
     VariantResult,
     VariantSpec,
 )
-from analysis.contract.convert import num, pair
-from analysis.stats import ArmStats, Comparison, adjust_p_values, compare, srm_check
-from analysis.stats.moments import arm_mean
-from analysis.stats.srm import srm_level
+from analysis.engine.contract.convert import num, pair
+from analysis.engine.stats import ArmStats, Comparison, adjust_p_values, compare, srm_check
+from analysis.engine.stats.moments import arm_mean
+from analysis.engine.stats.srm import srm_level
 from core.vocab import primary_of
 
 from .breaker_rule import guardrail_breaker

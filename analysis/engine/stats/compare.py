@@ -5,19 +5,29 @@ from __future__ import annotations
 import math
 import numbers
 
-from analysis.stats.bayesian import bayesian_update
-from analysis.stats.cuped import cuped_effect_moments
-from analysis.stats.exact import TEST_BAYESIAN, TEST_CONFIDENCE_SEQUENCE, TEST_WELCH, exact_test
-from analysis.stats.frequentist import welch_t_test
-from analysis.stats.inputs import ArmStats, MeanStats, ProportionStats, RatioStats
-from analysis.stats.moments import arm_mean, arm_moments, effect_moments, relative_effect_defined
-from analysis.stats.relative import (
+from analysis.engine.stats.bayesian import bayesian_update
+from analysis.engine.stats.cuped import cuped_effect_moments
+from analysis.engine.stats.exact import (
+    TEST_BAYESIAN,
+    TEST_CONFIDENCE_SEQUENCE,
+    TEST_WELCH,
+    exact_test,
+)
+from analysis.engine.stats.frequentist import welch_t_test
+from analysis.engine.stats.inputs import ArmStats, MeanStats, ProportionStats, RatioStats
+from analysis.engine.stats.moments import (
+    arm_mean,
+    arm_moments,
+    effect_moments,
+    relative_effect_defined,
+)
+from analysis.engine.stats.relative import (
     DEFAULT_RELATIVE_INTERVAL,
     RELATIVE_INTERVALS,
     ratio_estimate,
     relative_test,
 )
-from analysis.stats.results import (
+from analysis.engine.stats.results import (
     STATUS_OK,
     STATUS_RELATIVE_INTERVAL_UNBOUNDED,
     STATUS_TOO_FEW_UNITS,
@@ -27,7 +37,7 @@ from analysis.stats.results import (
     Comparison,
     thin_comparison,
 )
-from analysis.stats.sequential import confidence_sequence
+from analysis.engine.stats.sequential import confidence_sequence
 
 METHODS = ("frequentist", "sequential", "bayesian")
 MIN_UNITS = 2  # per arm: the unbiased variance and Welch's ν need n − 1 > 0
@@ -161,7 +171,7 @@ def compare(
             return thin(STATUS_ZERO_VARIANCE)
 
     # Too few conversions in an arm for a normal approximation: Fisher's exact test gives the
-    # p-value and significance (analysis.stats.exact); the intervals stay the approximate ones.
+    # p-value and significance (analysis.engine.stats.exact); the intervals stay approximate.
     exact = exact_test(control, treatment) if method == "frequentist" else None
 
     def ok(

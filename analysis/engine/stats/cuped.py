@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis.stats.inputs import MeanStats
-from analysis.stats.moments import EffectMoments, sample_covariance, sample_variance, welch_dof
+from analysis.engine.stats.inputs import MeanStats
+from analysis.engine.stats.moments import (
+    EffectMoments,
+    sample_covariance,
+    sample_variance,
+    welch_dof,
+)
 
 
 @dataclass(frozen=True)

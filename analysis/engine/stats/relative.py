@@ -25,11 +25,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from analysis.stats.cuped import pooled_theta
-from analysis.stats.frequentist import welch_t_test
-from analysis.stats.inputs import ArmStats, MeanStats
-from analysis.stats.moments import EffectMoments, arm_moments, sample_covariance, sample_variance
-from analysis.stats.sequential import confidence_sequence
+from analysis.engine.stats.cuped import pooled_theta
+from analysis.engine.stats.frequentist import welch_t_test
+from analysis.engine.stats.inputs import ArmStats, MeanStats
+from analysis.engine.stats.moments import (
+    EffectMoments,
+    arm_moments,
+    sample_covariance,
+    sample_variance,
+)
+from analysis.engine.stats.sequential import confidence_sequence
 
 RELATIVE_INTERVALS = ("fieller", "log", "delta")
 DEFAULT_RELATIVE_INTERVAL = "fieller"

@@ -2,7 +2,7 @@
 
 Pure (no Django, no database), so the calibration study in ``bench/breaker.py`` calls the
 very function a refresh uses. For each guardrail and non-control variant it reads the
-always-valid confidence sequence of ``analysis.stats.sequential`` at the plan's alpha,
+always-valid confidence sequence of ``analysis.engine.stats.sequential`` at the plan's alpha,
 whatever the plan's own method, so reading it at every refresh keeps its error rate:
 
 * relative effect (Fieller's interval): harmful when the whole interval lies beyond the
@@ -19,15 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis.contract import Plan, SnapshotInputs
-from analysis.contract.breaker import (
+from analysis.engine.contract import Plan, SnapshotInputs
+from analysis.engine.contract.breaker import (
     BREAKER_ABSOLUTE,
     BREAKER_RELATIVE,
     BreakerResult,
     BreakerRow,
 )
-from analysis.contract.convert import num, pair
-from analysis.stats import ArmStats, compare
+from analysis.engine.contract.convert import num, pair
+from analysis.engine.stats import ArmStats, compare
 
 GUARDRAIL = "guardrail"
 

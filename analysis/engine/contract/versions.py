@@ -26,7 +26,7 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from analysis.stats.srm import srm_level
+from analysis.engine.stats.srm import srm_level
 
 from .metrics import RELATIVE
 from .results import RESULTS_SCHEMA_VERSION, Results

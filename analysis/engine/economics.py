@@ -1,6 +1,6 @@
 """Economics of pricing and promotion experiments, from a snapshot's typed results (pure).
 
-No Django: inputs are the typed results and snapshot inputs (``analysis.contract``), the
+No Django: inputs are the typed results and snapshot inputs (``analysis.engine.contract``), the
 experiment's metric definitions as plain ``MetricDefinition`` values and the variants' JSON
 payloads. Three parts (formulas in docs/analysis.md, "Economics"):
 
@@ -25,9 +25,9 @@ from typing import Any
 
 from scipy import stats as sps
 
-from analysis.contract import MetricResult, Results, SnapshotInputs, VariantResult
-from analysis.stats.inputs import MeanStats, ProportionStats
-from analysis.stats.moments import arm_moments
+from analysis.engine.contract import MetricResult, Results, SnapshotInputs, VariantResult
+from analysis.engine.stats.inputs import MeanStats, ProportionStats
+from analysis.engine.stats.moments import arm_moments
 
 PER = 1000
 MIN_DAYS = 1.0  # running time before the exposed users a day are stated

@@ -1,6 +1,6 @@
 """Typed per-metric results: a row per variant, metrics, segments and the SRM check.
 
-Part of the results contract (``analysis.contract.results``); see that module for
+Part of the results contract (``analysis.engine.contract.results``); see that module for
 ``to_dict`` / ``from_dict``.
 """
 
@@ -15,7 +15,7 @@ from core.vocab import MetricRole, Outcome
 from .convert import counts, floats, num, pair, pair_out
 
 # Values of ``VariantResult.outcome``: decided once, after the multiple-testing correction
-# (``analysis.services.outcomes.variant_outcome``).
+# (``analysis.engine.outcomes.variant_outcome``).
 # (core.vocab.Outcome)
 BETTER = Outcome.BETTER
 WORSE = Outcome.WORSE
@@ -31,7 +31,7 @@ RELATIVE = "relative"
 ABSOLUTE = "absolute"
 SIGNIFICANCE_BASES = (RELATIVE, ABSOLUTE)
 
-# Values of ``SrmResult.level`` (``analysis.stats.srm.srm_level``).
+# Values of ``SrmResult.level`` (``analysis.engine.stats.srm.srm_level``).
 SRM_OK, SRM_WARNING, SRM_ERROR = "ok", "warning", "error"
 SRM_LEVELS = (SRM_OK, SRM_WARNING, SRM_ERROR)
 
@@ -55,7 +55,7 @@ class VariantResult:
 
     ``p_value``, ``significant`` and ``outcome`` come from the comparison named by
     ``significance_basis`` (the relative one, or the absolute one when the relative effect
-    could not be computed), tested by ``test`` (``analysis.stats.exact.TESTS``)."""
+    could not be computed), tested by ``test`` (``analysis.engine.stats.exact.TESTS``)."""
 
     variant: str
     name: str

@@ -1,12 +1,12 @@
 """Numbers in words for decision reasons and health messages, and the same values as the
-parameters of their coded form (``analysis.contract.Coded``; rendered per language by
+parameters of their coded form (``analysis.engine.contract.Coded``; rendered per language by
 ``analysis.web.reasons``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from analysis.contract import Coded, VariantResult
+from analysis.engine.contract import Coded, VariantResult
 
 from .outcomes import GuardrailLoss
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from analysis.contract import (
+from analysis.engine.contract import (
     SRM_ERROR,
     SRM_WARNING,
     HealthCheck,
@@ -23,7 +23,7 @@ from analysis.contract import (
     SnapshotInputs,
     SrmResult,
 )
-from analysis.contract.messages import Coded
+from analysis.engine.contract.messages import Coded
 from core.vocab import FINISHED_STATUSES
 
 from .formatting import count, guardrail_loss_coded, guardrail_loss_text

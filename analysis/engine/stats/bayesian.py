@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from scipy import stats as sps
 
-from analysis.stats.moments import EffectMoments
+from analysis.engine.stats.moments import EffectMoments
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ Rules, in order:
 
 "Significantly better / worse" is the variant's ``outcome`` and "a guardrail worse" is
 ``guardrail_losses`` (significantly worse, or an absolute interval wholly on the harmful side
-of zero), both from ``analysis.services.outcomes``.
+of zero), both from ``analysis.engine.outcomes``.
 
 Each reason is written in English and, one for one, as a coded message (``Coded``: a code and
 its values) that pages render in the reader's language (``analysis.web.reasons``).
@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from analysis.contract import (
+from analysis.engine.contract import (
     INCONCLUSIVE,
     KEEP_CONTROL,
     KEEP_RUNNING,
@@ -40,7 +40,7 @@ from analysis.contract import (
     SnapshotInputs,
     SrmResult,
 )
-from analysis.contract.messages import Coded
+from analysis.engine.contract.messages import Coded
 from core.vocab import FINISHED_STATUSES, primary_of
 
 from .formatting import (

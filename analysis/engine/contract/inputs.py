@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.stats import ArmStats, stats_from_dict
+from analysis.engine.stats import ArmStats, stats_from_dict
 
 from .convert import counts, num
 
@@ -30,7 +30,7 @@ class Plan:
     mde: float | None
     planned_sample_size: int | None
     planned_duration_days: float | None
-    # The guardrail circuit breaker (analysis.services.breaker_rule): on or off, and the
+    # The guardrail circuit breaker (analysis.engine.breaker_rule): on or off, and the
     # relative harm each guardrail tolerates (metric key -> threshold; absent means 0).
     guardrail_auto_pause: bool = False
     harm_thresholds: dict[str, float] = field(default_factory=dict)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from scipy import stats as sps
 
-from analysis.stats.inputs import ArmStats, ProportionStats
+from analysis.engine.stats.inputs import ArmStats, ProportionStats
 
 # Values of ``Comparison.test``: the test whose p-value and significance a comparison reports.
 TEST_WELCH = "welch"

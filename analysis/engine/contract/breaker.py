@@ -2,7 +2,7 @@
 
 Present only when the plan has ``guardrail_auto_pause`` on: one row per guardrail metric and
 non-control variant, with the always-valid (sequential) evidence the breaker read and whether
-that row is harmful beyond its threshold. ``analysis.services.breaker_rule`` computes it;
+that row is harmful beyond its threshold. ``analysis.engine.breaker_rule`` computes it;
 ``analysis.services.breaker`` pauses the experiment when a row is harmful.
 """
 

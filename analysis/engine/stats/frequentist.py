@@ -5,7 +5,7 @@ unit-level variances (for absolute and relative effects alike, as gbstats does).
 Valid when the sample size is fixed in advance and the result is read once.  This symmetric
 interval is the one ``compare`` gives absolute effects, and relative ones only with
 ``relative_interval="delta"``; by default a relative effect gets Fieller's interval
-(analysis.stats.relative), which uses this test of the absolute difference.
+(analysis.engine.stats.relative), which uses this test of the absolute difference.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from scipy import stats as sps
 
-from analysis.stats.moments import EffectMoments
+from analysis.engine.stats.moments import EffectMoments
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ class Comparison:
     relative: bool = True
     alpha: float = 0.05
     dof: float | None = None
-    # The test behind ``p_value`` / ``significant`` (``analysis.stats.exact.TESTS``);
+    # The test behind ``p_value`` / ``significant`` (``analysis.engine.stats.exact.TESTS``);
     # None when the data could not support one.
     test: str | None = None
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from analysis.contract import MetricResult, Plan, PowerResult, SnapshotInputs
-from analysis.contract.convert import num
-from analysis.stats import minimum_detectable_effect, sample_size
-from analysis.stats.inputs import ProportionStats, RatioStats
-from analysis.stats.moments import arm_moments
+from analysis.engine.contract import MetricResult, Plan, PowerResult, SnapshotInputs
+from analysis.engine.contract.convert import num
+from analysis.engine.stats import minimum_detectable_effect, sample_size
+from analysis.engine.stats.inputs import ProportionStats, RatioStats
+from analysis.engine.stats.moments import arm_moments
 
 POWER = 0.8
 

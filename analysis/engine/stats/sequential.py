@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from analysis.stats.moments import EffectMoments
+from analysis.engine.stats.moments import EffectMoments
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analysis.contract import (
+from analysis.engine.contract import (
     BETTER,
     NOT_ENOUGH_DATA,
     NOT_SIGNIFICANT,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from scipy import stats as sps
 
-from analysis.stats.results import SrmResult
+from analysis.engine.stats.results import SrmResult
 
 SRM_THRESHOLD = 0.001  # an error: the decision is held
 SRM_WARNING_THRESHOLD = 0.01  # a warning: look, but the decision stands

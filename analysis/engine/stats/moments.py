@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from analysis.stats.inputs import ArmStats, MeanStats, ProportionStats, RatioStats
+from analysis.engine.stats.inputs import ArmStats, MeanStats, ProportionStats, RatioStats
 
 
 @dataclass(frozen=True)
