@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Collection
+
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from analysis.engine.contract import Results, results_from_stored
 from analysis.models import ResultSnapshot, SnapshotStatus
@@ -16,6 +18,22 @@ def snapshot_latest(*, experiment: Experiment) -> ResultSnapshot | None:
         .order_by("-computed_at", "-id")
         .first()
     )
+
+
+def snapshot_latest_by_experiment(*, experiment_ids: Collection[int]) -> dict[int, ResultSnapshot]:
+    """The newest good snapshot of each experiment that has one, by experiment id, in one query
+    (without its inputs)."""
+    if not experiment_ids:
+        return {}
+    newest = (
+        ResultSnapshot.objects.filter(experiment=OuterRef("experiment"), status=SnapshotStatus.OK)
+        .order_by("-computed_at", "-id")
+        .values("id")[:1]
+    )
+    rows = ResultSnapshot.objects.filter(
+        experiment_id__in=experiment_ids, status=SnapshotStatus.OK, id=Subquery(newest)
+    ).defer("inputs")
+    return {row.experiment_id: row for row in rows}
 
 
 def snapshot_last_attempt(*, experiment: Experiment) -> ResultSnapshot | None:

@@ -4,7 +4,7 @@ Run:  .venv/bin/python bench/experiment_pages.py [--experiments 1000] [--repeat 
 
 Uses its own PostgreSQL database (``verdict_bench_pages``, recreated), production settings and
 Django's test client in this process (no network): 1,000 experiments, a third of them running
-with a result snapshot each (results of the documented shape, 3 variants, 5 metrics). Printed
+with a result snapshot each (results of the typed contract, 3 variants, 5 metrics). Printed
 per page: p50 and p95 render time and the number of database queries, which stays the same
 whatever the number of experiments (the list shows 50 per page).
 """
@@ -26,28 +26,100 @@ DATABASE = "verdict_bench_pages"
 
 
 def _results(i: int) -> dict:
-    variants = [
-        {
-            "variant": v,
-            "is_control": v == "control",
-            "units": 1000 + i,
-            "effect": 0.01 * (i % 7),
-            "significant": i % 3 == 0,
-            "outcome": "better" if i % 3 == 0 else "not_significant",
-        }
-        for v in ("control", "a", "b")
-    ]
-    metrics = [
-        {
-            "metric": f"m{j}",
-            "name": f"Metric {j}",
-            "role": "primary" if j == 0 else "secondary",
-            "variants": variants,
-        }
+    """Stored results of the typed contract (``Results.to_dict()``): 3 variants, 5 metrics."""
+    from analysis.engine.contract import (
+        RESULTS_SCHEMA_VERSION,
+        Decision,
+        Excluded,
+        Freshness,
+        HealthCheck,
+        MetricResult,
+        Plan,
+        PowerResult,
+        Results,
+        SrmResult,
+        UnitsResult,
+        VariantResult,
+    )
+
+    keys = ("control", "a", "b")
+    split = {k: 1000 + i for k in keys}
+    variants = tuple(
+        VariantResult(
+            variant=k,
+            name=k,
+            is_control=k == "control",
+            units=1000 + i,
+            mean=0.1,
+            **(
+                {}
+                if k == "control"
+                else {
+                    "effect": 0.01 * (i % 7),
+                    "ci": (0.0, 0.02),
+                    "p_value": 0.01 if i % 3 == 0 else 0.5,
+                    "significant": i % 3 == 0,
+                    "outcome": "better" if i % 3 == 0 else "not_significant",
+                    "status": "ok",
+                }
+            ),
+        )
+        for k in keys
+    )
+    metrics = tuple(
+        MetricResult(
+            metric=f"m{j}",
+            name=f"Metric {j}",
+            type="conversion",
+            role="primary" if j == 0 else "secondary",
+            higher_is_better=True,
+            corrected=False,
+            cuped=False,
+            winsorized_at=None,
+            variants=variants,
+        )
         for j in range(5)
-    ]
-    health = [{"check": "srm", "severity": "error", "message": "SRM"}] if i % 10 == 0 else []
-    return {"units": {"total": 3000 + i}, "metrics": metrics, "health": health}
+    )
+    health = (
+        (HealthCheck(check="srm", severity="error", condition="srm", message="SRM"),)
+        if i % 10 == 0
+        else ()
+    )
+    return Results(
+        schema_version=RESULTS_SCHEMA_VERSION,
+        experiment=f"exp-{i}",
+        phase=1,
+        status="ok",
+        computed_at="2026-01-01T00:00:00+00:00",
+        as_of="2026-01-01T00:00:00+00:00",
+        engine_version="bench",
+        plan=Plan(
+            alpha=0.05,
+            method="frequentist",
+            correction=None,
+            cuped=False,
+            mde=None,
+            planned_sample_size=None,
+            planned_duration_days=None,
+        ),
+        units=UnitsResult(total=3000 + i, by_variant=split, excluded=Excluded(0, 0, 0)),
+        events=0,
+        freshness=Freshness(last_exposure_at=None, last_event_at=None),
+        srm=SrmResult(p_value=1.0, mismatch=False, statistic=0.0, observed=split, expected={}),
+        power=PowerResult(
+            metric="m0",
+            planned_mde=None,
+            power=0.8,
+            units_per_arm=1000 + i,
+            required_units_per_arm=None,
+            current_mde=None,
+            planned_sample_reached=None,
+        ),
+        metrics=metrics,
+        segments=(),
+        decision=Decision(recommendation="keep_running", variant=None, reasons=()),
+        health=health,
+    ).to_dict()
 
 
 def _populate(n: int) -> None:

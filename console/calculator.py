@@ -9,8 +9,8 @@ also a partial the experiment form loads.
 deviation and n, per arm and runs the engine's ``compare`` exactly as the report does for a
 frequentist plan (relative effect with Fieller's interval, the p-value of the difference;
 Fisher's exact test when an arm has fewer than 5 conversions or non-conversions), drawn as the
-report's interval bar (``analysis.engine.charts``). It posts as a form, and HTMX posts it as you type
-(templates/analysis/_calculator_paste.html).
+report's interval bar (``analysis.engine.charts``). It posts as a form, and HTMX posts it as you
+type (``console/templates/analysis/_calculator_paste.html``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,20 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.engine.charts import IntervalBar, LinearScale, Tick, interval_bar, nice_ticks, shared_domain
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from analysis.engine.charts import (
+    IntervalBar,
+    LinearScale,
+    Tick,
+    interval_bar,
+    nice_ticks,
+    shared_domain,
+)
 from analysis.engine.stats import (
     Comparison,
     MeanStats,
@@ -29,12 +42,6 @@ from analysis.engine.stats import (
     sample_size,
 )
 from analysis.engine.stats.exact import TEST_FISHER_EXACT
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
-
 from console.report.rows import BAR_PAD, BAR_WIDTH, axis_ticks
 
 TEMPLATE = "analysis/calculator.html"

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "locale"
-SOURCES = ("config", "core", "experiments", "assignment", "analysis", "templates", "locale")
+SOURCES = ("config", "core", "experiments", "assignment", "analysis", "console", "locale")
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext")

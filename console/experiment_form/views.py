@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -56,19 +56,13 @@ SECTION_OF_ACTION = {
 
 
 def detail_url(key: str) -> str:
-    """The experiment page when it exists, else the experiment's edit page."""
-    try:
-        return reverse("web:experiment-detail", kwargs={"key": key})
-    except NoReverseMatch:
-        return reverse("web:experiment-edit", kwargs={"key": key})
+    """The experiment page."""
+    return reverse("web:experiment-detail", kwargs={"key": key})
 
 
 def new_phase_url(key: str) -> str:
     """Where a started experiment changes coverage or weights: the new-phase action."""
-    try:
-        return reverse("web:experiment-action", kwargs={"key": key, "action": "new-phase"})
-    except NoReverseMatch:
-        return detail_url(key)
+    return reverse("web:experiment-action", kwargs={"key": key, "action": "new-phase"})
 
 
 def _require_writer(request: HttpRequest) -> None:

@@ -1,1 +1,2 @@
-"""Web pages of the runtime: the experiment page's Try-it tab (namespace ``assignment-web``)."""
+"""The experiments list and the experiment page: header, tabs (overview, Try it, QA overrides,
+audit log, integrate), lifecycle actions. The Results tab is ``console.report``."""

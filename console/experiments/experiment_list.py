@@ -18,6 +18,7 @@ from console.labels import KIND_LABELS, STATUS_LABELS, label
 from experiments.models import Experiment, ExperimentStatus
 
 from . import selectors
+from .list_summary import SnapshotSummary, latest_snapshot_summaries
 
 PAGE_SIZE = 50
 
@@ -51,7 +52,7 @@ class Row:
     kind_label: str
     primary_metric: str
     days_running: int | None
-    summary: selectors.SnapshotSummary | None
+    summary: SnapshotSummary | None
 
 
 def _primary(experiment: Experiment) -> str:
@@ -100,7 +101,7 @@ def experiment_list_page(request: HttpRequest) -> HttpResponse:
         status = 400
     page = Paginator(experiments, PAGE_SIZE).get_page(request.GET.get("page"))
     running = [e.pk for e in page.object_list if e.status in (ExperimentStatus.RUNNING, "paused")]
-    summaries = selectors.latest_snapshot_summaries(experiment_ids=running)
+    summaries = latest_snapshot_summaries(experiment_ids=running)
     now = timezone.now()
     rows = [
         Row(

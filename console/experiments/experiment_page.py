@@ -1,7 +1,8 @@
 """The experiment page: header with the lifecycle buttons, and its tabs.
 
-``experiment_page_render`` is shared with the Try-it tab, whose view lives in
-``assignment.web`` (it calls the assignment service, which this app may not import).
+``experiment_page_context`` and ``experiment_page_render`` are shared with the tabs whose views
+live elsewhere in the console: Results (``console.report``), Try it (``try_it``) and the QA
+overrides' actions (``override_views``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from console.labels import (
@@ -25,6 +26,7 @@ from console.labels import (
     STATUS_LABELS,
     label,
 )
+from console.partials import partial_template
 from core.roles import can_write
 from experiments import selectors as base_selectors
 from experiments.models import Experiment
@@ -45,23 +47,21 @@ TABS = (
     ("audit", _("Audit log")),
     ("integrate", _("Integrate")),
 )
+# Tabs with a page of their own; the others are ``web:experiment-tab`` with their slug.
+TAB_URL_NAMES = {
+    "overview": "web:experiment-detail",
+    "results": "analysis-web:report",
+    "try": "assignment-web:try-it",
+}
 DANGER_ACTIONS = ("stop", "archive")
 AUDIT_LIMIT = 200
 
 
-def tab_url(experiment: Experiment, tab: str) -> str | None:
-    if tab == "overview":
-        return reverse("web:experiment-detail", args=[experiment.key])
-    if tab == "try":
-        try:
-            return reverse("assignment-web:try-it", args=[experiment.key])
-        except NoReverseMatch:
-            return None
-    if tab == "results":
-        try:
-            return reverse("analysis-web:report", args=[experiment.key])
-        except NoReverseMatch:
-            pass
+def tab_url(experiment: Experiment, tab: str) -> str:
+    """The address of the experiment page's ``tab``."""
+    name = TAB_URL_NAMES.get(tab)
+    if name is not None:
+        return reverse(name, args=[experiment.key])
     return reverse("web:experiment-tab", args=[experiment.key, tab])
 
 
@@ -112,15 +112,6 @@ def _overview(experiment: Experiment) -> dict[str, Any]:
     }
 
 
-def _results(experiment: Experiment) -> dict[str, Any]:
-    summaries = selectors.latest_snapshot_summaries(experiment_ids=[experiment.pk])
-    return {
-        "summary": summaries.get(experiment.pk),
-        "results_json_url": f"/api/v1/experiments/{experiment.key}/results",
-        "results_csv_url": f"/api/v1/experiments/{experiment.key}/results.csv",
-    }
-
-
 def _overrides(experiment: Experiment, request: HttpRequest) -> dict[str, Any]:
     return {
         "overrides": list(experiment.overrides.select_related("variant")),
@@ -164,12 +155,7 @@ def experiment_page_context(
         }
         for name in allowed_actions(experiment.status)
     ]
-    edit_url = None
-    if writer:
-        try:
-            edit_url = reverse("web:experiment-edit", kwargs={"key": experiment.key})
-        except NoReverseMatch:
-            edit_url = None
+    edit_url = reverse("web:experiment-edit", kwargs={"key": experiment.key}) if writer else None
     context: dict[str, Any] = {
         "nav": "experiments",
         "experiment": experiment,
@@ -180,15 +166,12 @@ def experiment_page_context(
         "breaker": selectors.breaker_pause(experiment=experiment),
         "tab": tab,
         "tabs": [
-            {"slug": slug, "label": tab_label, "url": url}
+            {"slug": slug, "label": tab_label, "url": tab_url(experiment, slug)}
             for slug, tab_label in TABS
-            if (url := tab_url(experiment, slug)) is not None
         ],
     }
     if tab == "overview":
         context |= _overview(experiment)
-    elif tab == "results":
-        context |= _results(experiment)
     elif tab == "overrides":
         context |= _overrides(experiment, request)
     elif tab == "audit":
@@ -207,13 +190,7 @@ def experiment_page_render(
 ) -> HttpResponse:
     """The full page, or for HTMX the partial its target names (``partials`` maps a target id
     to the template defining it); any other HTMX request gets the tab panel."""
-    template = TEMPLATE
-    if request.htmx:
-        target = request.htmx.target or ""
-        if partials and target in partials:
-            template = f"{partials[target]}#{target}"
-        else:
-            template += "#tab-panel"
+    template = partial_template(request, TEMPLATE, default="tab-panel", partials=partials)
     return render(request, template, context, status=status)
 
 
@@ -225,7 +202,7 @@ def experiment_detail_page(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def experiment_tab_page(request: HttpRequest, key: str, tab: str) -> HttpResponse:
-    if tab not in {slug for slug, _label in TABS} - {"overview", "try"}:
+    if tab in TAB_URL_NAMES or tab not in {slug for slug, _label in TABS}:
         raise Http404(f'No tab "{tab}".')
     experiment = base_selectors.experiment_or_404(key)
     return experiment_page_render(request, experiment_page_context(request, experiment, tab))

@@ -6,13 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.engine.charts import LinearScale, line_with_band, shared_domain
-from analysis.engine.contract import UnknownSchemaVersion
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils.dateparse import parse_datetime
 
 from analysis import selectors
+from analysis.engine.charts import LinearScale, line_with_band, shared_domain
+from analysis.engine.contract import UnknownSchemaVersion
 from assignment.models import Exposure
 from experiments.models import Experiment
 

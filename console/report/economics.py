@@ -1,4 +1,4 @@
-"""The report's Economics section (``templates/analysis/_economics.html``): the context for
+"""The report's Economics section (``analysis/_economics.html``): the context for
 pricing and promotion experiments, from ``analysis.engine.economics``.
 
 Two queries (the experiment's metric definitions and its variants' payloads), whatever the
@@ -20,7 +20,6 @@ from analysis.engine.economics import (
     MetricDefinition,
     experiment_economics,
 )
-
 from analysis.models import ResultSnapshot
 from experiments.models import Experiment
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from analysis.engine.contract import Coded, Decision, HealthCheck
 from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
+
+from analysis.engine.contract import Coded, Decision, HealthCheck
 
 # ---------------------------------------------------------------------------- numbers
 

@@ -1,7 +1,7 @@
 """What the report draws, computed from the typed results (pure functions).
 
-Every figure comes from ``analysis.engine.contract`` types; bars use ``analysis.engine.charts`` geometry with
-one shared scale per table.
+Every figure comes from ``analysis.engine.contract`` types; bars use ``analysis.engine.charts``
+geometry with one shared scale per table.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 from analysis.engine.charts import LinearScale, Tick, interval_bar, nice_ticks, shared_domain
 from analysis.engine.contract import MetricResult, Results, VariantResult
 from analysis.engine.stats.exact import TEST_FISHER_EXACT
-from django.utils.formats import number_format
-from django.utils.translation import gettext as _
 
 from .reasons import count, localize, status_label
 

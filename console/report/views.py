@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from analysis.engine.contract import UnknownSchemaVersion
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -25,10 +24,12 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
 from analysis import selectors
+from analysis.engine.contract import UnknownSchemaVersion
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.services.refresh import experiment_refresh_request
 from assignment.services.client_exposures import client_exposure_rejections
 from console.experiments.experiment_page import experiment_page_context
+from console.partials import partial_template
 from core.roles import can_write
 from experiments.models import Experiment
 from experiments.selectors import experiment_or_404
@@ -48,10 +49,11 @@ from .rows import (
 TEMPLATE = "analysis/report.html"
 PRINT_TEMPLATE = "analysis/report_print.html"
 METRIC_TEMPLATE = "analysis/report_metric.html"
-PARTIALS = ("tab-panel", "report-body", "refresh-status", "segments")
-# The experiment page's context for the report's header and tab bar: not "results", whose
-# summary (the experiment page's own Results tab) would load the latest snapshot once more.
-PAGE_TAB = "report"
+PARTIALS = {
+    target: TEMPLATE for target in ("tab-panel", "report-body", "refresh-status", "segments")
+}
+# The report is the experiment page's Results tab (its header and tab bar).
+PAGE_TAB = "results"
 
 
 def _recommendation_label(recommendation: str, variant: str | None) -> str:
@@ -183,7 +185,7 @@ def report_context(
             units_per_arm=power.units_per_arm,
             required_per_arm=power.required_units_per_arm,
         )
-    # Economics section (pricing and promotion experiments): analysis/web/report_economics.py
+    # Economics section (pricing and promotion experiments): console/report/economics.py
     context |= economics_context(experiment=experiment, snapshot=snapshot, results=results)
     context |= _segments(request, results, request.path)
     return context
@@ -210,10 +212,7 @@ def _segments(request: HttpRequest, results: Any, base_url: str) -> dict[str, An
 
 
 def _render(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
-    template = TEMPLATE
-    if request.htmx:
-        target = request.htmx.target if request.htmx.target in PARTIALS else "tab-panel"
-        template = f"{TEMPLATE}#{target}"
+    template = partial_template(request, TEMPLATE, default="tab-panel", partials=PARTIALS)
     return render(request, template, context)
 
 

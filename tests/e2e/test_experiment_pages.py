@@ -12,8 +12,8 @@ from core.actors import Actor
 from core.api_keys import api_key_create
 from experiments.models import Experiment, ExperimentMetric, Layer, Override
 from experiments.services.lifecycle import experiment_transition
+from tests.console.helpers import multiple_exposures, results_json, store_snapshot
 from tests.e2e.conftest import login, make_user, screenshot
-from tests.console.helpers import results_json, store_snapshot
 from tests.factories import MetricFactory, ready_experiment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,11 +46,7 @@ def _catalogue(owner) -> Experiment:
     )
     experiment_transition(actor=Actor.system("ann"), experiment=pricing, action="start")
     pricing.refresh_from_db()
-    results = results_json()
-    results["units"] = {"total": 30512, "by_variant": {"free": 15256, "pro": 15256}}
-    results["metrics"][0]["variants"][0]["variant"] = "free"
-    results["metrics"][0]["variants"][1]["variant"] = "pro"
-    store_snapshot(pricing, results)
+    store_snapshot(pricing, results_json(variants=("free", "pro")))
     onboarding = ready_experiment(
         key="onboarding-checklist",
         name="Onboarding checklist",
@@ -64,7 +60,7 @@ def _catalogue(owner) -> Experiment:
         results_json(
             effect=0.012,
             outcome="not_significant",
-            health=[{"check": "srm", "severity": "error", "message": "Sample ratio mismatch"}],
+            health=[multiple_exposures(severity="error")],
         ),
     )
     ready_experiment(key="new-user-coupon", name="NEW10 coupon", kind="promotion", owner=owner)

@@ -10,9 +10,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from experiments.models import Experiment, ExperimentStatus
 from console.experiment_form.targeting_builder import Group as TgGroup
-from console.experiment_form.targeting_builder import Row, build_condition, explain, groups_from_condition
+from console.experiment_form.targeting_builder import (
+    Row,
+    build_condition,
+    explain,
+    groups_from_condition,
+)
+from experiments.models import Experiment, ExperimentStatus
 from tests.factories import LayerFactory, MetricFactory, ready_experiment, started_experiment
 
 pytestmark = pytest.mark.django_db

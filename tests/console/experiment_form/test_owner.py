@@ -12,7 +12,7 @@ from core.actors import Actor
 from core.errors import ValidationFailed
 from experiments.models import AuditLogEntry, Experiment
 from experiments.services.experiments import experiment_create, experiment_update
-from tests.experiments.test_web_form import post_data
+from tests.console.experiment_form.test_experiment_form import post_data
 from tests.console.helpers import client_as, has_field_error, person
 from tests.factories import ready_experiment, started_experiment
 

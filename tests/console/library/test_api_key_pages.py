@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import ApiKey
-from tests.experiments.catalogue import catalogue_with_pending
 from tests.console.helpers import client_as
+from tests.experiments.catalogue import catalogue_with_pending
 
 pytestmark = pytest.mark.django_db
 PAGE = "/api-keys/"

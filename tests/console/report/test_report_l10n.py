@@ -11,8 +11,8 @@ import pytest
 
 from analysis.services.snapshots import experiment_refresh
 from tests.analysis.helpers import T0, Data, experiment_with, metric
-from tests.console.report.catalogue import catalogue_with_pending
 from tests.console.helpers import client_as
+from tests.console.report.catalogue import catalogue_with_pending
 
 H = dt.timedelta(hours=1)
 

@@ -1,0 +1,1 @@
+"""The library pages: metrics (list and type-driven forms), layers and API keys."""
