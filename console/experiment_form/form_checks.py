@@ -8,13 +8,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from console.form_errors import Errors, flatten
 from core.json_input import JsonTooDeep, json_loads
 from experiments.api.serializers import ExperimentInput
 from experiments.models import Experiment, ExperimentStatus, Metric
 from experiments.services.experiments import owner_lookup
 from experiments.services.validation import check_metric_roles, check_targeting, check_variants
 
-from .forms import CHECKBOXES, LOCKED_WHEN_STARTED, Errors, FormState
+from .forms import CHECKBOXES, LOCKED_WHEN_STARTED, FormState
 from .forms import number_or_none as _number
 
 
@@ -99,25 +100,6 @@ def _keep_locked(raw: dict[str, Any], experiment: Experiment) -> None:
          "is_control": v.is_control, "payload": v.payload, "description": v.description}
         for v in experiment.variants.all()
     ]  # fmt: skip
-
-
-def flatten(detail: Any, prefix: str = "") -> Errors:
-    """DRF's nested serializer errors as ``{"variants[1].weight": [...], ...}``."""
-    out: Errors = {}
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            for k, v in flatten(value, name).items():
-                out.setdefault(k, []).extend(v)
-    elif isinstance(detail, list) and detail and all(isinstance(d, dict) for d in detail):
-        for i, value in enumerate(detail):
-            for k, v in flatten(value, f"{prefix}[{i}]").items():
-                out.setdefault(k, []).extend(v)
-    elif isinstance(detail, list):
-        out[prefix or "non_field_errors"] = [str(d) for d in detail]
-    else:
-        out[prefix or "non_field_errors"] = [str(detail)]
-    return out
 
 
 def validated(

@@ -12,11 +12,11 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.text import slugify
 
+from console.form_errors import Errors
 from experiments.models import Experiment
 
 from .targeting_builder import Group, Row, build_condition, groups_from_condition
 
-Errors = dict[str, list[str]]
 STEPS = ("basics", "variants", "targeting", "metrics", "plan")
 STEP_OF_FIELD = {
     "variants": "variants",

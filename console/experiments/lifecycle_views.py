@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from console.form_errors import add_service_errors
 from console.labels import ACTION_LABELS, STATUS_LABELS, label
 from core.actors import actor_from_request
 from core.errors import ValidationFailed
@@ -29,7 +30,7 @@ from experiments.services.lifecycle import (
     experiment_transition,
 )
 
-from .page_forms import ConcludeForm, NewPhaseForm, ReasonForm, add_service_errors
+from .page_forms import ConcludeForm, NewPhaseForm, ReasonForm
 
 TEMPLATE = "experiments/experiment_confirm.html"
 ACTIONS = (*TRANSITIONS, "new-phase")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from console.form_errors import add_service_errors
 from core.actors import actor_from_request
 from core.errors import ValidationFailed
 from core.roles import can_write
@@ -19,7 +20,7 @@ from experiments.selectors import experiment_or_404
 from experiments.services.overrides import override_delete, override_set
 
 from .experiment_page import experiment_page_context, experiment_page_render
-from .page_forms import OverrideForm, add_service_errors
+from .page_forms import OverrideForm
 
 PARTIALS = {"overrides-section": "experiments/tabs/overrides.html"}
 

@@ -1,7 +1,8 @@
 """Forms of the experiment page: new phase, conclude, QA override.
 
 They check what a form can (types, required fields); the rules are the services' own, whose
-``ValidationFailed`` errors ``add_service_errors`` puts next to the matching fields.
+``ValidationFailed`` errors ``console.form_errors.add_service_errors`` puts next to the
+matching fields.
 """
 
 from __future__ import annotations
@@ -12,18 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from console.labels import DECISION_LABELS
-from core.errors import ValidationFailed
 from experiments.models import Decision, Experiment
-
-
-def add_service_errors(form: forms.Form, error: ValidationFailed) -> None:
-    """Show a service's ``{field: [messages]}`` next to the form's fields; a key the form has
-    no field for (``status``, ``variants[1].weight``) becomes a message for the whole form."""
-    for key, messages in error.errors.items():
-        name = key.split("[", 1)[0].split(".", 1)[0]
-        target = name if name in form.fields else None
-        for message in messages:
-            form.add_error(target, str(message))
 
 
 class NewPhaseForm(forms.Form):

@@ -15,12 +15,12 @@ from django.utils.translation import gettext_lazy
 from assignment.definitions import definitions_get
 from assignment.services.assign import assign_unit
 from assignment.services.assign_input import assign_request_parse
+from console.form_errors import add_service_errors
 from console.labels import REASON_LABELS, label
 from core.errors import ValidationFailed
 from experiments.selectors import experiment_or_404
 
 from .experiment_page import experiment_page_context, experiment_page_render
-from .page_forms import add_service_errors
 
 PARTIALS = {"try-result": "experiments/tabs/try.html"}
 

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from console.experiment_form.form_checks import flatten
+from console.form_errors import flatten
 from core.actors import actor_from_request
 from core.errors import ValidationFailed
 from core.roles import can_write
