@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from django.http import Http404, HttpResponse
+from django.utils import translation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -20,6 +21,7 @@ from analysis import selectors
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.services.export import results_csv, results_summary
 from analysis.services.refresh import experiment_refresh_request
+from analysis.words import results_in_words
 from assignment.services.client_exposures import client_exposure_rejections
 from core.schema import ErrorDetail, ValidationErrors
 from experiments.models import Experiment
@@ -79,8 +81,10 @@ class ResultsApi(APIView):
         experiment = experiment_or_404(key)
         snapshot = _latest_or_404(experiment)
         results = selectors.snapshot_results(snapshot=snapshot)
+        with translation.override("en"):
+            words = results_in_words(results)
         body = {
-            **results.to_dict(),
+            **words,
             "snapshot_id": snapshot.id,
             "last_refresh": _last_refresh(experiment),
             "client_exposure_rejections": client_exposure_rejections(experiment=experiment),

@@ -18,8 +18,10 @@ A guardrail whose data supports neither is never harmful. The threshold is relat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from analysis.engine.contract import Plan, SnapshotInputs
+from analysis.engine.codes import BreakerCode
+from analysis.engine.contract import Coded, Plan, SnapshotInputs
 from analysis.engine.contract.breaker import (
     BREAKER_ABSOLUTE,
     BREAKER_RELATIVE,
@@ -118,3 +120,39 @@ def guardrail_breaker(*, inputs: SnapshotInputs, plan: Plan) -> BreakerResult | 
                 )
             )
     return BreakerResult(alpha=plan.alpha, guardrails=tuple(rows))
+
+
+def breaker_row_params(row: BreakerRow, *, alpha: float) -> dict[str, Any]:
+    """A harmful row's values for the breaker's messages: metric, name, variant, direction,
+    threshold, basis, effect and interval, and the ``alpha`` of its always-valid level."""
+    return {
+        "metric": row.metric,
+        "name": row.name,
+        "variant": row.variant,
+        "higher_is_better": row.higher_is_better,
+        "threshold": row.threshold,
+        "basis": row.basis,
+        "effect": row.effect,
+        "ci": None if row.ci is None else list(row.ci),
+        "alpha": alpha,
+    }
+
+
+def breaker_pause_coded(
+    rows: list[BreakerRow], *, alpha: float, snapshot_id: int, as_of: str
+) -> Coded:
+    """The pause's reason: the first harmful row, how many more, and the snapshot."""
+    return Coded(
+        BreakerCode.PAUSED.value,
+        {
+            "row": breaker_row_params(rows[0], alpha=alpha),
+            "more": len(rows) - 1,
+            "snapshot": snapshot_id,
+            "as_of": as_of,
+        },
+    )
+
+
+def breaker_notice_coded(row: BreakerRow, *, alpha: float) -> Coded:
+    """The owner's notice of one harmful row: what is harmed, and that the experiment paused."""
+    return Coded(BreakerCode.NOTICE.value, {"row": breaker_row_params(row, alpha=alpha)})

@@ -50,9 +50,8 @@ class HealthCode(StrEnum):
 
 
 class BreakerCode(StrEnum):
-    """What the guardrail circuit breaker says (``analysis.engine.breaker_rule``): one harmful
-    row, the pause's audit reason, and the owner's notice."""
+    """What the guardrail circuit breaker says (``analysis.engine.breaker_rule``): the pause's
+    reason in the audit log, and the owner's notice of one harmful row."""
 
-    HARMED = "breaker_harmed"
     PAUSED = "breaker_paused"
     NOTICE = "breaker_notice"

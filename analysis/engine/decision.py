@@ -16,8 +16,8 @@ Rules, in order:
 ``guardrail_losses`` (significantly worse, or an absolute interval wholly on the harmful side
 of zero), both from ``analysis.engine.outcomes``.
 
-Each reason is written in English and, one for one, as a coded message (``Coded``: a code and
-its values) that pages render in the reader's language (``analysis.web.reasons``).
+Each reason is a coded message (``Coded``: a ``ReasonCode`` and its raw values), never a
+sentence; ``analysis.words`` puts it into the reader's language.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from analysis.engine.codes import ReasonCode
 from analysis.engine.contract import (
     INCONCLUSIVE,
     KEEP_CONTROL,
@@ -43,67 +44,38 @@ from analysis.engine.contract import (
 from analysis.engine.contract.messages import Coded
 from core.vocab import FINISHED_STATUSES, primary_of
 
-from .formatting import (
-    count,
-    evidence,
-    evidence_params,
-    guardrail_loss_coded,
-    guardrail_loss_text,
-)
+from .formatting import evidence_params, guardrail_loss_coded
 from .outcomes import guardrail_losses
 
-# A reason: its English words and its coded form.
-Reason = tuple[str, Coded]
+
+def _reason(code: ReasonCode, **params: Any) -> Coded:
+    return Coded(code.value, params)
 
 
-def _reason(text: str, code: str, **params: Any) -> Reason:
-    return text, Coded(code, params)
+def _result(recommendation: str, reasons: Sequence[Coded], variant: str | None = None) -> Decision:
+    return Decision(recommendation=recommendation, variant=variant, reason_codes=tuple(reasons))
 
 
-def _result(recommendation: str, reasons: Sequence[Reason], variant: str | None = None) -> Decision:
-    return Decision(
-        recommendation=recommendation,
-        variant=variant,
-        reasons=tuple(text for text, _ in reasons),
-        reason_codes=tuple(coded for _, coded in reasons),
-    )
-
-
-def _loss_reasons(metrics: Sequence[MetricResult]) -> dict[str, list[Reason]]:
+def _loss_reasons(metrics: Sequence[MetricResult]) -> dict[str, list[Coded]]:
     """Variant -> reasons: guardrails worse for it."""
-    out: dict[str, list[Reason]] = {}
+    out: dict[str, list[Coded]] = {}
     for loss in guardrail_losses(metrics):
-        out.setdefault(loss.variant, []).append(
-            (guardrail_loss_text(loss), guardrail_loss_coded(loss))
-        )
+        out.setdefault(loss.variant, []).append(guardrail_loss_coded(loss))
     return out
 
 
-def _plan_note(inputs: SnapshotInputs, plan: Plan, power: PowerResult) -> Reason:
+def _plan_note(inputs: SnapshotInputs, plan: Plan, power: PowerResult) -> Coded:
     if power.planned_sample_reached is None:
-        return _reason(
-            "No planned sample size, duration or minimum detectable effect is set: keep running "
-            "to a pre-planned sample rather than stopping at the first significant result.",
-            "no_plan",
-        )
+        return _reason(ReasonCode.NO_PLAN)
     target = plan.planned_sample_size
     needed = power.required_units_per_arm
     if target:
-        return _reason(
-            f"{count(inputs.total_units)} of the planned {count(target)} units so far.",
-            "planned_sample_progress",
-            units=inputs.total_units,
-            planned=target,
-        )
+        return _reason(ReasonCode.PLANNED_SAMPLE_PROGRESS, units=inputs.total_units, planned=target)
     if needed:
         return _reason(
-            f"{count(power.units_per_arm)} of the {count(needed)} units per variant "
-            "needed for the planned minimum detectable effect so far.",
-            "required_sample_progress",
-            units=power.units_per_arm,
-            needed=needed,
+            ReasonCode.REQUIRED_SAMPLE_PROGRESS, units=power.units_per_arm, needed=needed
         )
-    return _reason("The planned duration has not elapsed yet.", "planned_duration_running")
+    return _reason(ReasonCode.PLANNED_DURATION_RUNNING)
 
 
 def decision_summary(
@@ -114,22 +86,13 @@ def decision_summary(
     metrics: Sequence[MetricResult],
     power: PowerResult,
 ) -> Decision:
-    """The recommendation for this snapshot, with its reasons in words."""
+    """The recommendation for this snapshot, with its reasons as codes and values."""
     decision = _decision(inputs=inputs, plan=plan, srm=srm, metrics=metrics, power=power)
     if srm.level != SRM_WARNING:
         return decision
-    p = "n/a" if srm.p_value is None else f"{srm.p_value:.2g}"
     return _result(
         decision.recommendation,
-        [
-            *zip(decision.reasons, decision.reason_codes, strict=True),
-            _reason(
-                f"Sample ratio warning (p = {p}): units are split a little differently from the "
-                "weights. Check assignment before acting; below p = 0.001 the decision is held.",
-                "srm_warning",
-                p=srm.p_value,
-            ),
-        ],
+        [*decision.reason_codes, _reason(ReasonCode.SRM_WARNING, p=srm.p_value)],
         decision.variant,
     )
 
@@ -143,40 +106,17 @@ def _decision(
     power: PowerResult,
 ) -> Decision:
     if srm.mismatch or srm.level == SRM_ERROR:
-        p = "n/a" if srm.p_value is None else f"{srm.p_value:.2g}"
-        return _result(
-            KEEP_RUNNING,
-            [
-                _reason(
-                    f"Sample ratio mismatch (p = {p}): units are not split as the "
-                    "weights say, so the results cannot be trusted. Investigate assignment "
-                    "(targeting changes, redirects, bot filtering, exposure logging) before "
-                    "deciding.",
-                    "srm_error",
-                    p=srm.p_value,
-                )
-            ],
-        )
+        return _result(KEEP_RUNNING, [_reason(ReasonCode.SRM_ERROR, p=srm.p_value)])
     primary = primary_of(metrics)
     if primary is None:
-        return _result(
-            KEEP_RUNNING,
-            [_reason("The experiment has no primary metric to decide on.", "no_primary")],
-        )
+        return _result(KEEP_RUNNING, [_reason(ReasonCode.NO_PRIMARY)])
     rows = primary.treatments
     name = primary.metric
     if all(r.outcome in (None, NOT_ENOUGH_DATA) for r in rows):
         statuses = [str(r.status) for r in rows]
         return _result(
             KEEP_RUNNING,
-            [
-                _reason(
-                    f"Not enough data yet to compare {name} ({', '.join(statuses)}).",
-                    "not_enough_data",
-                    metric=name,
-                    statuses=statuses,
-                )
-            ],
+            [_reason(ReasonCode.NOT_ENOUGH_DATA, metric=name, statuses=statuses)],
         )
     losses = _loss_reasons(metrics)
     winners = [r for r in rows if r.is_better and r.variant not in losses]
@@ -186,18 +126,12 @@ def _decision(
             SHIP,
             [
                 _reason(
-                    f"{best.variant} is significantly better than control on {name}: "
-                    f"{evidence(best)}.",
-                    "variant_better",
+                    ReasonCode.VARIANT_BETTER,
                     variant=best.variant,
                     metric=name,
                     evidence=evidence_params(best),
                 ),
-                _reason(
-                    f"No guardrail is significantly worse for {best.variant}.",
-                    "no_guardrail_worse",
-                    variant=best.variant,
-                ),
+                _reason(ReasonCode.NO_GUARDRAIL_WORSE, variant=best.variant),
             ],
             best.variant,
         )
@@ -206,8 +140,7 @@ def _decision(
     if len(blocked) + len(losers) == len(rows):
         reasons = [
             _reason(
-                f"{r.variant} is significantly worse than control on {name}: {evidence(r)}.",
-                "variant_worse",
+                ReasonCode.VARIANT_WORSE,
                 variant=r.variant,
                 metric=name,
                 evidence=evidence_params(r),
@@ -217,8 +150,7 @@ def _decision(
         for r in blocked:
             reasons.append(
                 _reason(
-                    f"{r.variant} improves {name} ({evidence(r)}) but:",
-                    "improves_but",
+                    ReasonCode.IMPROVES_BUT,
                     variant=r.variant,
                     metric=name,
                     evidence=evidence_params(r),
@@ -230,30 +162,15 @@ def _decision(
     flat = [r.variant for r in rows if r not in losers and r not in blocked]
     reached = power.planned_sample_reached
     if reached or inputs.status in FINISHED_STATUSES:
-        why = "the planned sample is reached" if reached else "the experiment has stopped"
+        code = ReasonCode.INCONCLUSIVE_REACHED if reached else ReasonCode.INCONCLUSIVE_STOPPED
         return _result(
             INCONCLUSIVE,
-            [
-                _reason(
-                    f"No significant difference on {name} for {', '.join(flat)} and {why} "
-                    f"({count(inputs.total_units)} units). The effect, if any, is smaller than "
-                    "this test can see.",
-                    "inconclusive_reached" if reached else "inconclusive_stopped",
-                    metric=name,
-                    variants=flat,
-                    units=inputs.total_units,
-                )
-            ],
+            [_reason(code, metric=name, variants=flat, units=inputs.total_units)],
         )
     return _result(
         KEEP_RUNNING,
         [
-            _reason(
-                f"No significant difference on {name} yet for {', '.join(flat)}.",
-                "no_difference_yet",
-                metric=name,
-                variants=flat,
-            ),
+            _reason(ReasonCode.NO_DIFFERENCE_YET, metric=name, variants=flat),
             _plan_note(inputs, plan, power),
         ],
     )

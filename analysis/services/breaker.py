@@ -4,8 +4,9 @@ After each successful refresh (``analysis.tasks.refresh_experiment``), when the 
 results carry a harmful breaker row (``analysis.engine.breaker_rule``), the experiment is
 paused through the lifecycle service, so every unit gets the control. The audit entry's actor
 is ``analysis`` and its message names the metric, variant, effect, always-valid interval,
-threshold and snapshot. The owner is told once by email and webhook (a ``Notification`` with
-condition ``phase-<N>:breaker:<metric>:<variant>``).
+threshold and snapshot, in English, rendered from the breaker's codes by ``analysis.words``.
+The owner is told once by email and webhook (a ``Notification`` with condition
+``phase-<N>:breaker:<metric>:<variant>``).
 
 Resuming is a person's decision: a condition that paused the experiment once does not pause
 it again in the same phase, so a resumed experiment keeps running unless another guardrail or
@@ -18,10 +19,13 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
 
-from analysis.engine.contract.breaker import BREAKER_RELATIVE, BreakerRow
+from analysis.engine.breaker_rule import breaker_notice_coded, breaker_pause_coded
+from analysis.engine.contract.breaker import BreakerRow
 from analysis.models import Notification, ResultSnapshot
 from analysis.selectors import snapshot_results
+from analysis.words import breaker_message
 from core.actors import Actor
 from experiments.models import Experiment, ExperimentStatus
 from experiments.services.lifecycle import experiment_transition
@@ -38,47 +42,24 @@ def breaker_condition(*, phase: int, metric: str, variant: str) -> str:
     return f"phase-{phase}:breaker:{metric}:{variant}"
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:+.1f}%"
-
-
-def breaker_row_text(row: BreakerRow, *, alpha: float) -> str:
-    """One harmful row in words: metric, variant, effect, interval and threshold."""
-    level = f"{(1 - alpha) * 100:g}%"
-    direction = "lower" if row.higher_is_better else "higher"
-    if row.basis == BREAKER_RELATIVE and row.effect is not None and row.ci is not None:
-        effect = f"{_pct(row.effect)} relative"
-        interval = f"{_pct(row.ci[0])} to {_pct(row.ci[1])}"
-    else:
-        effect = f"{row.effect:+.4g} absolute (the relative effect cannot be computed)"
-        interval = f"{row.ci[0]:+.4g} to {row.ci[1]:+.4g}" if row.ci else "n/a"
-    return (
-        f'Guardrail "{row.name}" ({row.metric}) is harmed in variant "{row.variant}" '
-        f"({direction} is worse): effect {effect}, always-valid {level} interval {interval}, "
-        f"beyond the harm threshold of {row.threshold * 100:g}%."
-    )
-
-
 def _reason(rows: list[BreakerRow], *, alpha: float, snapshot: ResultSnapshot) -> str:
-    first = breaker_row_text(rows[0], alpha=alpha)
-    more = f" {len(rows) - 1} more guardrail rows are harmful." if len(rows) > 1 else ""
-    return (
-        f"Paused by the guardrail circuit breaker. {first}{more} "
-        f"Snapshot {snapshot.id} (data as of {snapshot.as_of.isoformat()})."
+    coded = breaker_pause_coded(
+        rows, alpha=alpha, snapshot_id=snapshot.id, as_of=snapshot.as_of.isoformat()
     )
+    with translation.override("en"):
+        return breaker_message(coded)
 
 
 def _item(row: BreakerRow, *, snapshot: ResultSnapshot, alpha: float, key: str) -> dict[str, Any]:
     condition = breaker_condition(phase=snapshot.phase, metric=row.metric, variant=row.variant)
+    with translation.override("en"):
+        message = breaker_message(breaker_notice_coded(row, alpha=alpha))
     return {
         "condition": condition,
         "kind": "breaker",
         "severity": "error",
         "subject": f"[Verdict] {key}: paused by the guardrail breaker ({row.metric})",
-        "message": (
-            f"{breaker_row_text(row, alpha=alpha)} The experiment was paused, so every unit "
-            "now gets the control; resume it when you have looked."
-        ),
+        "message": message,
         "breaker": row.to_dict(),
     }
 

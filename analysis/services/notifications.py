@@ -6,7 +6,8 @@ Channels: email through Django's email backend (to ``experiment.owner.email``) a
 ``core.notifications``). A ``Notification`` row per (experiment, condition) records what was
 sent. Each webhook is a Celery task that retries with exponential backoff; one that still could
 not be delivered is queued again with the next snapshot, and one the receiver refused with a 4xx
-is final.
+is final. Messages are in English, rendered from the snapshot's codes by ``analysis.words``
+(the words the API serves).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from analysis.models import Notification, ResultSnapshot
 from analysis.selectors import snapshot_results
+from analysis.words import decision_reasons, health_message
 from core.notifications import (
     WebhookRefused,
     WebhookTransient,
@@ -36,9 +38,15 @@ NOTIFY_DECISIONS = tuple(r for r in Recommendation if r != Recommendation.KEEP_R
 
 
 def snapshot_conditions(*, snapshot: ResultSnapshot) -> list[dict[str, Any]]:
-    """What in this snapshot deserves a message: failing health checks and a decision."""
+    """What in this snapshot deserves a message: failing health checks and a decision, in
+    English."""
     if not snapshot.results:
         return []
+    with translation.override("en"):
+        return _conditions(snapshot)
+
+
+def _conditions(snapshot: ResultSnapshot) -> list[dict[str, Any]]:
     results = snapshot_results(snapshot=snapshot)
     prefix = f"phase-{snapshot.phase}"
     key = results.experiment
@@ -51,7 +59,7 @@ def snapshot_conditions(*, snapshot: ResultSnapshot) -> list[dict[str, Any]]:
                     "kind": "health",
                     "severity": check.severity,
                     "subject": f"[Verdict] {key}: {check.check.replace('_', ' ')}",
-                    "message": check.message,
+                    "message": health_message(check),
                 }
             )
     rec, variant = results.decision.recommendation, results.decision.variant
@@ -63,7 +71,7 @@ def snapshot_conditions(*, snapshot: ResultSnapshot) -> list[dict[str, Any]]:
                 "kind": "decision",
                 "severity": "info",
                 "subject": f"[Verdict] {key}: decision reached: {label}",
-                "message": " ".join(results.decision.reasons),
+                "message": " ".join(decision_reasons(results.decision)),
             }
         )
     return out

@@ -30,6 +30,7 @@ from analysis.services.snapshots import experiment_refresh, snapshot_recompute
 from tests.analysis.helpers import experiment_with, metric
 from tests.analysis.reference import conversion, plan, synthetic_inputs
 from tests.analysis.test_snapshots import AS_OF, _populated
+from tests.analysis.words import in_english
 
 # A snapshot stored before results carried a schema version (inputs, plan and results as the
 # database held them).
@@ -123,7 +124,11 @@ def test_recompute__snapshot_stored_before_schema_versions__same_shape_and_count
     recomputed = snapshot_recompute(snapshot=snapshot)
     upgraded = results_upgrade(LEGACY["results"])
     assert recomputed["schema_version"] == upgraded["schema_version"] == RESULTS_SCHEMA_VERSION
-    # Codes and their values exist only when computed (version 4 on); the rest is alike.
+    # Codes and their values exist only when computed (version 4 on); results stored without
+    # them keep their English words (stored_reasons, stored_message); the rest is alike.
+    assert upgraded["decision"].pop("stored_reasons") == LEGACY["results"]["decision"]["reasons"]
+    for check, legacy in zip(upgraded["health"], LEGACY["results"]["health"], strict=True):
+        assert check.pop("stored_message") == legacy["message"]
     for results in (recomputed, upgraded):
         results["decision"].pop("reason_codes")
         for check in results["health"]:
@@ -218,7 +223,7 @@ def test_guardrail_worse__top_winner_hurts_a_guardrail__health_error_and_next_sh
     guards = [h for h in r["health"] if h["check"] == "guardrail_worse"]
     assert [h["condition"] for h in guards] == ["guardrail_worse:refunds:b"]
     assert (r["decision"]["recommendation"], r["decision"]["variant"]) == ("ship", "c")
-    assert "No guardrail is significantly worse for c." in r["decision"]["reasons"]
+    assert "No guardrail is significantly worse for c." in in_english(r)["decision"]["reasons"]
 
 
 def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from analysis.engine.results import results_compute
 from tests.analysis.reference import conversion, plan, synthetic_inputs
+from tests.analysis.words import in_english
 
 BETTER = (10_000, 1_300)  # vs control 10,000 / 1,000: clearly better
 WORSE = (10_000, 800)
@@ -25,7 +26,7 @@ def _decide(primary, guard=None, *, p=None, **inputs_kw):
     variants = ("control", "treatment") if len(primary) == 1 else ("control", "b", "c")
     inputs = synthetic_inputs(metrics, variants=variants, **inputs_kw)
     r = results_compute(inputs=inputs, plan=p or plan(), computed_at="x", engine_version="t")
-    return r["decision"]
+    return in_english(r)["decision"]
 
 
 def test_decision__primary_better_no_guardrail_worse__ship_the_variant() -> None:
@@ -89,4 +90,4 @@ def test_decision__too_few_units__keep_running_not_enough_data() -> None:
         inputs=synthetic_inputs(metrics), plan=plan(), computed_at="x", engine_version="t"
     )
     assert r["decision"]["recommendation"] == "keep_running"
-    assert "Not enough data" in r["decision"]["reasons"][0]
+    assert "Not enough data" in in_english(r)["decision"]["reasons"][0]

@@ -7,6 +7,7 @@ import datetime as dt
 from analysis.engine.results import results_compute
 from analysis.engine.stats import ProportionStats
 from tests.analysis.reference import AS_OF, conversion, plan, synthetic_inputs
+from tests.analysis.words import in_english
 
 CONTROL = (10_000, 1_000)
 
@@ -15,7 +16,7 @@ def _checks(metrics=None, *, p=None, **kw):
     metrics = metrics or [{"metric": "conv", "stats": conversion(CONTROL, (10_000, 1_010))}]
     inputs = synthetic_inputs(metrics, **kw)
     r = results_compute(inputs=inputs, plan=p or plan(), computed_at="x", engine_version="t")
-    return {h["check"]: h for h in r["health"]}
+    return {h["check"]: h for h in in_english(r)["health"]}
 
 
 def _segment(value, control, treatment):

@@ -15,6 +15,7 @@ from analysis.engine.contract import results_from_stored
 from analysis.engine.results import results_compute
 from analysis.engine.stats.srm import srm_level
 from tests.analysis.reference import conversion, plan, synthetic_inputs
+from tests.analysis.words import in_english
 
 LEGACY = json.loads((Path(__file__).parent / "data" / "snapshot_v1.json").read_text())
 
@@ -47,7 +48,7 @@ def test_results__split_well_within_chance__level_ok_and_ship() -> None:
     assert (r["srm"]["level"], r["srm"]["mismatch"]) == ("ok", False)
     assert [h for h in r["health"] if h["check"] == "srm"] == []
     assert r["decision"]["recommendation"] == "ship"
-    assert not any("Sample ratio" in reason for reason in r["decision"]["reasons"])
+    assert not any("Sample ratio" in reason for reason in in_english(r)["decision"]["reasons"])
 
 
 def test_results__split_p_between_0001_and_001__warning_and_decision_stands() -> None:
@@ -59,7 +60,7 @@ def test_results__split_p_between_0001_and_001__warning_and_decision_stands() ->
     (check,) = [h for h in r["health"] if h["check"] == "srm"]
     assert (check["severity"], check["condition"]) == ("warning", "srm_warning")
     assert r["decision"]["recommendation"] == "ship"
-    assert "Sample ratio warning" in r["decision"]["reasons"][-1]
+    assert "Sample ratio warning" in in_english(r)["decision"]["reasons"][-1]
 
 
 def test_results__split_p_below_0001__error_and_decision_held() -> None:
@@ -71,7 +72,7 @@ def test_results__split_p_below_0001__error_and_decision_held() -> None:
     assert (check["severity"], check["condition"]) == ("error", "srm")
     assert r["decision"]["recommendation"] == "keep_running"
     assert r["decision"]["variant"] is None
-    assert r["decision"]["reasons"][0].startswith("Sample ratio mismatch")
+    assert in_english(r)["decision"]["reasons"][0].startswith("Sample ratio mismatch")
 
 
 def test_results__unequal_weights_matching_split__level_ok() -> None:

@@ -17,6 +17,7 @@ from analysis.engine.results import results_compute
 from assignment.hashing import hash_fraction
 from experiments.models import Experiment
 from tests.analysis.reference import conversion, plan, synthetic_inputs
+from tests.analysis.words import in_english
 
 # The counts: (units, conversions) per arm.
 CONTROL_UNITS, TREATMENT_UNITS = 1_387, 1_414
@@ -72,7 +73,9 @@ def test_results__guardrail_zero_in_one_arm__absolute_fallback_worse_and_keep_co
     assert row["effect"] is None and row["ci"] is None
     assert [h["condition"] for h in r["health"]] == ["guardrail_worse:guard:treatment"]
     assert r["decision"]["recommendation"] == "keep_control"
-    assert any("guard is significantly worse" in reason for reason in r["decision"]["reasons"])
+    assert any(
+        "guard is significantly worse" in reason for reason in in_english(r)["decision"]["reasons"]
+    )
 
 
 def test_results__guardrail_one_conversion_in_treatment__relative_basis_still_alarms() -> None:
@@ -105,7 +108,7 @@ def test_decision__guardrail_interval_harmful_but_exact_test_not_significant__no
     assert row["absolute_ci"][1] < 0
     assert _treatment(r, "paid")["outcome"] == "better"
     assert r["decision"]["recommendation"] == "keep_control"
-    assert any("harmful side of zero" in reason for reason in r["decision"]["reasons"])
+    assert any("harmful side of zero" in reason for reason in in_english(r)["decision"]["reasons"])
     assert [h["check"] for h in r["health"]] == ["guardrail_worse"]
 
 
@@ -121,7 +124,7 @@ def test_results__primary_zero_in_control_and_significant_lift__absolute_basis_s
         "better",
     )
     assert r["decision"]["recommendation"] == "ship"
-    assert "absolute" in r["decision"]["reasons"][0]
+    assert "absolute" in in_english(r)["decision"]["reasons"][0]
 
 
 # End to end through the public APIs ---------------------------------------------------------

@@ -24,6 +24,7 @@ from core.actors import Actor
 from core.api_keys import api_key_create
 from experiments.models import Experiment, ExperimentMetric
 from experiments.services.lifecycle import experiment_transition
+from tests.analysis.words import in_english
 from tests.e2e.conftest import login, make_user, screenshot
 from tests.factories import MetricFactory, ready_experiment
 
@@ -207,9 +208,8 @@ def test_report__zh_hans__chinese_labels(page, live_server, settings, tmp_path) 
         assert english not in chrome
     # Decision reasons and health messages: rendered from their codes, in Chinese.
     stored = ResultSnapshot.objects.filter(experiment=exp, status="ok").latest("computed_at")
-    english = stored.results["decision"]["reasons"] + [
-        h["message"] for h in stored.results["health"]
-    ]
+    served = in_english(stored.results)  # the words the API serves
+    english = served["decision"]["reasons"] + [h["message"] for h in served["health"]]
     assert english
     for sentence in english:
         assert sentence not in chrome

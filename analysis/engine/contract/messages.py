@@ -1,10 +1,11 @@
-"""Coded messages: a decision reason or health message as a stable code and its parameters.
+"""Coded messages: a decision reason, health message or breaker message as a stable code and
+its parameters.
 
-The results keep each reason and health message in English words (``Decision.reasons``,
-``HealthCheck.message``) and, since schema version 4, as a ``Coded`` message too: a code that
-names the sentence and the raw values it is made of (numbers unformatted, names as keys).
-A page renders the code in the reader's language (``analysis.web.reasons``); results stored
-before version 4 have no codes and are shown in their stored English.
+Results store every reason and health message as a ``Coded`` message only: a code that names
+the sentence (``analysis.engine.codes``) and the raw values it is made of (numbers
+unformatted, names as keys). ``analysis.words`` renders the code in the reader's language
+(English for the API, emails and webhooks); results stored before schema version 4 have no
+codes and keep their stored English words.
 """
 
 from __future__ import annotations

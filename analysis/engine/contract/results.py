@@ -19,7 +19,7 @@ from .inputs import Excluded, Freshness, Plan
 from .messages import Coded
 from .metrics import MetricResult, SegmentResult, SrmResult
 
-RESULTS_SCHEMA_VERSION = 4
+RESULTS_SCHEMA_VERSION = 5
 
 # Values of ``Decision.recommendation`` (core.vocab.Recommendation).
 SHIP, KEEP_CONTROL, KEEP_RUNNING, INCONCLUSIVE = (
@@ -71,24 +71,25 @@ class PowerResult:
 @dataclass(frozen=True)
 class HealthCheck:
     """A problem found in the snapshot. ``condition`` is stable across snapshots (the same
-    problem gives the same key), so the owner is notified once. ``message`` is in English;
-    ``coded`` is the same message as a code and its values (None in results stored before
-    schema version 4)."""
+    problem gives the same key), so the owner is notified once. ``coded`` is the message as a
+    code and its values (``analysis.engine.codes.HealthCode``), put into words by
+    ``analysis.words``; results stored before schema version 4 have no code and keep their
+    English words in ``stored_message``."""
 
     check: str
     severity: str
     condition: str
-    message: str
     coded: Coded | None = None
+    stored_message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,
             "severity": self.severity,
             "condition": self.condition,
-            "message": self.message,
             "code": self.coded.code if self.coded else None,
             "params": dict(self.coded.params) if self.coded else {},
+            **({"stored_message": self.stored_message} if self.stored_message else {}),
         }
 
     @classmethod
@@ -98,28 +99,29 @@ class HealthCheck:
             check=str(data["check"]),
             severity=str(data["severity"]),
             condition=str(data.get("condition") or data["check"]),
-            message=str(data["message"]),
             coded=Coded(str(code), dict(data.get("params") or {})) if code else None,
+            stored_message=str(data.get("stored_message") or ""),
         )
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The recommendation (``ship`` names ``variant``), with its reasons in English words and,
-    one for one, as coded messages (``reason_codes``; empty in results stored before schema
-    version 4)."""
+    """The recommendation (``ship`` names ``variant``), with its reasons as codes and values
+    (``analysis.engine.codes.ReasonCode``), put into words by ``analysis.words``; results
+    stored before schema version 4 have no codes and keep their English words in
+    ``stored_reasons``."""
 
     recommendation: str
     variant: str | None
-    reasons: tuple[str, ...]
     reason_codes: tuple[Coded, ...] = field(default=())
+    stored_reasons: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "recommendation": self.recommendation,
             "variant": self.variant,
-            "reasons": list(self.reasons),
             "reason_codes": [c.to_dict() for c in self.reason_codes],
+            **({"stored_reasons": list(self.stored_reasons)} if self.stored_reasons else {}),
         }
 
     @classmethod
@@ -127,8 +129,8 @@ class Decision:
         return cls(
             recommendation=str(data["recommendation"]),
             variant=data.get("variant"),
-            reasons=tuple(str(r) for r in data.get("reasons", ())),
             reason_codes=tuple(Coded.from_dict(c) for c in data.get("reason_codes") or ()),
+            stored_reasons=tuple(str(r) for r in data.get("stored_reasons") or ()),
         )
 
 

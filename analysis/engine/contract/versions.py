@@ -12,12 +12,17 @@
   effect cannot be computed, so ``significant`` can be true with a null ``ci``); SRM has a
   ``level`` (``ok`` / ``warning`` / ``error``). Upgrading a version 2 result fills these from
   what decided it then.
-- Version 4: ``schema_version: 4``, read by ``Results.from_dict``. Decision reasons and health
+- Version 4: ``schema_version: 4``. Decision reasons and health
   messages also come as codes with their values (``decision.reason_codes``, ``health[].code``
   and ``params``) so pages can show them in the reader's language, and each metric has a
   ``status`` (``ok`` / ``values_out_of_range``) and ``out_of_range_units``. Upgrading a version
   3 result gives no codes (``reason_codes: []``, ``code: null``, ``params: {}``; the English
   words are shown) and a null metric ``status`` and ``out_of_range_units`` (not recorded then).
+- Version 5: ``schema_version: 5``, read by ``Results.from_dict``. Results store codes and
+  values only, never sentences: no ``decision.reasons`` and no health ``message`` (the words
+  are rendered when read, by ``analysis.words``). Upgrading a version 4 result drops its
+  English words where it has codes; one without codes (upgraded from version 3 or older)
+  keeps them as ``decision.stored_reasons`` and health ``stored_message``, shown as they are.
 """
 
 from __future__ import annotations
@@ -85,10 +90,25 @@ def _upgrade_3_to_4(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _upgrade_4_to_5(data: dict[str, Any]) -> dict[str, Any]:
+    decision = data.get("decision")
+    if decision is not None:
+        reasons = decision.pop("reasons", None) or []
+        if not decision.get("reason_codes"):
+            decision["stored_reasons"] = reasons
+    for check in data.get("health", []):
+        message = check.pop("message", None) or ""
+        if not check.get("code"):
+            check["stored_message"] = message
+    data["schema_version"] = 5
+    return data
+
+
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _upgrade_1_to_2,
     2: _upgrade_2_to_3,
     3: _upgrade_3_to_4,
+    4: _upgrade_4_to_5,
 }
 
 

@@ -1,7 +1,8 @@
 """``python manage.py analyze <experiment_key>``: refresh now, in this process, and print.
 
 The same refresh as every other door (``experiment_refresh_run``): a harmful guardrail pauses
-the experiment when its plan says so, and the notifications go out.
+the experiment when its plan says so, and the notifications go out. Reasons and health
+messages are printed in English, by the renderer the API uses (``analysis.words``).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from analysis.engine.contract import Results
 from analysis.selectors import snapshot_results
 from analysis.services.refresh import experiment_refresh_run
 from analysis.services.snapshots import RefreshFailed
+from analysis.words import decision_reasons, health_message, results_in_words
 from experiments.models import Experiment
 
 
@@ -39,10 +42,11 @@ class Command(BaseCommand):
         except RefreshFailed as exc:
             raise CommandError(f"Refresh failed: {exc.snapshot.error}") from exc
         results = snapshot_results(snapshot=snapshot)
-        if options["json"]:
-            self.stdout.write(json.dumps(results.to_dict(), indent=2))
-            return
-        self._summary(snapshot.id, snapshot.duration_seconds, results)
+        with translation.override("en"):
+            if options["json"]:
+                self.stdout.write(json.dumps(results_in_words(results), indent=2))
+                return
+            self._summary(snapshot.id, snapshot.duration_seconds, results)
 
     def _summary(self, snapshot_id: int, seconds: float, r: Results) -> None:
         w = self.stdout.write
@@ -73,7 +77,7 @@ class Command(BaseCommand):
                 w(line)
         d = r.decision
         w(f"\nDecision: {d.recommendation}" + (f" {d.variant}" if d.variant else ""))
-        for reason in d.reasons:
+        for reason in decision_reasons(d):
             w(f"  - {reason}")
         for h in r.health:
-            w(f"Health [{h.severity}] {h.check}: {h.message}")
+            w(f"Health [{h.severity}] {h.check}: {health_message(h)}")
