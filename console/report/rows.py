@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 from analysis.engine.charts import LinearScale, Tick, interval_bar, nice_ticks, shared_domain
 from analysis.engine.contract import MetricResult, Results, VariantResult
 from analysis.engine.stats.exact import TEST_FISHER_EXACT
-
-from .reasons import count, localize, status_label
+from analysis.words.numbers import count, localize, status_label
 
 BAR_WIDTH = 240.0
 BAR_PAD = 8.0

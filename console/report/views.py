@@ -27,6 +27,7 @@ from analysis import selectors
 from analysis.engine.contract import UnknownSchemaVersion
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.services.refresh import experiment_refresh_request
+from analysis.words import decision_reasons, health_message
 from assignment.services.client_exposures import client_exposure_rejections
 from console.experiments.experiment_page import experiment_page_context
 from console.partials import partial_template
@@ -36,7 +37,6 @@ from experiments.selectors import experiment_or_404
 
 from .detail import daily_units, days_left, effect_over_time
 from .economics import economics_context
-from .reasons import decision_reasons, health_message
 from .rows import (
     BAR_WIDTH,
     metric_tables,
