@@ -21,7 +21,7 @@ from core.models import ApiKey
 logger = logging.getLogger(__name__)
 # An ApiKey instance as looked up (its fields, model state and dicts), besides its name, measured
 # with tracemalloc; tests/core/test_caches.py checks it.
-API_KEY_OBJECT_BYTES = 1600
+API_KEY_OBJECT_BYTES = 900
 KEY_CACHE_BYTES = 2 * 1024 * 1024
 USED_MARKS_BYTES = 512 * 1024
 
@@ -33,6 +33,10 @@ def _key_entry_bytes(digest: str, value: tuple[float, ApiKey | None]) -> int:
     if key is None:
         return entry_bytes(digest, value, value[0])
     return entry_bytes(digest, value, value[0], key.name) + API_KEY_OBJECT_BYTES
+
+
+def _mark_entry_bytes(digest: str, until: float) -> int:
+    return entry_bytes(digest, until)
 
 
 # Looked-up keys (and unknown ones, as None) by SHA-256, with the monotonic time of the lookup,
@@ -52,7 +56,7 @@ _used_marks = bytes_cache(
     "api key last-use marks",
     holds="per API key, until when its last use need not be written again",
     maxbytes=USED_MARKS_BYTES,
-    entry_size=lambda digest, until: entry_bytes(digest, until),
+    entry_size=_mark_entry_bytes,
     lock=_lock,
 )
 # How long a key that authenticated stays known as in use (api_key_in_use) after its last lookup.

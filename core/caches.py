@@ -67,7 +67,7 @@ class BytesLRUCache(LRUCache):
     """
 
     def __init__(self, maxbytes: int, entry_size: Callable[[Any, Any], int]) -> None:
-        self._entry_size = entry_size
+        self.entry_size = entry_size
         self._storing = 0
         super().__init__(maxbytes)
 
@@ -77,7 +77,7 @@ class BytesLRUCache(LRUCache):
         return self._storing
 
     def __setitem__(self, key: Hashable, value: Any) -> None:
-        size = self._entry_size(key, value)
+        size = self.entry_size(key, value)
         if size > self.maxsize:
             self.pop(key, None)
             return

@@ -47,7 +47,7 @@ from assignment.services.assign_input import (
 )
 from assignment.services.exposures import exposures_record
 from core.auth import api_key_lookup, bearer_token
-from core.caches import bytes_cache, entry_bytes
+from core.caches import ENTRY_OVERHEAD, bytes_cache
 from core.errors import ValidationFailed
 from core.limits import MAX_UNIT_ID_LENGTH
 from core.permissions import RUNTIME_CALLERS, RuntimePermission
@@ -253,16 +253,22 @@ class _Answered:
 # MEMO_MAX_BODY bytes, in an LRU of VERDICT_ASSIGN_MEMO_BYTES (core.caches), holding answers of
 # the latest snapshot only: a new snapshot empties it, so no older snapshot is kept alive.
 MEMO_MAX_BODY = 2048
-# Per remembered answer besides the body and the content: the parsed request (its attributes
-# and experiment keys, about this many bytes per byte of body) and each Assignment object.
-PARSED_BYTES_PER_BODY_BYTE = 6
+# An answer's estimated bytes: its body and content; the parsed request (its strings, about the
+# body's length again, plus an object per JSON element: counted by its commas and colons); and
+# each Assignment. Lengths and counts only, so the estimate costs less than the store;
+# tests/core/test_caches.py checks it against measured memory.
+MEMO_ENTRY_FIXED = ENTRY_OVERHEAD + 512
+PARSED_ELEMENT_BYTES = 64
 ASSIGNMENT_BYTES = 128
 
 
 def _memo_entry_bytes(body: bytes, memo: _Answered) -> int:
+    elements = body.count(b",") + body.count(b":")
     return (
-        entry_bytes(body, memo, memo.content, memo.request, memo.answers)
-        + PARSED_BYTES_PER_BODY_BYTE * len(body)
+        MEMO_ENTRY_FIXED
+        + 2 * len(body)
+        + PARSED_ELEMENT_BYTES * elements
+        + len(memo.content)
         + ASSIGNMENT_BYTES * len(memo.answers)
     )
 

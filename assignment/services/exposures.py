@@ -25,6 +25,7 @@ committed before it was remembered) and either has that variant or is already fl
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -34,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from assignment.models import Exposure
-from core.caches import bytes_cache, entry_bytes
+from core.caches import ENTRY_OVERHEAD, bytes_cache
 
 from .assign import Assignment
 
@@ -43,8 +44,14 @@ __all__ = ["exposure_cache_clear", "exposures_record"]
 _ExposureKey = tuple[int, int, str]
 
 
+# An entry: the cache's own overhead, the key tuple and an int of it (the ids are mostly shared
+# with the definitions), plus the unit id; tests/core/test_caches.py checks it against measured
+# memory.
+_ENTRY_FIXED = ENTRY_OVERHEAD + sys.getsizeof((0, 0, "")) + 32
+
+
 def _entry_bytes(key: _ExposureKey, variant_id: int) -> int:
-    return entry_bytes(key, *key, variant_id)
+    return _ENTRY_FIXED + sys.getsizeof(key[2])
 
 
 _lock = threading.Lock()
