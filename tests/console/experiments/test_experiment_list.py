@@ -248,3 +248,14 @@ def test_audit_changes__created_or_deleted__every_field_added_or_removed() -> No
     assert audit_changes(None, {"unit_id": "u1"}) == [Change("unit_id", None, "u1")]
     assert audit_changes({"unit_id": "u1"}, None) == [Change("unit_id", "u1", None)]
     assert audit_changes({"a": 1}, {"a": 1}) == []
+
+
+def test_list__health_problem__badge_title_in_the_readers_language(db: None) -> None:
+    exp = started_experiment(key="pricing-pro")
+    store_snapshot(exp, results_json(health=[multiple_exposures(12)]))
+    client = client_as("viewer")
+    english = client.get("/experiments/").content.decode()
+    chinese = client.get("/experiments/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'title="12 units (0.04% of exposed units) saw more than one variant' in english
+    assert "saw more than one variant" not in chinese
+    assert 'title="12 个单元' in chinese
