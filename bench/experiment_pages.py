@@ -29,6 +29,7 @@ def _results(i: int) -> dict:
     """Stored results of the typed contract (``Results.to_dict()``): 3 variants, 5 metrics."""
     from analysis.engine.contract import (
         RESULTS_SCHEMA_VERSION,
+        Coded,
         Decision,
         Excluded,
         Freshness,
@@ -81,7 +82,17 @@ def _results(i: int) -> dict:
         for j in range(5)
     )
     health = (
-        (HealthCheck(check="srm", severity="error", condition="srm", message="SRM"),)
+        (
+            HealthCheck(
+                check="srm",
+                severity="error",
+                condition="srm",
+                coded=Coded(
+                    "srm_error",
+                    {"p": 1e-6, "observed": split, "expected": split, "segment": None},
+                ),
+            ),
+        )
         if i % 10 == 0
         else ()
     )
@@ -117,7 +128,7 @@ def _results(i: int) -> dict:
         ),
         metrics=metrics,
         segments=(),
-        decision=Decision(recommendation="keep_running", variant=None, reasons=()),
+        decision=Decision(recommendation="keep_running", variant=None),
         health=health,
     ).to_dict()
 
