@@ -206,7 +206,8 @@ def spark_child(as_of: str, master: str) -> None:
     django.setup()
     import datetime as dt
 
-    from analysis.engine.results import results_compute
+    from analysis.engine import analyze
+    from analysis.engine.contract import Plan
     from analysis.engine.stats import ENGINE_VERSION
     from analysis.services.snapshots import experiment_plan
     from analysis.warehouse.engine import spark_run
@@ -230,13 +231,12 @@ def spark_child(as_of: str, master: str) -> None:
     started = time.perf_counter()
     when = dt.datetime.fromisoformat(as_of)
     inputs, run = spark_run(experiment=experiment, as_of=when, source=source, spark=spark)
-    inputs = json.loads(json.dumps(inputs))
-    results = results_compute(
-        inputs=inputs,
-        plan=experiment_plan(experiment),
+    results = analyze(
+        inputs,
+        Plan.from_dict(experiment_plan(experiment)),
         computed_at=as_of,
         engine_version=ENGINE_VERSION,
-    )
+    ).to_dict()
     seconds = time.perf_counter() - started
     # Again in the same session: a long-lived session (a cluster behind Spark Connect) has
     # its JVM warm; nothing of the first run is cached (its views are dropped).

@@ -1,4 +1,5 @@
-"""The inputs of a snapshot: every sufficient statistic of one experiment phase, as JSON."""
+"""The inputs of a snapshot: every sufficient statistic of one experiment phase, typed
+(``analysis.engine.contract.SnapshotInputs``; the snapshot stores its JSON)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,17 @@ from typing import Any
 
 from django.db.models import Count, Max, Q
 
+from analysis.engine.contract import (
+    METRIC_OK,
+    VALUES_OUT_OF_RANGE,
+    Excluded,
+    Freshness,
+    MetricInputs,
+    SegmentInputs,
+    SnapshotInputs,
+    VariantSpec,
+)
+from analysis.engine.stats import ArmStats
 from assignment.models import Exposure
 from assignment.tables import ExposureTable
 from experiments.models import Experiment, MetricRole, Phase
@@ -29,23 +41,11 @@ from .segments import segment_sums, segment_values
 from .source import source
 from .sums import metric_caps, zero_stats
 
-# A metric status in the inputs: some event values were beyond +-VALUE_LIMIT and were
-# counted as the limit, so the metric's sums do not describe the stored data.
-VALUES_OUT_OF_RANGE = "values_out_of_range"
-
 ROLE_ORDER = {MetricRole.PRIMARY: 0, MetricRole.SECONDARY: 1, MetricRole.GUARDRAIL: 2}
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _range_status(units: int) -> dict[str, Any]:
-    """The keys a metric gets when some unit's value reached ``VALUE_LIMIT`` (none otherwise,
-    so ordinary inputs keep the keys they always had)."""
-    if not units:
-        return {}
-    return {"status": VALUES_OUT_OF_RANGE, "out_of_range_units": units}
 
 
 def metric_specs(experiment: Experiment) -> list[MetricSpec]:
@@ -144,8 +144,9 @@ def experiment_variants(experiment: Experiment) -> list[dict[str, Any]]:
     return _variants(experiment)
 
 
-def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> dict[str, Any]:
-    """Aggregate one experiment's current phase up to ``as_of`` (see docs/analysis.md)."""
+def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> SnapshotInputs:
+    """Aggregate one experiment's current phase up to ``as_of`` (see docs/analysis.md), from
+    the application database."""
     runner = DatabaseRunner()
     variants = _variants(experiment)
     metrics = metric_specs(experiment)
@@ -179,7 +180,7 @@ def inputs_from(
     metrics: list[MetricSpec],
     agg: Aggregates,
     counts: dict[str, Any],
-) -> dict[str, Any]:
+) -> SnapshotInputs:
     """The snapshot inputs from an engine's aggregates. ``variant_keys`` maps the
     exposures' variant values (ids, or keys in a lake) to variant keys; ``counts``: the
     exposures' ``n_forced``, ``n_multiple``, ``n_excluded`` and ``last`` (newest exposure)."""
@@ -194,7 +195,9 @@ def inputs_from(
     )
     seg_rows = agg.segment_rows
     units = {v["key"]: 0 for v in variants}
-    stats: dict[str, dict[str, Any]] = {m.key: {k: zero_stats(m) for k in units} for m in metrics}
+    stats: dict[str, dict[str, ArmStats]] = {
+        m.key: {k: zero_stats(m) for k in units} for m in metrics
+    }
     immature: dict[str, dict[str, int]] = {m.key: dict.fromkeys(units, 0) for m in metrics}
     for (variant_id,), n, per_metric in rows:
         key = by_id.get(variant_id)
@@ -205,61 +208,71 @@ def inputs_from(
             stats[mkey][key] = s
             immature[mkey][key] = imm
 
-    segments: dict[tuple[str, str], dict[str, Any]] = {}
+    # (attribute, value) -> (units, stats) per variant key
+    segments: dict[tuple[str, str], tuple[dict[str, int], dict[str, ArmStats]]] = {}
     for (attr, value, variant_id), n, per_metric in seg_rows:
         key = by_id.get(variant_id)
         if key is None:
             continue
-        seg = segments.setdefault(
+        seg_units, seg_stats = segments.setdefault(
             (attr, value),
-            {
-                "attribute": attr,
-                "value": value,
-                "metric": primary[0].key,
-                "units": dict.fromkeys(units, 0),
-                "stats": {k: zero_stats(primary[0]).to_dict() for k in units},
-            },
+            (dict.fromkeys(units, 0), {k: zero_stats(primary[0]) for k in units}),
         )
-        seg["units"][key] = n
-        seg["stats"][key] = per_metric[primary[0].key][0].to_dict()
+        seg_units[key] = n
+        seg_stats[key] = per_metric[primary[0].key][0]
 
-    return {
-        "experiment": experiment.key,
-        "phase": experiment.phase,
-        "as_of": as_of.isoformat(),
-        "status": experiment.status,
-        "started_at": _iso(experiment.started_at),
-        "variants": [{k: v for k, v in var.items() if k != "id"} for var in variants],
-        "units": units,
-        "excluded": {
-            "forced": counts["n_forced"],
-            "multiple_variants": counts["n_multiple"],
-            "total": counts["n_excluded"],
-        },
-        "events": events,
-        "freshness": {
-            "last_exposure_at": _iso(counts["last"]),
-            "last_event_at": _iso(last_event),
-        },
-        "metrics": [
-            {
-                "metric": m.key,
-                "name": m.name,
-                "type": m.type,
-                "role": m.role,
-                "higher_is_better": m.higher_is_better,
-                "window_hours": m.window_hours,
-                "retention_day": m.retention_day,
-                "winsorize_percentile": m.winsorize_percentile,
-                "cuped": m.cuped,
-                "caps": metric_caps(m, caps),
-                "stats": {k: s.to_dict() for k, s in stats[m.key].items()},
-                "immature_units": immature[m.key],
-                **_range_status(scan.out_of_range.get(m.key, 0)),
-            }
-            for m in metrics
-        ],
-        "segments": sorted(
-            segments.values(), key=lambda s: (s["attribute"], s["value"] == "other", s["value"])
+    out_of_range = scan.out_of_range
+    return SnapshotInputs(
+        experiment=experiment.key,
+        phase=experiment.phase,
+        as_of=as_of.isoformat(),
+        status=experiment.status,
+        started_at=_iso(experiment.started_at),
+        variants=tuple(
+            VariantSpec(
+                key=v["key"], name=v["name"], weight=v["weight"], is_control=v["is_control"]
+            )
+            for v in variants
         ),
-    }
+        units=units,
+        excluded=Excluded(
+            forced=counts["n_forced"],
+            multiple_variants=counts["n_multiple"],
+            total=counts["n_excluded"],
+        ),
+        events=events,
+        freshness=Freshness(last_exposure_at=_iso(counts["last"]), last_event_at=_iso(last_event)),
+        metrics=tuple(
+            MetricInputs(
+                metric=m.key,
+                name=m.name,
+                type=m.type,
+                role=m.role,
+                higher_is_better=m.higher_is_better,
+                window_hours=m.window_hours,
+                retention_day=m.retention_day,
+                winsorize_percentile=m.winsorize_percentile,
+                cuped=m.cuped,
+                caps=metric_caps(m, caps),
+                stats=stats[m.key],
+                immature_units=immature[m.key],
+                # Some units' event values were beyond +-VALUE_LIMIT and were counted as the
+                # limit: the metric's sums do not describe the stored data.
+                status=VALUES_OUT_OF_RANGE if out_of_range.get(m.key) else METRIC_OK,
+                out_of_range_units=out_of_range.get(m.key, 0),
+            )
+            for m in metrics
+        ),
+        segments=tuple(
+            SegmentInputs(
+                attribute=attr,
+                value=value,
+                metric=primary[0].key,
+                units=seg_units,
+                stats=seg_stats,
+            )
+            for (attr, value), (seg_units, seg_stats) in sorted(
+                segments.items(), key=lambda item: (item[0][0], item[0][1] == "other", item[0][1])
+            )
+        ),
+    )

@@ -1,6 +1,6 @@
 """From a snapshot's inputs and plan to its results: comparisons, correction, SRM, segments.
 
-A pure function of the stored inputs and plan (no database), so a stored snapshot is
+``analyze`` is a pure function of the inputs and plan (no database), so a stored snapshot is
 recomputed exactly from what it stores. The results are the typed contract of
 ``analysis.engine.contract`` (documented in docs/analysis.md).
 """
@@ -31,6 +31,7 @@ from analysis.engine.contract.convert import num, pair
 from analysis.engine.stats import ArmStats, Comparison, adjust_p_values, compare, srm_check
 from analysis.engine.stats.moments import arm_mean
 from analysis.engine.stats.srm import srm_level
+from analysis.engine.stats.version import ENGINE_VERSION
 from core.vocab import primary_of
 
 from .breaker_rule import guardrail_breaker
@@ -247,10 +248,15 @@ def _segment(
     )
 
 
-def results_build(
-    *, inputs: SnapshotInputs, plan: Plan, computed_at: str, engine_version: str
+def analyze(
+    inputs: SnapshotInputs,
+    plan: Plan,
+    *,
+    computed_at: str,
+    engine_version: str = ENGINE_VERSION,
 ) -> Results:
-    """The typed report for a snapshot, from its inputs and plan alone."""
+    """The analysis of a snapshot, from its inputs and plan alone: the engine's one entry
+    point (``analysis.services.snapshots`` calls it on every refresh and recompute)."""
     metrics = _metric_results(inputs, plan)
     primary = primary_of(metrics)
     primary_hib = primary.higher_is_better if primary else True
@@ -290,11 +296,11 @@ def results_compute(
     computed_at: str,
     engine_version: str,
 ) -> dict[str, Any]:
-    """The report as stored in ``ResultSnapshot.results``, from the stored inputs and plan
-    (``to_dict()`` of ``results_build``; see docs/analysis.md)."""
-    return results_build(
-        inputs=SnapshotInputs.from_dict(inputs),
-        plan=Plan.from_dict(plan),
+    """``analyze`` from stored JSON to stored JSON: the results a snapshot with these
+    ``inputs`` and ``plan`` stores in ``ResultSnapshot.results`` (see docs/analysis.md)."""
+    return analyze(
+        SnapshotInputs.from_dict(inputs),
+        Plan.from_dict(plan),
         computed_at=computed_at,
         engine_version=engine_version,
     ).to_dict()

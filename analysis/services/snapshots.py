@@ -12,7 +12,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from analysis.engine.results import results_compute
+from analysis.engine import analyze
+from analysis.engine.contract import Plan, SnapshotInputs
 from analysis.engine.stats import ENGINE_VERSION
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.warehouse.routing import experiment_inputs_routed
@@ -48,7 +49,8 @@ def experiment_plan(experiment: Experiment) -> dict[str, Any]:
 
 
 def _json(value: Any) -> Any:
-    # What the database will give back, so results computed now equal a later recompute.
+    # What the database will give back, so results computed now (from the inputs read back)
+    # equal a later recompute.
     return json.loads(json.dumps(value))
 
 
@@ -74,14 +76,14 @@ def experiment_refresh(
     started = time.perf_counter()
     plan = experiment_plan(experiment)
     try:
-        inputs = _json(experiment_inputs_routed(experiment=experiment, as_of=as_of))
+        inputs = _json(experiment_inputs_routed(experiment=experiment, as_of=as_of).to_dict())
         computed_at = timezone.now()
-        results = results_compute(
-            inputs=inputs,
-            plan=plan,
+        results = analyze(
+            SnapshotInputs.from_dict(inputs),
+            Plan.from_dict(plan),
             computed_at=computed_at.isoformat(),
             engine_version=ENGINE_VERSION,
-        )
+        ).to_dict()
     except Exception as exc:
         logger.exception("refresh of experiment %s failed", experiment.key)
         failed = ResultSnapshot.objects.create(
@@ -121,9 +123,9 @@ def experiment_refresh(
 def snapshot_recompute(*, snapshot: ResultSnapshot) -> dict[str, Any]:
     """The results recomputed from the snapshot's stored inputs and plan alone, in the current
     schema version (``analysis.engine.contract.RESULTS_SCHEMA_VERSION``)."""
-    return results_compute(
-        inputs=snapshot.inputs,
-        plan=snapshot.plan,
+    return analyze(
+        SnapshotInputs.from_dict(snapshot.inputs),
+        Plan.from_dict(snapshot.plan),
         computed_at=snapshot.computed_at.astimezone(dt.UTC).isoformat(),
         engine_version=snapshot.engine_version,
-    )
+    ).to_dict()

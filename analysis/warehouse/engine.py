@@ -36,6 +36,7 @@ from analysis.aggregation.inputs import (
 from analysis.aggregation.query import Scope, unit_select
 from analysis.aggregation.render import render
 from analysis.aggregation.source import Source
+from analysis.engine.contract import SnapshotInputs
 from assignment.tables import EventTable, ExposureTable
 from experiments.data_source_rules import RuleViolation, errors_text, relation_checked
 from experiments.models import Experiment
@@ -265,7 +266,7 @@ def _exposure_counts(runner: SparkRunner, views: Views, as_of: dt.datetime) -> d
 
 def spark_run(
     *, experiment: Experiment, as_of: dt.datetime, source: SparkSource, spark: Any = None
-) -> tuple[dict[str, Any], SparkRun]:
+) -> tuple[SnapshotInputs, SparkRun]:
     """``spark_inputs`` and what the run collected (for tests and the bench). A
     ``RuleViolation`` before anything runs when ``source`` breaks the data-source rules."""
     refusal = source_refusal(source)
@@ -311,8 +312,8 @@ def spark_run(
 
 def spark_inputs(
     *, experiment: Experiment, as_of: dt.datetime, source: SparkSource
-) -> dict[str, Any]:
+) -> SnapshotInputs:
     """The snapshot inputs of ``experiment``'s current phase up to ``as_of``, computed on
-    Spark from ``source`` (the same dict as ``experiment_inputs``)."""
+    Spark from ``source`` (the same as ``experiment_inputs`` gives)."""
     inputs, _ = spark_run(experiment=experiment, as_of=as_of, source=source)
     return inputs

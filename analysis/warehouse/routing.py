@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from analysis.aggregation import experiment_inputs
+from analysis.engine.contract import SnapshotInputs
 from analysis.warehouse.source import SparkSource
 from experiments.data_source_rules import RuleViolation, errors_text
 from experiments.models import DataSource, DataSourceKind, Experiment
@@ -132,7 +133,7 @@ def data_source_refusal(source: DataSource) -> str | None:
     return _scrub(_refused(source, errors_text(errors)), source) if errors else None
 
 
-def experiment_inputs_routed(*, experiment: Experiment, as_of: dt.datetime) -> dict[str, Any]:
+def experiment_inputs_routed(*, experiment: Experiment, as_of: dt.datetime) -> SnapshotInputs:
     """The snapshot inputs of ``experiment`` up to ``as_of``, read from its data source."""
     source = experiment.data_source
     if source is None or source.kind == DataSourceKind.BUILTIN:

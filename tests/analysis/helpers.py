@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from analysis.engine.contract import SnapshotInputs
 from assignment.models import Event, Exposure
 from core.actors import Actor
 from experiments.models import Experiment, ExperimentMetric, Metric, Variant
@@ -123,5 +124,6 @@ def row(results: dict[str, Any], metric_key: str, variant: str) -> dict[str, Any
     return next(v for v in by_metric(results, metric_key)["variants"] if v["variant"] == variant)
 
 
-def stats(inputs: dict[str, Any], metric_key: str, variant: str) -> dict[str, Any]:
-    return next(m for m in inputs["metrics"] if m["metric"] == metric_key)["stats"][variant]
+def stats(inputs: SnapshotInputs, metric_key: str, variant: str) -> dict[str, Any]:
+    """One arm's statistics of a metric, as stored (``to_dict``)."""
+    return inputs.metric(metric_key).stats[variant].to_dict()

@@ -40,7 +40,7 @@ def test_conversion__events_at_window_edges__only_inside_count(db: None) -> None
     inputs = experiment_inputs(experiment=exp, as_of=AS_OF)
     assert stats(inputs, "conv", "treatment") == {"kind": "proportion", "n": 5, "conversions": 2}
     assert stats(inputs, "conv", "control") == {"kind": "proportion", "n": 2, "conversions": 1}
-    assert inputs["units"] == {"control": 2, "treatment": 5}
+    assert inputs.units == {"control": 2, "treatment": 5}
 
 
 def test_conversion__several_events_one_unit__counts_the_unit_once(db: None) -> None:
@@ -51,7 +51,7 @@ def test_conversion__several_events_one_unit__counts_the_unit_once(db: None) -> 
     d.save()
     inputs = experiment_inputs(experiment=exp, as_of=AS_OF)
     assert stats(inputs, "conv", "treatment")["conversions"] == 1
-    assert inputs["events"] == 3
+    assert inputs.events == 3
 
 
 def test_mean__per_unit_sums_with_zeros__matches_numpy(db: None) -> None:
@@ -145,9 +145,9 @@ def test_retention__day_boundaries_and_maturity__immature_units_left_out(db: Non
     d.expose("c1", "control", T0).save()
     inputs = experiment_inputs(experiment=exp, as_of=as_of)
     assert stats(inputs, "d1", "treatment") == {"kind": "proportion", "n": 5, "conversions": 3}
-    m = next(x for x in inputs["metrics"] if x["metric"] == "d1")
-    assert m["immature_units"] == {"control": 0, "treatment": 1}
-    assert inputs["units"]["treatment"] == 6
+    m = inputs.metric("d1")
+    assert m.immature_units == {"control": 0, "treatment": 1}
+    assert inputs.units["treatment"] == 6
 
 
 def test_winsorization__cap_at_pooled_percentile__matches_numpy(db: None) -> None:
@@ -166,8 +166,8 @@ def test_winsorization__cap_at_pooled_percentile__matches_numpy(db: None) -> Non
     inputs = experiment_inputs(experiment=exp, as_of=AS_OF)
     arms = {k: np.append(v, 0.0) for k, v in values.items()}
     cap = np.percentile(np.concatenate(list(arms.values())), 80)
-    m = next(x for x in inputs["metrics"] if x["metric"] == "arpu")
-    assert m["caps"]["value"] == pytest.approx(cap)
+    m = inputs.metric("arpu")
+    assert m.caps["value"] == pytest.approx(cap)
     for variant, ys in arms.items():
         capped = np.minimum(ys, cap)
         s = stats(inputs, "arpu", variant)
@@ -208,9 +208,9 @@ def test_exclusions__forced_and_multiple_variant_units__left_out_and_counted(db:
     d.expose("both", "control", forced=True, multiple=True)
     d.expose("t1", "treatment").expose("c1", "control").save()
     inputs = experiment_inputs(experiment=exp, as_of=AS_OF)
-    assert inputs["units"] == {"control": 1, "treatment": 1}
+    assert inputs.units == {"control": 1, "treatment": 1}
     # A unit can be both forced and exposed to several variants: counted in both, once in total.
-    assert inputs["excluded"] == {"forced": 2, "multiple_variants": 2, "total": 3}
+    assert inputs.excluded.to_dict() == {"forced": 2, "multiple_variants": 2, "total": 3}
     assert stats(inputs, "conv", "treatment")["conversions"] == 0
 
 
@@ -220,8 +220,8 @@ def test_phases__new_phase__only_current_phase_exposures_count(db: None) -> None
     exp = experiment_new_phase(actor=Actor.system("test"), experiment=exp, reason="weights")
     Data(exp).expose("new1", "treatment").event("new1", T0 + H).save()
     inputs = experiment_inputs(experiment=exp, as_of=AS_OF)
-    assert inputs["phase"] == 2
-    assert inputs["units"] == {"control": 0, "treatment": 1}
+    assert inputs.phase == 2
+    assert inputs.units == {"control": 0, "treatment": 1}
 
 
 def test_as_of__later_exposures_and_events__not_counted(db: None) -> None:
@@ -230,9 +230,9 @@ def test_as_of__later_exposures_and_events__not_counted(db: None) -> None:
     d = Data(exp).expose("t1", "treatment").expose("c1", "control")
     d.event("t1", as_of + US).expose("late", "treatment", as_of + US).save()
     inputs = experiment_inputs(experiment=exp, as_of=as_of)
-    assert inputs["units"] == {"control": 1, "treatment": 1}
+    assert inputs.units == {"control": 1, "treatment": 1}
     assert stats(inputs, "conv", "treatment")["conversions"] == 0
-    assert inputs["freshness"]["last_exposure_at"] == T0.isoformat()
+    assert inputs.freshness.last_exposure_at == T0.isoformat()
 
 
 def test_segments__top_values_and_other__per_attribute_sums(db: None, monkeypatch) -> None:
@@ -250,7 +250,7 @@ def test_segments__top_values_and_other__per_attribute_sums(db: None, monkeypatc
             d.event(f"u{i}", T0 + H)
     d.save()
     inputs = experiment_inputs(experiment=exp, as_of=AS_OF)
-    segs = {(s["attribute"], s["value"]): s for s in inputs["segments"]}
+    segs = {(s.attribute, s.value): s for s in inputs.segments}
     assert set(segs) == {
         ("country", "CN"),
         ("country", "SG"),
@@ -259,6 +259,6 @@ def test_segments__top_values_and_other__per_attribute_sums(db: None, monkeypatc
         ("is_new_user", "false"),
     }
     cn = segs[("country", "CN")]
-    assert cn["units"] == {"control": 3, "treatment": 2}
-    assert cn["stats"]["control"] == {"kind": "proportion", "n": 3, "conversions": 3}
-    assert segs[("country", "other")]["units"] == {"control": 1, "treatment": 2}
+    assert cn.units == {"control": 3, "treatment": 2}
+    assert cn.stats["control"].to_dict() == {"kind": "proportion", "n": 3, "conversions": 3}
+    assert segs[("country", "other")].units == {"control": 1, "treatment": 2}

@@ -179,18 +179,18 @@ def test_inputs__every_metric_type_at_once__equal_a_recomputation_from_raw_rows(
 
     inputs = experiment_inputs(experiment=exp, as_of=AS_OF)
 
-    assert inputs["units"] == {v: sum(x[0] == v for x in analysed.values()) for v in VARIANTS}
+    assert inputs.units == {v: sum(x[0] == v for x in analysed.values()) for v in VARIANTS}
     for key, spec in DEFINITIONS.items():
         expected = _expected(analysed, key)
-        got = next(m for m in inputs["metrics"] if m["metric"] == key)
-        assert got["caps"] == pytest.approx(expected["caps"]), key
+        got = inputs.metric(key)
+        assert got.caps == pytest.approx(expected["caps"]), key
         for variant in VARIANTS:
             want = expected["stats"][variant]
-            if spec["type"] == "mean" and not got["cuped"]:
+            if spec["type"] == "mean" and not got.cuped:
                 want.update(pre_sum=None, pre_sum_squares=None, cross_sum=None)
             assert stats(inputs, key, variant) == pytest.approx(want), (key, variant)
-    d7 = next(m for m in inputs["metrics"] if m["metric"] == "all_d7")
-    assert sum(d7["immature_units"].values()) > 0
+    d7 = inputs.metric("all_d7")
+    assert sum(d7.immature_units.values()) > 0
 
 
 def test_mean__value_field_with_percent_and_quotes__read_from_the_property(db: None) -> None:

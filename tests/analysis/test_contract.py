@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from analysis.engine import analyze
 from analysis.engine.contract import (
     RESULTS_SCHEMA_VERSION,
     Plan,
@@ -24,7 +25,7 @@ from analysis.engine.contract import (
     results_from_stored,
     results_upgrade,
 )
-from analysis.engine.results import results_build, results_compute
+from analysis.engine.results import results_compute
 from analysis.models import ResultSnapshot
 from analysis.services.snapshots import experiment_refresh, snapshot_recompute
 from tests.analysis.helpers import experiment_with, metric
@@ -178,9 +179,9 @@ def test_typed_results__fresh_snapshot__stored_with_version_and_round_trip_exact
     assert stored["schema_version"] == RESULTS_SCHEMA_VERSION
     typed = Results.from_dict(stored)
     assert typed.to_dict() == stored
-    rebuilt = results_build(
-        inputs=SnapshotInputs.from_dict(snapshot.inputs),
-        plan=Plan.from_dict(snapshot.plan),
+    rebuilt = analyze(
+        SnapshotInputs.from_dict(snapshot.inputs),
+        Plan.from_dict(snapshot.plan),
         computed_at=stored["computed_at"],
         engine_version=stored["engine_version"],
     )

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from analysis.engine import analyze
 from analysis.engine.contract import (
     Excluded,
     Freshness,
@@ -33,7 +34,6 @@ from analysis.engine.economics import (
     experiment_economics,
     payload_prices,
 )
-from analysis.engine.results import results_build
 from analysis.engine.stats import MeanStats, ProportionStats
 
 START = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -114,7 +114,7 @@ def _snapshot(arms: dict, metrics: list[MetricDefinition]):
         planned_sample_size=None,
         planned_duration_days=None,
     )
-    results = results_build(inputs=inputs, plan=plan, computed_at="2026-03-15", engine_version="t")
+    results = analyze(inputs, plan, computed_at="2026-03-15", engine_version="t")
     return inputs, results
 
 

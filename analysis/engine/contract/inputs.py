@@ -1,233 +1,204 @@
-"""Typed snapshot inputs: what the aggregation stores in ``ResultSnapshot.inputs``, parsed.
+"""Typed snapshot inputs: what the aggregation returns and ``ResultSnapshot.inputs`` stores.
 
-``SnapshotInputs.from_dict`` reads the JSON the aggregation writes (see
-``analysis.aggregation.experiment_inputs``); the per-arm sums become the statistics engine's
-input classes (``ProportionStats``, ``MeanStats``, ``RatioStats``), validated on the way in.
-Keys a reader does not know are ignored, so inputs stay readable when the aggregation adds
-fields. ``Plan`` is the analysis plan stored with every snapshot.
+The aggregation (``analysis.aggregation.experiment_inputs`` and the Spark engine) builds a
+``SnapshotInputs``; the snapshot stores its ``to_dict()`` and a recompute reads it back with
+``from_dict`` (``analysis.engine.contract.model``). The per-arm sums are the statistics
+engine's input classes (``ProportionStats``, ``MeanStats``, ``RatioStats``), stored as their
+own ``to_dict()`` with a ``kind`` tag and validated on the way in. Keys a reader does not know
+are ignored, so inputs stay readable when the aggregation adds fields. ``Plan`` is the analysis
+plan stored with every snapshot.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
 
 from analysis.engine.stats import ArmStats, stats_from_dict
+from analysis.engine.stats.inputs import MeanStats, ProportionStats, RatioStats
 
-from .convert import counts, num
+from .model import CONTRACT, Contract, IsoTime, Number, dataclass
 
 
-@dataclass(frozen=True)
-class Plan:
+def _empty_if_none(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def _arm_stats(value: Any) -> ArmStats:
+    if isinstance(value, ProportionStats | MeanStats | RatioStats):
+        return value
+    return stats_from_dict(dict(value))
+
+
+# One arm's sufficient statistics: the statistics engine's class in Python, its ``to_dict()``
+# (with the ``kind`` tag; shifts of 0 left out) in the JSON.
+Stats = Annotated[
+    ArmStats,
+    PlainValidator(_arm_stats),
+    PlainSerializer(lambda s: s.to_dict(), return_type=dict[str, Any]),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "One arm's sums, tagged by kind (docs/analysis.md, Inputs).",
+            "properties": {"kind": {"enum": ["proportion", "mean", "ratio"]}},
+            "required": ["kind", "n"],
+        }
+    ),
+]
+# An object that may be stored as null or left out: read as its defaults.
+OrEmpty = BeforeValidator(_empty_if_none)
+
+
+@dataclass(frozen=True, config=CONTRACT)
+class Plan(Contract):
     """The analysis plan in force when the snapshot was computed."""
 
     alpha: float
-    method: str
-    correction: str | None
-    cuped: bool
-    mde: float | None
-    planned_sample_size: int | None
-    planned_duration_days: float | None
+    method: Annotated[str, BeforeValidator(lambda v: v or "frequentist")] = "frequentist"
+    correction: str | None = None
+    cuped: bool = False
+    mde: Number = None
+    planned_sample_size: int | None = None
+    planned_duration_days: int | None = None
     # The guardrail circuit breaker (analysis.engine.breaker_rule): on or off, and the
     # relative harm each guardrail tolerates (metric key -> threshold; absent means 0).
-    guardrail_auto_pause: bool = False
-    harm_thresholds: dict[str, float] = field(default_factory=dict)
+    guardrail_auto_pause: Annotated[
+        bool, Field(description="Present (true) only when the guardrail breaker is on.")
+    ] = False
+    harm_thresholds: Annotated[
+        dict[str, float],
+        OrEmpty,
+        Field(description="Guardrail metric key -> relative harm tolerated (absent: 0)."),
+    ] = Field(default_factory=dict)
+
+    # The breaker's keys only when it is on, so plans stored before it existed read and
+    # serve unchanged.
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("guardrail_auto_pause", "harm_thresholds")
+
+    def omitted(self) -> Iterable[str]:
+        return () if self.guardrail_auto_pause else self.OPTIONAL_KEYS
 
     @property
     def correction_method(self) -> str:
         """``none``, ``holm`` or ``bh`` (a missing correction means none)."""
         return self.correction or "none"
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
-        return cls(
-            alpha=float(data["alpha"]),
-            method=str(data.get("method") or "frequentist"),
-            correction=data.get("correction"),
-            cuped=bool(data.get("cuped", False)),
-            mde=data.get("mde"),
-            planned_sample_size=data.get("planned_sample_size"),
-            planned_duration_days=data.get("planned_duration_days"),
-            guardrail_auto_pause=bool(data.get("guardrail_auto_pause", False)),
-            harm_thresholds={
-                str(k): float(v) for k, v in (data.get("harm_thresholds") or {}).items()
-            },
-        )
 
-    def to_dict(self) -> dict[str, Any]:
-        """The plan as stored; the breaker's keys only when it is on, so plans stored before
-        it existed read and serve unchanged."""
-        breaker: dict[str, Any] = {}
-        if self.guardrail_auto_pause:
-            breaker = {
-                "guardrail_auto_pause": True,
-                "harm_thresholds": dict(self.harm_thresholds),
-            }
-        return {
-            "alpha": self.alpha,
-            "method": self.method,
-            "correction": self.correction,
-            "cuped": self.cuped,
-            "mde": self.mde,
-            "planned_sample_size": self.planned_sample_size,
-            "planned_duration_days": self.planned_duration_days,
-            **breaker,
-        }
-
-
-@dataclass(frozen=True)
-class VariantSpec:
+@dataclass(frozen=True, config=CONTRACT, kw_only=True)
+class VariantSpec(Contract):
     key: str
     name: str
-    weight: float
+    weight: float = 1.0
     is_control: bool
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> VariantSpec:
-        return cls(
-            key=str(data["key"]),
-            name=str(data.get("name", data["key"])),
-            weight=float(data.get("weight", 1.0)),
-            is_control=bool(data["is_control"]),
-        )
+    DEFAULTS_FROM: ClassVar[Mapping[str, str]] = {"name": "key"}
 
 
-@dataclass(frozen=True)
-class Excluded:
+@dataclass(frozen=True, config=CONTRACT)
+class Excluded(Contract):
     """Units left out of the analysis: forced by a QA override, or seeing several variants.
 
-    ``total`` counts each unit once (a unit can be both).
+    ``total`` counts each unit once (a unit can be both). Inputs stored before ``total``
+    existed counted multiple-variant units without the forced ones, so the two were disjoint
+    and their sum is read as the total.
     """
 
-    forced: int
-    multiple_variants: int
-    total: int
+    forced: int = 0
+    multiple_variants: int = 0
+    total: int = 0
 
+    @model_validator(mode="before")
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Excluded:
-        data = data or {}
-        forced = int(data.get("forced", 0))
-        multiple = int(data.get("multiple_variants", 0))
-        # Inputs stored before ``total`` existed counted multiple-variant units without the
-        # forced ones, so the two were disjoint and their sum is the total.
-        total = int(data["total"]) if data.get("total") is not None else forced + multiple
-        return cls(forced=forced, multiple_variants=multiple, total=total)
-
-    def to_dict(self) -> dict[str, int]:
-        return {
-            "forced": self.forced,
-            "multiple_variants": self.multiple_variants,
-            "total": self.total,
-        }
+    def _total_from_parts(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and data.get("total") is None:
+            parts = int(data.get("forced") or 0) + int(data.get("multiple_variants") or 0)
+            return {**data, "total": parts}
+        return data
 
 
-@dataclass(frozen=True)
-class Freshness:
+# ``Excluded`` as read inside other objects: null reads as zeros, a missing total as the sum.
+ExcludedIn = Annotated[Excluded, BeforeValidator(_empty_if_none)]
+
+
+@dataclass(frozen=True, config=CONTRACT)
+class Freshness(Contract):
     """The newest exposure and event counted (ISO 8601 strings), None when there was none."""
 
-    last_exposure_at: str | None
-    last_event_at: str | None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Freshness:
-        data = data or {}
-        return cls(
-            last_exposure_at=data.get("last_exposure_at"), last_event_at=data.get("last_event_at")
-        )
-
-    def to_dict(self) -> dict[str, str | None]:
-        return {"last_exposure_at": self.last_exposure_at, "last_event_at": self.last_event_at}
+    last_exposure_at: IsoTime | None = None
+    last_event_at: IsoTime | None = None
 
 
-def _stats(data: Mapping[str, Any]) -> dict[str, ArmStats]:
-    return {str(k): stats_from_dict(v) for k, v in data.items()}
-
-
-@dataclass(frozen=True)
-class MetricInputs:
+@dataclass(frozen=True, config=CONTRACT, kw_only=True)
+class MetricInputs(Contract):
     """One metric's definition as analysed and its sufficient statistics per variant."""
 
     metric: str
     name: str
     type: str
     role: str
-    higher_is_better: bool
-    cuped: bool
-    caps: dict[str, float | None]
-    stats: dict[str, ArmStats]
-    immature_units: dict[str, int]
+    higher_is_better: bool = True
     window_hours: int | None = None
     retention_day: int | None = None
     winsorize_percentile: float | None = None
+    cuped: bool = False
+    caps: Annotated[dict[str, Number], OrEmpty] = Field(default_factory=dict)
+    stats: dict[str, Stats]
+    immature_units: Annotated[dict[str, int], OrEmpty] = Field(default_factory=dict)
     # ``values_out_of_range`` when some units' values reached the accepted range's limit (the
-    # aggregation then stores ``out_of_range_units``); ``ok`` otherwise.
-    status: str = "ok"
-    out_of_range_units: int = 0
+    # aggregation then stores ``out_of_range_units``); ``ok`` otherwise, and then neither key
+    # is stored.
+    status: Annotated[str, BeforeValidator(lambda v: v or "ok")] = "ok"
+    out_of_range_units: Annotated[int, BeforeValidator(lambda v: v or 0)] = 0
+
+    DEFAULTS_FROM: ClassVar[Mapping[str, str]] = {"name": "metric"}
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("status", "out_of_range_units")
+
+    def omitted(self) -> Iterable[str]:
+        return self.OPTIONAL_KEYS if self.status == "ok" else ()
 
     @property
     def winsorized_at(self) -> float | None:
         """The cap on the per-unit value (or numerator), when the metric is winsorized."""
         return self.caps.get("value", self.caps.get("numerator"))
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> MetricInputs:
-        return cls(
-            metric=str(data["metric"]),
-            name=str(data.get("name", data["metric"])),
-            type=str(data["type"]),
-            role=str(data["role"]),
-            higher_is_better=bool(data.get("higher_is_better", True)),
-            cuped=bool(data.get("cuped", False)),
-            caps={str(k): num(v) for k, v in (data.get("caps") or {}).items()},
-            stats=_stats(data["stats"]),
-            immature_units=counts(data.get("immature_units")),
-            window_hours=data.get("window_hours"),
-            retention_day=data.get("retention_day"),
-            winsorize_percentile=data.get("winsorize_percentile"),
-            status=str(data.get("status") or "ok"),
-            out_of_range_units=int(data.get("out_of_range_units") or 0),
-        )
 
-
-@dataclass(frozen=True)
-class SegmentInputs:
+@dataclass(frozen=True, config=CONTRACT)
+class SegmentInputs(Contract):
     """The primary metric's statistics for the units with ``attribute == value``."""
 
     attribute: str
     value: str
     metric: str
     units: dict[str, int]
-    stats: dict[str, ArmStats]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SegmentInputs:
-        return cls(
-            attribute=str(data["attribute"]),
-            value=str(data["value"]),
-            metric=str(data["metric"]),
-            units=counts(data["units"]),
-            stats=_stats(data["stats"]),
-        )
+    stats: dict[str, Stats]
 
 
-@dataclass(frozen=True)
-class SnapshotInputs:
+@dataclass(frozen=True, config=CONTRACT, kw_only=True)
+class SnapshotInputs(Contract):
     """Everything a snapshot's results are computed from (besides the plan)."""
 
     experiment: str
     phase: int
-    as_of: str
-    status: str
-    started_at: str | None
+    as_of: IsoTime
+    status: str = ""
+    started_at: IsoTime | None = None
     variants: tuple[VariantSpec, ...]
     units: dict[str, int]
-    excluded: Excluded
-    events: int
-    freshness: Freshness
+    excluded: ExcludedIn = Excluded()
+    events: int = 0
+    freshness: Annotated[Freshness, OrEmpty] = Freshness()
     metrics: tuple[MetricInputs, ...]
-    segments: tuple[SegmentInputs, ...]
+    segments: tuple[SegmentInputs, ...] = ()
 
     @property
     def control(self) -> VariantSpec:
@@ -247,20 +218,3 @@ class SnapshotInputs:
 
     def metric(self, key: str) -> MetricInputs:
         return next(m for m in self.metrics if m.metric == key)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SnapshotInputs:
-        return cls(
-            experiment=str(data["experiment"]),
-            phase=int(data["phase"]),
-            as_of=str(data["as_of"]),
-            status=str(data.get("status", "")),
-            started_at=data.get("started_at"),
-            variants=tuple(VariantSpec.from_dict(v) for v in data["variants"]),
-            units=counts(data["units"]),
-            excluded=Excluded.from_dict(data.get("excluded")),
-            events=int(data.get("events", 0)),
-            freshness=Freshness.from_dict(data.get("freshness")),
-            metrics=tuple(MetricInputs.from_dict(m) for m in data["metrics"]),
-            segments=tuple(SegmentInputs.from_dict(s) for s in data.get("segments", [])),
-        )

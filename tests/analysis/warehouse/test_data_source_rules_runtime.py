@@ -248,11 +248,12 @@ def test_spark_run__undeclared_attributes__values_never_reach_the_inputs(
     inputs, _ = spark_run(
         experiment=exp, as_of=AS_OF, source=_lake_source(tmp_path, ("platform",)), spark=spark
     )
-    assert {s["attribute"] for s in inputs["segments"]} == {"platform"}
-    assert "TOP-SECRET" not in json.dumps(inputs) and '"SG"' not in json.dumps(inputs)
+    assert {s.attribute for s in inputs.segments} == {"platform"}
+    stored = json.dumps(inputs.to_dict())
+    assert "TOP-SECRET" not in stored and '"SG"' not in stored
     none, run = spark_run(experiment=exp, as_of=AS_OF, source=_lake_source(tmp_path / "b", ()))
-    assert none["segments"] == []
-    assert "TOP-SECRET" not in json.dumps(none)
+    assert none.segments == ()
+    assert "TOP-SECRET" not in json.dumps(none.to_dict())
     assert not any("TOP-SECRET" in str(sql) for sql in run.sql)
 
 

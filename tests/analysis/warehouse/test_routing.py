@@ -14,6 +14,7 @@ import pytest
 
 from analysis.aggregation import experiment_inputs
 from analysis.api.views import refresh_error_public
+from analysis.engine.contract import SnapshotInputs
 from analysis.models import ResultSnapshot
 from analysis.services.snapshots import RefreshFailed, experiment_refresh
 from analysis.warehouse.export import lake_export
@@ -80,6 +81,9 @@ def spark_source(key: str = "lake", **fields: Any) -> DataSource:
 
 
 def _json(value: Any) -> Any:
+    """Inputs (typed, or already JSON) as the database stores them."""
+    if isinstance(value, SnapshotInputs):
+        value = value.to_dict()
     return json.loads(json.dumps(value))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from analysis.aggregation import experiment_inputs
+from analysis.engine.contract import SnapshotInputs
 from analysis.engine.results import results_compute
 from analysis.engine.stats import ENGINE_VERSION
 from analysis.services.snapshots import experiment_plan
@@ -205,6 +206,9 @@ def assert_close(a: Any, b: Any, path: str = "") -> None:
 
 
 def _json(value: Any) -> Any:
+    """Inputs (typed, or already JSON) as the database stores them."""
+    if isinstance(value, SnapshotInputs):
+        value = value.to_dict()
     return json.loads(json.dumps(value))
 
 
