@@ -3,11 +3,10 @@ VERDICT_API_KEY_LAST_USED_MINUTES, and never at the cost of the request."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from core.api_keys import api_key_create
@@ -62,12 +61,13 @@ def test_calls_within_interval__one_write_only(settings) -> None:
 
 def test_call_after_interval__written_again(settings) -> None:
     settings.VERDICT_API_KEY_LAST_USED_MINUTES = 0.01  # 0.6 s (the cache mark lives 1 s)
-    client, key = _client()
-    client.get(LIST)
-    key.refresh_from_db()
-    first = key.last_used_at
-    time.sleep(1.2)
-    client.get(LIST)
+    with freeze_time() as clock:  # a movable clock: time.time, time.monotonic and now()
+        client, key = _client()
+        client.get(LIST)
+        key.refresh_from_db()
+        first = key.last_used_at
+        clock.tick(1.2)
+        client.get(LIST)
     key.refresh_from_db()
     assert key.last_used_at > first
 

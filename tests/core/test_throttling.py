@@ -7,13 +7,13 @@ Each "server process" is a real forked process sharing a private ``redis-server`
 from __future__ import annotations
 
 import multiprocessing
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
 from django.test import Client
+from freezegun import freeze_time
 
 from core.api_keys import api_key_create
 from core.auth import api_key_cache_clear
@@ -165,12 +165,13 @@ def test_refused_credentials__counted_by_another_process__unknown_key_refused_he
             HTTP_AUTHORIZATION=f"Bearer {key}",
         ).status_code
 
-    assert assign(raw) == 200  # this process read the address's count: 0
-    _in_processes(_fail_in_child, [("192.0.2.44", "5/h", 5)])  # another server refuses 5
-    time.sleep(AUTH_CHECK_SECONDS + 0.05)
-    assert assign("vk_a_guess") == 429
-    # The app key in use is not punished for the other caller's failures.
-    assert assign(raw) == 200
+    with freeze_time() as clock:
+        assert assign(raw) == 200  # this process read the address's count: 0
+        _in_processes(_fail_in_child, [("192.0.2.44", "5/h", 5)])  # another server refuses 5
+        clock.tick(AUTH_CHECK_SECONDS + 0.05)
+        assert assign("vk_a_guess") == 429
+        # The app key in use is not punished for the other caller's failures.
+        assert assign(raw) == 200
 
 
 @pytest.mark.django_db

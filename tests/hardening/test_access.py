@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from core.api_keys import api_key_create
@@ -247,12 +247,13 @@ def test_revoked_elsewhere__key_cached_here__refused_within_the_cache_bound(sett
     """Another server revokes the key (the shared row changes); this one stops within
     VERDICT_API_KEY_CACHE_SECONDS."""
     settings.VERDICT_API_KEY_CACHE_SECONDS = 0.5
-    key, raw = api_key_create(name="checkout", role="app")
-    assert _assign(Client(), raw).status_code == 200
-    ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
-    assert _assign(Client(), raw).status_code == 200  # still remembered, within the bound
-    time.sleep(0.6)
-    assert _assign(Client(), raw).status_code == 401
+    with freeze_time() as clock:
+        key, raw = api_key_create(name="checkout", role="app")
+        assert _assign(Client(), raw).status_code == 200
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+        assert _assign(Client(), raw).status_code == 200  # still remembered, within the bound
+        clock.tick(0.6)
+        assert _assign(Client(), raw).status_code == 401
 
 
 @pytest.mark.django_db
