@@ -35,6 +35,7 @@ from core.limits import MAX_JSON_DEPTH, json_depth_exceeds
 
 __all__ = [
     "BoundedJSONField",
+    "ClosedSerializer",
     "JSONObjectField",
     "StrictBooleanField",
     "StrictCharField",
@@ -162,6 +163,24 @@ class JSONObjectField(BoundedJSONField):
         if value is not None and not isinstance(value, dict):
             raise serializers.ValidationError("Expected a JSON object.", code="invalid")
         return value
+
+
+# A request body that refuses fields it does not know (400 ``{"name": ["Unknown field."]}``)
+# instead of ignoring them; ``not_writable`` gives some names a message of their own. The schema
+# says so (``additionalProperties: false``, ``core.schema``). (Comments, not a docstring:
+# drf-spectacular would show a docstring as each subclass's description.)
+class ClosedSerializer(serializers.Serializer):
+
+    not_writable: dict[str, str] = {}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [self.not_writable.get(name, "Unknown field.")] for name in unknown}
+                )
+        return super().to_internal_value(data)
 
 
 # A nested serializer whose required fields stay required when the root is partial. (A comment,

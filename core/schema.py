@@ -14,6 +14,8 @@ Loaded by ``CoreConfig.ready`` so the extensions are registered before a schema 
   to every operation with a request body.
 - Nested input is reported by field path (``variants[1].weight``): ``core.api_errors`` flattens
   DRF's nested errors, so every 400 body is the one ``ValidationErrors`` map.
+- ``ClosedRequestSchema`` closes the request bodies whose serializer refuses unknown fields
+  (``additionalProperties: false``).
 - ``TextInputSchema`` gives every text field of a request body the ``pattern`` the server
   holds it to: DRF refuses a NUL character in any text, and a blank text (empty, or only white
   space, which is trimmed) where the field does not allow blanks. Fields with a pattern of their
@@ -88,6 +90,20 @@ class TextInputSchema(OpenApiSerializerFieldExtension):
         pattern = text_pattern(self.target) if direction == "request" else None
         if pattern and isinstance(schema, dict) and schema.get("type") == "string":
             schema.setdefault("pattern", pattern)
+        return schema
+
+
+class ClosedRequestSchema(OpenApiSerializerExtension):
+    """Request bodies of a ``ClosedSerializer`` with ``additionalProperties: false``: the server
+    refuses fields it does not know."""
+
+    target_class = "core.api_fields.ClosedSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
         return schema
 
 

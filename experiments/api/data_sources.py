@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import actor_from_request
-from core.api_fields import StrictCharField, StrictSlugField
+from core.api_fields import ClosedSerializer, StrictCharField, StrictSlugField
 from core.models import ApiKey, ApiKeyRole
 from core.roles import is_admin
 from core.schema import ErrorDetail, error_responses
@@ -88,7 +88,7 @@ class OptionsOutputField(serializers.JSONField):
     """Option names with masked values."""
 
 
-class DataSourceInput(serializers.Serializer):
+class DataSourceInput(ClosedSerializer):
     key = StrictSlugField(max_length=64)
     name = StrictCharField(max_length=200)
     kind = serializers.ChoiceField(choices=DataSourceKind.choices)
@@ -142,13 +142,6 @@ class DataSourceInput(serializers.Serializer):
             '["country", "platform"]; no other attribute value is read out of Spark.'
         ),
     )
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class DataSourceOutput(serializers.Serializer):

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from core.api_fields import (
     BoundedJSONField,
+    ClosedSerializer,
     JSONObjectField,
     StrictBooleanField,
     StrictCharField,
@@ -105,7 +106,7 @@ class PlanInput(serializers.Serializer):
     )
 
 
-class ExperimentInput(serializers.Serializer):
+class ExperimentInput(ClosedSerializer):
     key = StrictSlugField(max_length=64)
     name = StrictCharField(max_length=200)
     hypothesis = StrictCharField(required=False, allow_blank=True)
@@ -151,12 +152,13 @@ class ExperimentInput(serializers.Serializer):
     )
     refresh_minutes = StrictIntegerField(required=False, min_value=1, max_value=10080)
 
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields) - {"status", "phase"})
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
+    not_writable = {
+        "status": (
+            "Read-only: the status changes with the lifecycle actions (POST .../start, pause, "
+            "resume, stop, conclude, archive)."
+        ),
+        "phase": "Read-only: a new phase starts with POST .../new-phase.",
+    }
 
     def validate_targeting(self, value: Any) -> Any:
         return {} if value is None else value

@@ -508,3 +508,35 @@ def test_number_or_boolean_field__other_json_type__400_names_field_nothing_chang
     assert list(response.json()) == [field]
     assert response.json()[field][0].startswith("Must be ")
     assert (list(Metric.objects.values()), list(Experiment.objects.values())) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "component", "field"),
+    [
+        ("/api/v1/experiments/draft", {"variants[0].key": "a"}, "PatchedExperimentInput", None),
+        ("/api/v1/experiments/draft", {"status": "running"}, "PatchedExperimentInput", "status"),
+        ("/api/v1/experiments/draft", {"phase": 3}, "PatchedExperimentInput", "phase"),
+        ("/api/v1/data-sources/lake", {"colour": "blue"}, "PatchedDataSourceInput", None),
+    ],
+)
+def test_closed_request_body__unknown_field__400_and_the_schema_closed(
+    schema, client_for, url: str, body: dict[str, Any], component: str, field: str | None
+) -> None:
+    """schemathesis: unknown fields were refused although the schema allowed any (and
+    ``status``, ``phase`` were silently ignored: a PATCH of the status did nothing)."""
+    from experiments.services.data_sources import data_source_create
+
+    data_source_create(
+        actor=Actor.system("test"),
+        data={"key": "lake", "name": "Lake", "kind": "builtin"},
+    )
+    ready_experiment(key="draft")
+    assert schema["components"]["schemas"][component]["additionalProperties"] is False
+
+    response = client_for("admin").patch(url, body, format="json")
+
+    assert response.status_code == 400, response.content
+    [name] = body
+    message = response.json()[name][0]
+    assert message == "Unknown field." if field is None else message.startswith("Read-only: ")
+    assert Experiment.objects.get(key="draft").status == ExperimentStatus.DRAFT
