@@ -1,7 +1,8 @@
 """Result endpoints: thin views over the snapshot selectors and the refresh service.
 
-Bodies are rendered by the output serializers of ``analysis.api.serializers``, which mirror
-the typed results contract (``analysis.engine.contract``).
+Bodies are the typed classes of ``analysis.api.serializers`` (the results contract's own
+classes, ``analysis.engine.contract``, as served), whose OpenAPI components come from the
+same fields.
 """
 
 from __future__ import annotations
@@ -27,11 +28,7 @@ from core.schema import ErrorDetail, ValidationErrors
 from experiments.models import Experiment
 from experiments.selectors import experiment_or_404
 
-from .serializers import (
-    RefreshQueuedSerializer,
-    ResultsHistorySerializer,
-    ResultsResponseSerializer,
-)
+from .serializers import RefreshQueued, ResultsHistory, ResultsResponse
 
 NO_RESULTS = "No results yet: refresh with POST /api/v1/experiments/{key}/results/refresh."
 
@@ -76,20 +73,22 @@ def _last_refresh(experiment: Experiment) -> dict[str, Any] | None:
 class ResultsApi(APIView):
     """The latest good snapshot of an experiment (the shape is documented in docs/analysis.md)."""
 
-    @extend_schema(responses={200: ResultsResponseSerializer, 404: NOT_FOUND})
+    @extend_schema(responses={200: ResultsResponse, 404: NOT_FOUND})
     def get(self, request: Request, key: str) -> Response:
         experiment = experiment_or_404(key)
         snapshot = _latest_or_404(experiment)
         results = selectors.snapshot_results(snapshot=snapshot)
         with translation.override("en"):
             words = results_in_words(results)
-        body = {
-            **words,
-            "snapshot_id": snapshot.id,
-            "last_refresh": _last_refresh(experiment),
-            "client_exposure_rejections": client_exposure_rejections(experiment=experiment),
-        }
-        return Response(ResultsResponseSerializer(body).data)
+        body = ResultsResponse.from_dict(
+            {
+                **words,
+                "snapshot_id": snapshot.id,
+                "last_refresh": _last_refresh(experiment),
+                "client_exposure_rejections": client_exposure_rejections(experiment=experiment),
+            }
+        )
+        return Response(body.to_dict())
 
 
 class ResultsHistoryApi(APIView):
@@ -104,7 +103,7 @@ class ResultsHistoryApi(APIView):
             )
         ],
         responses={
-            200: ResultsHistorySerializer,
+            200: ResultsHistory,
             400: OpenApiResponse(
                 ValidationErrors, description="`limit` is not a whole number from 1 to 1000."
             ),
@@ -129,7 +128,7 @@ class ResultsHistoryApi(APIView):
                 for s in snapshots
             ],
         }
-        return Response(ResultsHistorySerializer(body).data)
+        return Response(ResultsHistory.from_dict(body).to_dict())
 
 
 class ResultsCsvApi(APIView):
@@ -160,9 +159,9 @@ class ResultsRefreshApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={202: RefreshQueuedSerializer, 404: NOT_FOUND, 503: BROKER_DOWN},
+        responses={202: RefreshQueued, 404: NOT_FOUND, 503: BROKER_DOWN},
     )
     def post(self, request: Request, key: str) -> Response:
         experiment = experiment_or_404(key)
         body = experiment_refresh_request(experiment=experiment)
-        return Response(RefreshQueuedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        return Response(RefreshQueued.from_dict(body).to_dict(), status=status.HTTP_202_ACCEPTED)

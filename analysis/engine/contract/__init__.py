@@ -1,8 +1,9 @@
 """The analysis's typed contract: snapshot inputs, results, and reading stored results.
 
-Pure Python (no Django): the results services build these types, ``ResultSnapshot.results``
-stores their ``to_dict()``, the API's output serializers mirror them, and
-``results_from_stored`` reads stored results of any schema version.
+Pure Python (no Django): the aggregation returns ``SnapshotInputs``, ``analysis.engine.analyze``
+builds ``Results``, a snapshot stores their ``to_dict()``, ``results_from_stored`` reads
+stored results of any schema version, and the API serves the same classes with their
+OpenAPI components generated from the same fields (``analysis.engine.contract.model``).
 """
 
 from .inputs import (

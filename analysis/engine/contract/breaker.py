@@ -9,18 +9,19 @@ that row is harmful beyond its threshold. ``analysis.engine.breaker_rule`` compu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, ClassVar
 
-from .convert import num, pair
+from pydantic import Field, computed_field
+
+from .model import CONTRACT, Contract, Interval, Number, dataclass
 
 # Values of ``BreakerRow.basis``: which always-valid interval was compared with the threshold.
 BREAKER_RELATIVE, BREAKER_ABSOLUTE = "relative", "absolute"
 BREAKER_BASES = (BREAKER_RELATIVE, BREAKER_ABSOLUTE)
 
 
-@dataclass(frozen=True)
-class BreakerRow:
+@dataclass(frozen=True, config=CONTRACT, kw_only=True)
+class BreakerRow(Contract):
     """One guardrail and treatment variant as the breaker saw it.
 
     ``effect`` and ``ci`` are relative (``basis`` "relative") or, when the relative effect
@@ -32,71 +33,48 @@ class BreakerRow:
     metric: str
     name: str
     variant: str
-    higher_is_better: bool
-    threshold: float
-    basis: str | None
-    effect: float | None
-    ci: tuple[float, float] | None
-    status: str
-    harmful: bool
+    higher_is_better: bool = True
+    threshold: Annotated[float, Field(description="Relative harm tolerated (0.05 = 5% worse).")] = (
+        0.0
+    )
+    basis: Annotated[
+        str | None,
+        Field(
+            description="Which always-valid interval was read: `relative`, or `absolute` when "
+            "the relative effect cannot be computed; null when neither could be."
+        ),
+    ] = None
+    effect: Number = None
+    ci: Annotated[
+        Interval,
+        Field(description="Always-valid (confidence sequence) interval at the plan's alpha."),
+    ] = None
+    status: Annotated[str, Field(description="The relative comparison's status.")] = ""
+    harmful: Annotated[bool, Field(description="Worse than the threshold: pauses the run.")] = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "name": self.name,
-            "variant": self.variant,
-            "higher_is_better": self.higher_is_better,
-            "threshold": self.threshold,
-            "basis": self.basis,
-            "effect": self.effect,
-            "ci": list(self.ci) if self.ci is not None else None,
-            "status": self.status,
-            "harmful": self.harmful,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BreakerRow:
-        return cls(
-            metric=str(data["metric"]),
-            name=str(data.get("name", data["metric"])),
-            variant=str(data["variant"]),
-            higher_is_better=bool(data.get("higher_is_better", True)),
-            threshold=float(data.get("threshold", 0.0)),
-            basis=data.get("basis"),
-            effect=num(data.get("effect")),
-            ci=pair(data.get("ci")),
-            status=str(data.get("status", "")),
-            harmful=bool(data.get("harmful", False)),
-        )
+    DEFAULTS_FROM: ClassVar[Mapping[str, str]] = {"name": "metric"}
 
 
-@dataclass(frozen=True)
-class BreakerResult:
-    """The breaker's reading of every guardrail at the plan's ``alpha``."""
+@dataclass(frozen=True, config=CONTRACT)
+class BreakerResult(Contract):
+    """The guardrail circuit breaker's reading of every guardrail at the plan's ``alpha``."""
 
     alpha: float
-    guardrails: tuple[BreakerRow, ...]
+    guardrails: tuple[BreakerRow, ...] = ()
+
+    KEY_ORDER: ClassVar[tuple[str, ...]] = ("method", "alpha", "tripped", "guardrails")
+
+    @computed_field(description="Always `sequential` (confidence sequences).")  # type: ignore[prop-decorator]
+    @property
+    def method(self) -> str:
+        return "sequential"
+
+    @computed_field(description="Some guardrail row is harmful.")  # type: ignore[prop-decorator]
+    @property
+    def tripped(self) -> bool:
+        return bool(self.harmful)
 
     @property
     def harmful(self) -> tuple[BreakerRow, ...]:
         """The rows that call for a pause."""
         return tuple(r for r in self.guardrails if r.harmful)
-
-    @property
-    def tripped(self) -> bool:
-        return bool(self.harmful)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": "sequential",
-            "alpha": self.alpha,
-            "tripped": self.tripped,
-            "guardrails": [r.to_dict() for r in self.guardrails],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BreakerResult:
-        return cls(
-            alpha=float(data["alpha"]),
-            guardrails=tuple(BreakerRow.from_dict(r) for r in data.get("guardrails", [])),
-        )

@@ -1,9 +1,8 @@
-"""Small converters shared by the contract's ``from_dict`` / ``to_dict`` methods."""
+"""Small converters the engine uses while building contract objects."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 
@@ -24,15 +23,3 @@ def pair(value: Any) -> tuple[float, float] | None:
     if lo is None or hi is None:
         return None
     return (lo, hi)
-
-
-def pair_out(value: tuple[float, float] | None) -> list[float] | None:
-    return None if value is None else [value[0], value[1]]
-
-
-def counts(value: Mapping[str, Any] | None) -> dict[str, int]:
-    return {str(k): int(v) for k, v in (value or {}).items()}
-
-
-def floats(value: Mapping[str, Any] | None) -> dict[str, float | None]:
-    return {str(k): num(v) for k, v in (value or {}).items()}

@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    TypeAdapter,
     WithJsonSchema,
     model_validator,
 )
@@ -27,11 +28,7 @@ from pydantic import (
 from analysis.engine.stats import ArmStats, stats_from_dict
 from analysis.engine.stats.inputs import MeanStats, ProportionStats, RatioStats
 
-from .model import CONTRACT, Contract, IsoTime, Number, dataclass
-
-
-def _empty_if_none(value: Any) -> Any:
-    return {} if value is None else value
+from .model import CONTRACT, Contract, IsoTime, Number, dataclass, or_default
 
 
 def _arm_stats(value: Any) -> ArmStats:
@@ -40,23 +37,29 @@ def _arm_stats(value: Any) -> ArmStats:
     return stats_from_dict(dict(value))
 
 
+def _stats_schema() -> dict[str, Any]:
+    """The JSON Schema of one arm's statistics: one object per kind, from the statistics
+    engine's own fields."""
+    options = []
+    for cls in (ProportionStats, MeanStats, RatioStats):
+        schema = TypeAdapter(cls).json_schema(mode="serialization")
+        schema.pop("title", None)
+        schema["properties"] = {"kind": {"const": cls.kind}, **schema["properties"]}
+        schema["required"] = ["kind", *schema.get("required", [])]
+        options.append(schema)
+    return {"oneOf": options}
+
+
 # One arm's sufficient statistics: the statistics engine's class in Python, its ``to_dict()``
 # (with the ``kind`` tag; shifts of 0 left out) in the JSON.
 Stats = Annotated[
     ArmStats,
     PlainValidator(_arm_stats),
     PlainSerializer(lambda s: s.to_dict(), return_type=dict[str, Any]),
-    WithJsonSchema(
-        {
-            "type": "object",
-            "description": "One arm's sums, tagged by kind (docs/analysis.md, Inputs).",
-            "properties": {"kind": {"enum": ["proportion", "mean", "ratio"]}},
-            "required": ["kind", "n"],
-        }
-    ),
+    WithJsonSchema(_stats_schema()),
 ]
-# An object that may be stored as null or left out: read as its defaults.
-OrEmpty = BeforeValidator(_empty_if_none)
+# An object that may be stored as null: read as its defaults.
+OrEmpty = or_default({})
 
 
 @dataclass(frozen=True, config=CONTRACT)
@@ -127,7 +130,7 @@ class Excluded(Contract):
 
 
 # ``Excluded`` as read inside other objects: null reads as zeros, a missing total as the sum.
-ExcludedIn = Annotated[Excluded, BeforeValidator(_empty_if_none)]
+ExcludedIn = Annotated[Excluded, OrEmpty]
 
 
 @dataclass(frozen=True, config=CONTRACT)

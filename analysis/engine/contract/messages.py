@@ -10,22 +10,25 @@ codes and keep their stored English words.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from .model import CONTRACT, Contract, dataclass, or_default
 
 
-@dataclass(frozen=True)
-class Coded:
+@dataclass(frozen=True, config=CONTRACT)
+class Coded(Contract):
     """A sentence by its ``code`` with the values it says (JSON values: numbers, strings,
     lists and objects of them)."""
 
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "params": dict(self.params)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Coded:
-        return cls(code=str(data["code"]), params=dict(data.get("params") or {}))
+    params: Annotated[
+        dict[str, Any],
+        or_default({}),
+        Field(
+            description="The values the coded message says: numbers unformatted, names as "
+            'keys (the codes and their values: docs/analysis.md, "Coded reasons and '
+            'messages").'
+        ),
+    ] = Field(default_factory=dict)

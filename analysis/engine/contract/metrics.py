@@ -1,18 +1,21 @@
 """Typed per-metric results: a row per variant, metrics, segments and the SRM check.
 
-Part of the results contract (``analysis.engine.contract.results``); see that module for
-``to_dict`` / ``from_dict``.
+Part of the results contract (``analysis.engine.contract.results``); the JSON of each class
+comes from its fields (``analysis.engine.contract.model``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, ClassVar
 
+from pydantic import Field
+
+from analysis.engine.stats.exact import TESTS
+from analysis.engine.stats.results import STATUSES
 from core.vocab import MetricRole, Outcome
 
-from .convert import counts, floats, num, pair, pair_out
+from .model import CONTRACT, Contract, Interval, Number, dataclass, never_null, or_default
 
 # Values of ``VariantResult.outcome``: decided once, after the multiple-testing correction
 # (``analysis.engine.outcomes.variant_outcome``).
@@ -47,11 +50,24 @@ VALUES_OUT_OF_RANGE = "values_out_of_range"
 METRIC_STATUSES = (METRIC_OK, VALUES_OUT_OF_RANGE)
 
 
-@dataclass(frozen=True)
-class VariantResult:
-    """One variant of one metric (or segment). The control has only the first five fields;
-    the comparison fields describe treatment versus control. ``immature_units`` is set for
-    retention metrics only.
+def choice(values: Iterable[str], description: str = "", *, null: bool = True) -> Any:
+    """A text field's documented values (and description) in the JSON schema; ``null=False``
+    for an optional field that is left out rather than written as null."""
+    enum = [str(v) for v in values]
+
+    def extra(schema: dict[str, Any]) -> None:
+        if not null:
+            never_null(schema)
+        schema["enum"] = enum
+
+    return Field(description=description or None, json_schema_extra=extra)
+
+
+@dataclass(frozen=True, config=CONTRACT)
+class VariantResult(Contract):
+    """One variant of a metric or segment. The control's row has only ``variant`` to
+    ``mean`` (and ``immature_units`` for retention); the other fields compare a treatment
+    with the control.
 
     ``p_value``, ``significant`` and ``outcome`` come from the comparison named by
     ``significance_basis`` (the relative one, or the absolute one when the relative effect
@@ -61,23 +77,95 @@ class VariantResult:
     name: str
     is_control: bool
     units: int
-    mean: float | None
-    effect: float | None = None
-    ci: tuple[float, float] | None = None
-    stderr: float | None = None
-    p_value: float | None = None
-    p_value_unadjusted: float | None = None
-    chance_to_win: float | None = None
-    risk: tuple[float, float] | None = None
-    significant: bool = False
-    outcome: str | None = None
-    status: str | None = None
-    variance_reduction: float | None = None
-    absolute_effect: float | None = None
-    absolute_ci: tuple[float, float] | None = None
-    immature_units: int | None = None
-    test: str | None = None
-    significance_basis: str | None = None
+    mean: Annotated[Number, Field(description="The arm's mean (or ratio); null when undefined.")]
+    effect: Annotated[
+        Number, Field(description="Relative effect: (treatment - control) / |control|.")
+    ] = None
+    ci: Annotated[
+        Interval, Field(description="Interval for the relative effect at level 1 - alpha.")
+    ] = None
+    stderr: Number = None
+    p_value: Annotated[
+        Number,
+        Field(
+            description="Adjusted for multiple testing when the metric is `corrected`; null for "
+            "Bayesian plans."
+        ),
+    ] = None
+    p_value_unadjusted: Number = None
+    chance_to_win: Annotated[Number, Field(description="Bayesian plans only.")] = None
+    risk: Annotated[
+        Interval,
+        Field(description="Bayesian plans only: expected loss of keeping control, of shipping."),
+    ] = None
+    significant: Annotated[bool, or_default(False)] = False
+    outcome: Annotated[
+        str | None,
+        choice(
+            OUTCOMES,
+            "Accounts for the metric's direction: `better` is significant in the good direction.",
+            null=False,
+        ),
+    ] = None
+    status: Annotated[
+        str | None, choice(STATUSES, "Anything but `ok`: not enough data.", null=False)
+    ] = None
+    variance_reduction: Annotated[
+        Number, Field(description="CUPED's share of variance removed.")
+    ] = None
+    absolute_effect: Annotated[Number, Field(description="treatment - control.")] = None
+    absolute_ci: Annotated[Interval, Field(description="Interval for the absolute effect.")] = None
+    test: Annotated[
+        str | None,
+        choice(
+            TESTS,
+            "The test behind `p_value` and `significant`: `welch` (t-test), `fisher_exact` "
+            "(conversion metrics with fewer than 5 conversions or non-conversions in an arm), "
+            "`confidence_sequence` (sequential plans) or `bayesian`. Null when the data "
+            "supported no test.",
+        ),
+    ] = None
+    significance_basis: Annotated[
+        str | None,
+        choice(
+            SIGNIFICANCE_BASES,
+            "The comparison that decided `p_value`, `significant` and `outcome`: `relative`, "
+            "or `absolute` when the relative effect could not be computed (`status` says why) "
+            "but the difference could. Null when neither could.",
+        ),
+    ] = None
+    immature_units: Annotated[
+        int | None,
+        Field(
+            description="Retention metrics only: units whose day N has not elapsed.",
+            json_schema_extra=never_null,
+        ),
+    ] = None
+
+    DEFAULTS_FROM: ClassVar[Mapping[str, str]] = {"name": "variant"}
+    # The comparison fields (treatments only) and ``immature_units`` (retention only).
+    COMPARISON_KEYS: ClassVar[tuple[str, ...]] = (
+        "effect",
+        "ci",
+        "stderr",
+        "p_value",
+        "p_value_unadjusted",
+        "chance_to_win",
+        "risk",
+        "significant",
+        "outcome",
+        "status",
+        "variance_reduction",
+        "absolute_effect",
+        "absolute_ci",
+        "test",
+        "significance_basis",
+    )
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = (*COMPARISON_KEYS, "immature_units")
+
+    def omitted(self) -> Iterable[str]:
+        keys = self.COMPARISON_KEYS if self.is_control else ()
+        return (*keys, "immature_units") if self.immature_units is None else keys
 
     @property
     def is_better(self) -> bool:
@@ -87,91 +175,40 @@ class VariantResult:
     def is_worse(self) -> bool:
         return self.outcome == WORSE
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "variant": self.variant,
-            "name": self.name,
-            "is_control": self.is_control,
-            "units": self.units,
-            "mean": self.mean,
-        }
-        if not self.is_control:
-            out.update(
-                {
-                    "effect": self.effect,
-                    "ci": pair_out(self.ci),
-                    "stderr": self.stderr,
-                    "p_value": self.p_value,
-                    "p_value_unadjusted": self.p_value_unadjusted,
-                    "chance_to_win": self.chance_to_win,
-                    "risk": pair_out(self.risk),
-                    "significant": self.significant,
-                    "outcome": self.outcome,
-                    "status": self.status,
-                    "variance_reduction": self.variance_reduction,
-                    "absolute_effect": self.absolute_effect,
-                    "absolute_ci": pair_out(self.absolute_ci),
-                    "test": self.test,
-                    "significance_basis": self.significance_basis,
-                }
-            )
-        if self.immature_units is not None:
-            out["immature_units"] = self.immature_units
-        return out
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> VariantResult:
-        immature = data.get("immature_units")
-        base = cls(
-            variant=str(data["variant"]),
-            name=str(data.get("name", data["variant"])),
-            is_control=bool(data["is_control"]),
-            units=int(data["units"]),
-            mean=num(data.get("mean")),
-            immature_units=None if immature is None else int(immature),
-        )
-        if base.is_control:
-            return base
-        return replace(
-            base,
-            effect=num(data.get("effect")),
-            ci=pair(data.get("ci")),
-            stderr=num(data.get("stderr")),
-            p_value=num(data.get("p_value")),
-            p_value_unadjusted=num(data.get("p_value_unadjusted")),
-            chance_to_win=num(data.get("chance_to_win")),
-            risk=pair(data.get("risk")),
-            significant=bool(data.get("significant", False)),
-            outcome=data.get("outcome"),
-            status=data.get("status"),
-            variance_reduction=num(data.get("variance_reduction")),
-            absolute_effect=num(data.get("absolute_effect")),
-            absolute_ci=pair(data.get("absolute_ci")),
-            test=data.get("test"),
-            significance_basis=data.get("significance_basis"),
-        )
-
-
-def _variants(data: Any) -> tuple[VariantResult, ...]:
-    return tuple(VariantResult.from_dict(v) for v in data)
-
-
-@dataclass(frozen=True)
-class MetricResult:
+@dataclass(frozen=True, config=CONTRACT, kw_only=True)
+class MetricResult(Contract):
     """One metric: its definition as analysed and a row per variant (control first)."""
 
     metric: str
     name: str
     type: str
-    role: str
-    higher_is_better: bool
-    corrected: bool
-    cuped: bool
-    winsorized_at: float | None
+    role: Annotated[str, choice(ROLES)]
+    higher_is_better: bool = True
+    corrected: Annotated[bool, Field(description="p-values adjusted for multiple testing.")] = False
+    cuped: bool = False
+    winsorized_at: Annotated[
+        Number, Field(description="The cap on per-unit values, when winsorized.")
+    ] = None
     variants: tuple[VariantResult, ...]
     # ``ok`` or ``values_out_of_range`` (None: results stored before schema version 4).
-    status: str | None = METRIC_OK
-    out_of_range_units: int | None = 0
+    status: Annotated[
+        str | None,
+        choice(
+            METRIC_STATUSES,
+            "`values_out_of_range` when some units' event values were beyond the accepted "
+            "range (+-1e100) and were counted at the limit, so the figures do not describe "
+            "those values; else `ok`. Null in results stored before schema version 4.",
+        ),
+    ] = METRIC_OK
+    out_of_range_units: Annotated[
+        int | None,
+        Field(
+            description="Units whose value reached the limit (0 when `ok`; null before version 4)."
+        ),
+    ] = 0
+
+    DEFAULTS_FROM: ClassVar[Mapping[str, str]] = {"name": "metric"}
 
     @property
     def values_out_of_range(self) -> bool:
@@ -181,77 +218,30 @@ class MetricResult:
     def treatments(self) -> tuple[VariantResult, ...]:
         return tuple(v for v in self.variants if not v.is_control)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "name": self.name,
-            "type": self.type,
-            "role": self.role,
-            "higher_is_better": self.higher_is_better,
-            "corrected": self.corrected,
-            "cuped": self.cuped,
-            "winsorized_at": self.winsorized_at,
-            "variants": [v.to_dict() for v in self.variants],
-            "status": self.status,
-            "out_of_range_units": self.out_of_range_units,
-        }
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> MetricResult:
-        units = data.get("out_of_range_units")
-        return cls(
-            metric=str(data["metric"]),
-            name=str(data.get("name", data["metric"])),
-            type=str(data["type"]),
-            role=str(data["role"]),
-            higher_is_better=bool(data.get("higher_is_better", True)),
-            corrected=bool(data.get("corrected", False)),
-            cuped=bool(data.get("cuped", False)),
-            winsorized_at=num(data.get("winsorized_at")),
-            variants=_variants(data["variants"]),
-            status=data.get("status"),
-            out_of_range_units=None if units is None else int(units),
-        )
-
-
-@dataclass(frozen=True)
-class SrmResult:
+@dataclass(frozen=True, config=CONTRACT)
+class SrmResult(Contract):
     """Sample ratio mismatch: observed units per variant against the weights' expectation.
 
     ``level`` is ``error`` at p < 0.001 (``mismatch``; the decision is held), ``warning`` at
     p < 0.01, else ``ok``."""
 
-    p_value: float | None
-    mismatch: bool
-    statistic: float | None
-    observed: dict[str, int]
-    expected: dict[str, float | None]
-    level: str = SRM_OK
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "p_value": self.p_value,
-            "mismatch": self.mismatch,
-            "statistic": self.statistic,
-            "observed": dict(self.observed),
-            "expected": dict(self.expected),
-            "level": self.level,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SrmResult:
-        return cls(
-            p_value=num(data.get("p_value")),
-            mismatch=bool(data["mismatch"]),
-            statistic=num(data.get("statistic")),
-            observed=counts(data.get("observed")),
-            expected=floats(data.get("expected")),
-            level=str(data["level"]),
-        )
+    p_value: Number
+    mismatch: Annotated[bool, Field(description="p < 0.001: the `error` level.")]
+    statistic: Number
+    observed: Annotated[dict[str, int], or_default({})]
+    expected: Annotated[dict[str, Number], or_default({})]
+    level: Annotated[
+        str,
+        choice(
+            SRM_LEVELS,
+            "`error` at p < 0.001 (the decision is held), `warning` at p < 0.01, else `ok`.",
+        ),
+    ] = SRM_OK
 
 
-@dataclass(frozen=True)
-class SegmentResult:
+@dataclass(frozen=True, config=CONTRACT)
+class SegmentResult(Contract):
     """The primary metric for the units whose ``attribute`` is ``value`` (uncorrected)."""
 
     attribute: str
@@ -260,24 +250,3 @@ class SegmentResult:
     units: int
     srm: SrmResult
     variants: tuple[VariantResult, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "attribute": self.attribute,
-            "value": self.value,
-            "metric": self.metric,
-            "units": self.units,
-            "srm": self.srm.to_dict(),
-            "variants": [v.to_dict() for v in self.variants],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SegmentResult:
-        return cls(
-            attribute=str(data["attribute"]),
-            value=str(data["value"]),
-            metric=str(data["metric"]),
-            units=int(data["units"]),
-            srm=SrmResult.from_dict(data["srm"]),
-            variants=_variants(data["variants"]),
-        )

@@ -17,7 +17,9 @@ The rules every class shares:
   require them) and which ones this object leaves out (``omitted``); every other field is
   always written;
 - ``DEFAULTS_FROM`` fills a missing or empty key from another key of the same object (a
-  metric's ``name`` from its key).
+  metric's ``name`` from its key);
+- keys are written in the fields' order, computed keys (``computed_field``) last, unless the
+  class gives a ``KEY_ORDER``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ __all__ = [
     "Number",
     "adapter",
     "dataclass",
+    "never_null",
+    "or_default",
 ]
 
 
@@ -54,6 +58,11 @@ def _json_schema_extra(schema: dict[str, Any], cls: type) -> None:
     optional = set(getattr(cls, "OPTIONAL_KEYS", ()))
     if optional and "required" in schema:
         schema["required"] = [key for key in schema["required"] if key not in optional]
+    order = getattr(cls, "KEY_ORDER", ())
+    if order and "properties" in schema:
+        properties = schema["properties"]
+        first = {key: properties.pop(key) for key in order if key in properties}
+        schema["properties"] = {**first, **properties}
 
 
 # The configuration of every contract dataclass: in the schema, a field is required unless
@@ -72,6 +81,9 @@ class Contract:
     OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ()
     # A missing or empty key -> the key of the same object it is read from.
     DEFAULTS_FROM: ClassVar[Mapping[str, str]] = {}
+    # The JSON's key order when it is not the fields' order (computed keys placed among the
+    # fields, as results were always stored).
+    KEY_ORDER: ClassVar[tuple[str, ...]] = ()
 
     def omitted(self) -> Iterable[str]:
         """The keys (from ``OPTIONAL_KEYS``) left out of this object's JSON."""
@@ -90,11 +102,16 @@ class Contract:
                 return {**data, **filled}
         return data
 
+    # No return annotation: with one, pydantic would take the schema of ``to_dict`` output
+    # from it (a bare object) instead of from the fields.
     @model_serializer(mode="wrap")
-    def _without_omitted(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+    def _without_omitted(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]  # noqa: ANN202
         data: dict[str, Any] = handler(self)
         for key in self.omitted():
             data.pop(key, None)
+        if self.KEY_ORDER:
+            ordered = {key: data.pop(key) for key in self.KEY_ORDER if key in data}
+            data = {**ordered, **data}
         return data
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +147,19 @@ def _interval(value: Any) -> Any:
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return None
     return (low, high)
+
+
+def never_null(schema: dict[str, Any]) -> None:
+    """``json_schema_extra`` of an optional field that is left out rather than written as
+    null (``omitted``): its schema does not allow null."""
+    options = schema.pop("anyOf", None)
+    if options:
+        schema.update(next(o for o in options if o != {"type": "null"}))
+
+
+def or_default(default: Any) -> BeforeValidator:
+    """Read null (or a missing value passed as null) as ``default``: ``{}``, ``()``, 0, ..."""
+    return BeforeValidator(lambda value: default if value is None else value)
 
 
 # A number that is finite or null.

@@ -1,23 +1,26 @@
 """Typed results of a snapshot: what ``ResultSnapshot.results`` stores and the API serves.
 
-Every class is a frozen dataclass with ``to_dict()`` (the stored and served JSON: plain
-numbers, never NaN, intervals as two-element lists) and ``from_dict()`` (its inverse, for
-the current schema version; older stored results go through ``results_from_stored``).
+Every class is a frozen pydantic dataclass whose fields define its JSON
+(``analysis.engine.contract.model``): ``to_dict()`` gives the stored JSON (plain numbers,
+never NaN, intervals as two-element lists) and ``from_dict()`` reads it back, for the current
+schema version (older stored results go through ``results_from_stored``). The API's schema
+is generated from the same classes (``analysis.api.schema``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BeforeValidator, Field, computed_field, model_validator
 
 from core.vocab import Recommendation, primary_of
 
 from .breaker import BreakerResult
-from .convert import counts, num
-from .inputs import Excluded, Freshness, Plan
+from .inputs import ExcludedIn, Freshness, OrEmpty, Plan
 from .messages import Coded
-from .metrics import MetricResult, SegmentResult, SrmResult
+from .metrics import MetricResult, SegmentResult, SrmResult, choice
+from .model import CONTRACT, Contract, IsoTime, Number, dataclass, never_null, or_default
 
 RESULTS_SCHEMA_VERSION = 5
 
@@ -31,208 +34,156 @@ SHIP, KEEP_CONTROL, KEEP_RUNNING, INCONCLUSIVE = (
 RECOMMENDATIONS = tuple(Recommendation)
 
 
-@dataclass(frozen=True)
-class PowerResult:
+@dataclass(frozen=True, config=CONTRACT, kw_only=True)
+class PowerResult(Contract):
     """The primary metric's power against the plan's minimum detectable effect."""
 
-    metric: str | None
-    planned_mde: float | None
+    metric: str | None = None
+    planned_mde: Number = None
     power: float
     units_per_arm: int
-    required_units_per_arm: int | None
-    current_mde: float | None
-    planned_sample_reached: bool | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "planned_mde": self.planned_mde,
-            "power": self.power,
-            "units_per_arm": self.units_per_arm,
-            "required_units_per_arm": self.required_units_per_arm,
-            "current_mde": self.current_mde,
-            "planned_sample_reached": self.planned_sample_reached,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PowerResult:
-        required = data.get("required_units_per_arm")
-        return cls(
-            metric=data.get("metric"),
-            planned_mde=num(data.get("planned_mde")),
-            power=float(data["power"]),
-            units_per_arm=int(data["units_per_arm"]),
-            required_units_per_arm=None if required is None else int(required),
-            current_mde=num(data.get("current_mde")),
-            planned_sample_reached=data.get("planned_sample_reached"),
-        )
+    required_units_per_arm: int | None = None
+    current_mde: Number = None
+    planned_sample_reached: bool | None = None
 
 
-@dataclass(frozen=True)
-class HealthCheck:
+@dataclass(frozen=True, config=CONTRACT)
+class HealthCheck(Contract):
     """A problem found in the snapshot. ``condition`` is stable across snapshots (the same
     problem gives the same key), so the owner is notified once. ``coded`` is the message as a
     code and its values (``analysis.engine.codes.HealthCode``), put into words by
     ``analysis.words``; results stored before schema version 4 have no code and keep their
-    English words in ``stored_message``."""
+    English words in ``stored_message``.
+
+    In the JSON the coded message is two keys, ``code`` and ``params``."""
 
     check: str
     severity: str
-    condition: str
-    coded: Coded | None = None
-    stored_message: str = ""
+    condition: Annotated[str, Field(description="The same problem has the same key every time.")]
+    coded: Annotated[Coded | None, Field(exclude=True)] = None
+    stored_message: Annotated[
+        str,
+        or_default(""),
+        Field(description="Results stored before schema version 4: the message in English."),
+    ] = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "severity": self.severity,
-            "condition": self.condition,
-            "code": self.coded.code if self.coded else None,
-            "params": dict(self.coded.params) if self.coded else {},
-            **({"stored_message": self.stored_message} if self.stored_message else {}),
-        }
+    DEFAULTS_FROM: ClassVar[Mapping[str, str]] = {"condition": "check"}
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("stored_message",)
+    KEY_ORDER: ClassVar[tuple[str, ...]] = ("check", "severity", "condition", "code", "params")
 
+    def omitted(self) -> Iterable[str]:
+        return () if self.stored_message else self.OPTIONAL_KEYS
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The message as a stable code (with `params`), for showing it in another "
+        "language; null in results stored before schema version 4."
+    )
+    @property
+    def code(self) -> str | None:
+        return self.coded.code if self.coded else None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The values the coded message says (numbers unformatted)."
+    )
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.coded.params) if self.coded else {}
+
+    @model_validator(mode="before")
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HealthCheck:
-        code = data.get("code")
-        return cls(
-            check=str(data["check"]),
-            severity=str(data["severity"]),
-            condition=str(data.get("condition") or data["check"]),
-            coded=Coded(str(code), dict(data.get("params") or {})) if code else None,
-            stored_message=str(data.get("stored_message") or ""),
-        )
+    def _coded_from_code(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "coded" not in data:
+            code = data.get("code")
+            coded = {"code": code, "params": data.get("params") or {}} if code else None
+            return {**data, "coded": coded}
+        return data
 
 
-@dataclass(frozen=True)
-class Decision:
+@dataclass(frozen=True, config=CONTRACT)
+class Decision(Contract):
     """The recommendation (``ship`` names ``variant``), with its reasons as codes and values
     (``analysis.engine.codes.ReasonCode``), put into words by ``analysis.words``; results
     stored before schema version 4 have no codes and keep their English words in
     ``stored_reasons``."""
 
-    recommendation: str
+    recommendation: Annotated[str, choice(RECOMMENDATIONS)]
     variant: str | None
-    reason_codes: tuple[Coded, ...] = field(default=())
-    stored_reasons: tuple[str, ...] = field(default=())
+    reason_codes: Annotated[
+        tuple[Coded, ...],
+        or_default(()),
+        Field(
+            description="The reasons as codes and values (empty in results stored before "
+            "schema version 4)."
+        ),
+    ] = ()
+    stored_reasons: Annotated[
+        tuple[str, ...],
+        or_default(()),
+        Field(description="Results stored before schema version 4: the reasons in English."),
+    ] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "recommendation": self.recommendation,
-            "variant": self.variant,
-            "reason_codes": [c.to_dict() for c in self.reason_codes],
-            **({"stored_reasons": list(self.stored_reasons)} if self.stored_reasons else {}),
-        }
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("stored_reasons",)
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Decision:
-        return cls(
-            recommendation=str(data["recommendation"]),
-            variant=data.get("variant"),
-            reason_codes=tuple(Coded.from_dict(c) for c in data.get("reason_codes") or ()),
-            stored_reasons=tuple(str(r) for r in data.get("stored_reasons") or ()),
-        )
+    def omitted(self) -> Iterable[str]:
+        return () if self.stored_reasons else self.OPTIONAL_KEYS
 
 
-@dataclass(frozen=True)
-class UnitsResult:
+@dataclass(frozen=True, config=CONTRACT)
+class UnitsResult(Contract):
     total: int
     by_variant: dict[str, int]
-    excluded: Excluded
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "by_variant": dict(self.by_variant),
-            "excluded": self.excluded.to_dict(),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> UnitsResult:
-        return cls(
-            total=int(data["total"]),
-            by_variant=counts(data["by_variant"]),
-            excluded=Excluded.from_dict(data.get("excluded")),
-        )
+    excluded: ExcludedIn
 
 
-@dataclass(frozen=True)
-class Results:
+@dataclass(frozen=True, config=CONTRACT, kw_only=True)
+class Results(Contract):
     """The analysis of one experiment phase as of ``as_of`` (see docs/analysis.md)."""
 
     schema_version: int
     experiment: str
     phase: int
-    status: str
-    computed_at: str
-    as_of: str
-    engine_version: str
+    status: Annotated[str, Field(description="The experiment's status at the refresh.")]
+    computed_at: IsoTime
+    as_of: Annotated[IsoTime, Field(description="Data up to this time.")]
+    engine_version: str = ""
     plan: Plan
     units: UnitsResult
-    events: int
-    freshness: Freshness
+    events: int = 0
+    freshness: Annotated[Freshness, OrEmpty] = Freshness()
     srm: SrmResult
     power: PowerResult
     metrics: tuple[MetricResult, ...]
-    segments: tuple[SegmentResult, ...]
+    segments: Annotated[tuple[SegmentResult, ...], or_default(())] = ()
     decision: Decision
-    health: tuple[HealthCheck, ...]
-    # The guardrail circuit breaker's reading; None (and absent from the dict) when the plan
+    health: Annotated[tuple[HealthCheck, ...], or_default(())] = ()
+    # The guardrail circuit breaker's reading; None (and absent from the JSON) when the plan
     # has ``guardrail_auto_pause`` off.
-    breaker: BreakerResult | None = None
+    breaker: Annotated[
+        BreakerResult | None,
+        BeforeValidator(lambda value: value or None),
+        Field(
+            description="Present only when the plan has guardrail_auto_pause on.",
+            json_schema_extra=never_null,
+        ),
+    ] = None
+
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("breaker",)
+
+    def omitted(self) -> Iterable[str]:
+        return self.OPTIONAL_KEYS if self.breaker is None else ()
 
     @property
     def primary(self) -> MetricResult | None:
         return primary_of(self.metrics)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": self.schema_version,
-            "experiment": self.experiment,
-            "phase": self.phase,
-            "status": self.status,
-            "computed_at": self.computed_at,
-            "as_of": self.as_of,
-            "engine_version": self.engine_version,
-            "plan": self.plan.to_dict(),
-            "units": self.units.to_dict(),
-            "events": self.events,
-            "freshness": self.freshness.to_dict(),
-            "srm": self.srm.to_dict(),
-            "power": self.power.to_dict(),
-            "metrics": [m.to_dict() for m in self.metrics],
-            "segments": [s.to_dict() for s in self.segments],
-            "decision": self.decision.to_dict(),
-            "health": [h.to_dict() for h in self.health],
-            **({"breaker": self.breaker.to_dict()} if self.breaker is not None else {}),
-        }
-
+    @model_validator(mode="before")
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Results:
-        """Read results of the current schema version (``results_from_stored`` reads any)."""
-        version = data.get("schema_version")
-        if version != RESULTS_SCHEMA_VERSION:
+    def _current_version(cls, data: Any) -> Any:
+        """Stored JSON reads only in the current schema version (``results_from_stored``
+        upgrades older ones first)."""
+        if isinstance(data, Mapping) and data.get("schema_version") != RESULTS_SCHEMA_VERSION:
             raise ValueError(
                 f"Results.from_dict reads schema version {RESULTS_SCHEMA_VERSION}, got "
-                f"{version!r}; use results_from_stored for stored results"
+                f"{data.get('schema_version')!r}; use results_from_stored for stored results"
             )
-        return cls(
-            schema_version=RESULTS_SCHEMA_VERSION,
-            experiment=str(data["experiment"]),
-            phase=int(data["phase"]),
-            status=str(data["status"]),
-            computed_at=str(data["computed_at"]),
-            as_of=str(data["as_of"]),
-            engine_version=str(data.get("engine_version", "")),
-            plan=Plan.from_dict(data["plan"]),
-            units=UnitsResult.from_dict(data["units"]),
-            events=int(data.get("events", 0)),
-            freshness=Freshness.from_dict(data.get("freshness")),
-            srm=SrmResult.from_dict(data["srm"]),
-            power=PowerResult.from_dict(data["power"]),
-            metrics=tuple(MetricResult.from_dict(m) for m in data["metrics"]),
-            segments=tuple(SegmentResult.from_dict(s) for s in data.get("segments", [])),
-            decision=Decision.from_dict(data["decision"]),
-            health=tuple(HealthCheck.from_dict(h) for h in data.get("health", [])),
-            breaker=BreakerResult.from_dict(data["breaker"]) if data.get("breaker") else None,
-        )
+        return data
