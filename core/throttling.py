@@ -126,7 +126,7 @@ class _Window:
 
 
 # A window's own fields: its ints and float (start, remaining, block, checked_at).
-_WINDOW_FIELDS_BYTES = 4 * 32
+_WINDOW_FIELDS_BYTES = 160
 
 
 def _window_entry_bytes(slot: tuple[str, str, str], state: _Window) -> int:

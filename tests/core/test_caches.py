@@ -141,14 +141,17 @@ def test_bytes_cache__entry_larger_than_the_bound__not_stored_and_old_value_drop
 def _measured(
     make: Callable[[int], tuple[Any, Any]], count: int, entry_size: Callable[[Any, Any], int]
 ) -> tuple[float, float]:
-    """(measured bytes, estimated bytes) per entry, filling a fresh cache of ``count`` entries
-    made by ``make``: only what the cache keeps alive stays counted."""
-    cache = BytesLRUCache(1 << 40, entry_size)
+    """(measured bytes, estimated bytes) per entry of a cache holding about ``count`` entries
+    made by ``make``, in its steady state: bounded at ``count`` entries' estimate and filled
+    with four times as many, so entries are dropped and stored as in a long-running server."""
+    key, value = make(0)
+    cache = BytesLRUCache(count * entry_size(key, value), entry_size)
+    del key, value
     gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        for i in range(count):
+        for i in range(4 * count):
             key, value = make(i)
             cache[key] = value
         del key, value
@@ -156,7 +159,7 @@ def _measured(
         measured = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
-    return measured / count, cache.currsize / count
+    return measured / len(cache), cache.currsize / len(cache)
 
 
 def _assert_estimate_covers(measured: float, estimated: float) -> None:
@@ -209,7 +212,7 @@ def test_api_key_entries__estimate__covers_measured_memory() -> None:
     hashes = list(ApiKey.objects.values_list("key_hash", flat=True))
 
     def known(i: int) -> tuple[Any, Any]:
-        key = ApiKey.objects.filter(key_hash=hashes[i]).first()
+        key = ApiKey.objects.filter(key_hash=hashes[i % len(hashes)]).first()
         return ApiKey.hash_key(f"raw-{i}"), (time.monotonic(), key)
 
     def unknown(i: int) -> tuple[Any, Any]:
