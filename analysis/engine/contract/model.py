@@ -41,6 +41,8 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass
 
+from core.caches import function_cache_register
+
 __all__ = [
     "CONTRACT",
     "Contract",
@@ -130,10 +132,20 @@ class Contract:
         return adapter(cls).json_schema(mode="serialization", ref_template=ref_template)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=128)
 def adapter(cls: type) -> TypeAdapter[Any]:
     """The pydantic adapter of a contract class (built once per class)."""
     return TypeAdapter(cls)
+
+
+# One entry per contract class (a few dozen): the adapter shares the class's own validator
+# and serializer, so an entry is a small object (measured under 1 KiB).
+function_cache_register(
+    adapter,
+    name="contract adapters",
+    holds="pydantic adapter per contract class",
+    max_entry_bytes=1024,
+)
 
 
 def _finite(value: float | None) -> float | None:
