@@ -170,7 +170,6 @@ class JSONObjectField(BoundedJSONField):
 # says so (``additionalProperties: false``, ``core.schema``). (Comments, not a docstring:
 # drf-spectacular would show a docstring as each subclass's description.)
 class ClosedSerializer(serializers.Serializer):
-
     not_writable: dict[str, str] = {}
 
     def to_internal_value(self, data: Any) -> Any:
