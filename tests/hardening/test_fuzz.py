@@ -33,7 +33,11 @@ ST = Path(sys.executable).with_name("st")
 MAX_EXAMPLES = int(os.environ.get("VERDICT_FUZZ_MAX_EXAMPLES", "8"))
 MAX_SECONDS = int(os.environ.get("VERDICT_FUZZ_SECONDS", "45"))
 
-pytestmark = pytest.mark.skipif(not ST.exists(), reason="schemathesis is not installed")
+# About 45 s a run: with the long studies, in CI (VERDICT_FULL_SUITE=1) and with -m slow.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not ST.exists(), reason="schemathesis is not installed"),
+]
 
 # Left out of every run: revoking would revoke the fuzzer's own key (it has a small id) and
 # answer 401 to everything after it; key management has its own tests.

@@ -21,7 +21,8 @@ from analysis.simulation import SCENARIOS, Scenario, scenario_from_dict, simulat
 
 from .helpers import demo_experiment
 
-pytestmark = pytest.mark.django_db
+# Simulated experiments at 90% power: with the long studies (VERDICT_FULL_SUITE=1, -m slow).
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 DAYS = 30
 MARGIN = 1.1  # users beyond the expected need, so every arm reaches the powered size
