@@ -16,8 +16,8 @@ from experiments.models import AuditLogEntry, Experiment
 from experiments.services.lifecycle import experiment_transition
 from experiments.services.validation import check_ready_to_start
 from experiments.targeting import validate_condition
-from tests.experiments.catalogue import catalogue_with_pending
 from tests.console.experiment_form.test_experiment_form import post_data
+from tests.experiments.catalogue import catalogue_with_pending
 from tests.factories import MetricFactory, ready_experiment, started_experiment
 
 pytestmark = pytest.mark.django_db

@@ -287,8 +287,8 @@ def metrics(db: None) -> None:
 
 @pytest.mark.django_db
 def test_form__catastrophic_regex_in_chinese__message_next_to_targeting(settings, tmp_path):
-    from tests.experiments.test_service_messages_i18n import _editor, _field_block
     from tests.console.experiment_form.test_experiment_form import post_data
+    from tests.experiments.test_service_messages_i18n import _editor, _field_block
 
     settings.LOCALE_PATHS = [catalogue_with_pending(tmp_path)]
     targeting = '{"country": {"$regex": "(a+)+$"}}'
