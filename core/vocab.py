@@ -86,6 +86,33 @@ class MetricType(LabelledEnum):
     RETENTION = "retention", "Retention"
 
 
+class DisplayFormat(LabelledEnum):
+    """How a metric's values are shown: a rate in % (its differences in percentage points),
+    money with its currency, a count, a duration in seconds, or a plain number."""
+
+    RATE = "rate", "Rate (%)"
+    CURRENCY = "currency", "Currency"
+    COUNT = "count", "Count"
+    DURATION = "duration", "Duration (seconds)"
+    NUMBER = "number", "Number"
+
+
+# A metric's display format when none is set: rates for the share of units, numbers otherwise.
+DEFAULT_DISPLAY_FORMATS = {
+    MetricType.CONVERSION: DisplayFormat.RATE,
+    MetricType.RETENTION: DisplayFormat.RATE,
+    MetricType.MEAN: DisplayFormat.NUMBER,
+    MetricType.RATIO: DisplayFormat.NUMBER,
+}
+
+
+def display_format_of(metric_type: str, display_format: str = "") -> DisplayFormat:
+    """A metric's display format: the one set on it, else its type's default."""
+    if display_format:
+        return DisplayFormat(display_format)
+    return DEFAULT_DISPLAY_FORMATS.get(MetricType(metric_type), DisplayFormat.NUMBER)
+
+
 class MetricRole(LabelledEnum):
     PRIMARY = "primary", "Primary"
     SECONDARY = "secondary", "Secondary"

@@ -6,6 +6,7 @@ from core.models import text_choices
 
 MetricType = text_choices(vocab.MetricType)
 MetricRole = text_choices(vocab.MetricRole)
+DisplayFormat = text_choices(vocab.DisplayFormat)
 
 
 class Metric(models.Model):
@@ -30,6 +31,12 @@ class Metric(models.Model):
     retention_day = models.PositiveIntegerField(null=True, blank=True)
     higher_is_better = models.BooleanField(default=True)
     winsorize_percentile = models.FloatField(null=True, blank=True)
+    # How the pages show its values; empty means the type's default (``vocab.display_format_of``).
+    display_format = models.CharField(
+        max_length=16, choices=DisplayFormat.choices, blank=True, default=""
+    )
+    # ISO 4217 code ("CNY", "USD") for the currency format: the pages show its symbol.
+    currency = models.CharField(max_length=3, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,6 +53,10 @@ class Metric(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def effective_display_format(self) -> vocab.DisplayFormat:
+        return vocab.display_format_of(self.type, self.display_format)
 
 
 class ExperimentMetric(models.Model):
