@@ -391,7 +391,9 @@ def _flat_after_fill(memory: list[Sample], master: int) -> bool:
     print(f"caches: every worker's exposure cache full at t={at.t:.0f}s ({at.t / 60:.1f} min)")
     ok = True
     for pid in workers + [master]:
-        start, end = memory[0].rss.get(pid, 0.0), after[-1].rss.get(pid, 0.0)
+        # A worker's start: its first sample after it served requests (its caches reported).
+        first = next((s for s in memory if pid == master or pid in s.caches), memory[0])
+        start, end = first.rss.get(pid, 0.0), after[-1].rss.get(pid, 0.0)
         base = at.rss.get(pid, 0.0)
         peak = max(s.rss.get(pid, 0.0) for s in after)
         growth = (peak - base) / base if base else 0.0
