@@ -55,6 +55,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "create": _("Created the experiment"),
     "update": _("Edited"),
     "plan_change": _("Plan changed"),
+    "learnings": _("Learnings written"),
     "override_set": _("QA override set"),
     "override_delete": _("QA override removed"),
 }

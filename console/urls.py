@@ -13,6 +13,7 @@ web_patterns = [
     path("", include("console.experiments.urls")),
     path("", include("console.experiment_form.urls")),
     path("", include("console.library.urls")),
+    path("", include("console.readout.urls")),
 ]
 assignment_patterns = [path("", include("console.experiments.try_urls"))]
 analysis_patterns = [

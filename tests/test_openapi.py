@@ -74,9 +74,9 @@ def test_schema__security_schemes__bearer_api_key_on_every_operation(schema):
         assert {"401", "403"} <= set(operation["responses"]), (method, path)
 
 
-def test_schema__conclude__documents_decision_winner_and_review(schema):
+def test_schema__conclude__documents_decision_winner_review_and_learnings(schema):
     body = _request_body(schema, "/api/v1/experiments/{key}/conclude")
-    assert set(body["properties"]) == {"decision", "winner", "review"}
+    assert set(body["properties"]) == {"decision", "winner", "review", "learnings"}
     assert body["required"] == ["decision"]
     decision = _resolve(schema, body["properties"]["decision"])
     assert set(decision["enum"]) == {"ship", "keep_control", "inconclusive"}

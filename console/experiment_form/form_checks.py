@@ -38,6 +38,7 @@ def to_input(state: FormState, experiment: Experiment | None) -> tuple[dict[str,
     for name in ("hypothesis", "kind", "unit_attribute"):
         if v.get(name):
             raw[name] = v[name]
+    raw["expected_effect"] = v.get("expected_effect", "")
     raw["layer"] = v.get("layer") or None
     _parse_percent(state, "coverage", raw, errors)
     _parse_percent(state, "layer_share", raw, errors)

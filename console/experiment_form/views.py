@@ -119,7 +119,7 @@ def _form_page(request: HttpRequest, experiment: Experiment | None) -> HttpRespo
 
 
 STEP_FIELDS = {
-    "basics": ("name", "key", "kind", "owner", "hypothesis"),
+    "basics": ("name", "key", "kind", "owner", "hypothesis", "expected_effect"),
     "variants": ("variants",),
     "targeting": ("targeting", "coverage", "unit_attribute", "layer", "layer_share"),
     "metrics": ("metrics",),

@@ -91,6 +91,7 @@ def _render(
         "layer_share_percent": experiment.layer_share * 100,
         "action_url": reverse("web:experiment-action", args=[experiment.key, action]),
         "detail_url": reverse("web:experiment-detail", args=[experiment.key]),
+        "readout_url": reverse("web:experiment-readout", args=[experiment.key]),
     }
     template = TEMPLATE
     if request.htmx:
@@ -121,7 +122,10 @@ def experiment_action_page(request: HttpRequest, key: str, action: str) -> HttpR
             messages.success(request, _done_message(action))
             for warning in done.warnings:
                 messages.warning(request, warning)
-            url = reverse("web:experiment-detail", args=[experiment.key])
+            # A concluded experiment's next stop is its readout (复盘), where the learnings
+            # just written sit beside the expected and the measured effects.
+            page = "web:experiment-readout" if action == "conclude" else "web:experiment-detail"
+            url = reverse(page, args=[experiment.key])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     experiment = experiment_or_404(key)
     return _render(request, experiment, action, form, status=400)

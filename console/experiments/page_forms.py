@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from console.labels import DECISION_LABELS
 from experiments.models import Decision, Experiment
+from experiments.services.experiments import MAX_LEARNINGS_LENGTH
 
 
 class NewPhaseForm(forms.Form):
@@ -61,7 +62,8 @@ def decision_needs_winner(decision: object) -> bool:
 
 
 class ConcludeForm(forms.Form):
-    """The decision, the winner (one of this experiment's variants) and the review.
+    """The decision, the winner (one of this experiment's variants), the review and the
+    learnings (which the readout shows and editors can change there later).
 
     The winner field exists only when the decision takes one (shipping a variant): the decision
     comes from the posted data, or from ``decision`` (the page's ``?decision=`` link) before
@@ -81,7 +83,14 @@ class ConcludeForm(forms.Form):
         label=_("Review: expected vs actual"),
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
-        help_text=_("What we expected, what happened, what we learned (复盘)."),
+        help_text=_("What we expected and what happened."),
+    )
+    learnings = forms.CharField(
+        label=_("Learnings"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=MAX_LEARNINGS_LENGTH,
+        help_text=_("What we learned and what to do next; shown on the readout (复盘)."),
     )
 
     def __init__(
@@ -89,6 +98,7 @@ class ConcludeForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["decision"].choices = list(DECISION_LABELS.items())
+        self.fields["learnings"].initial = experiment.learnings
         chosen = self.data.get("decision") if self.is_bound else decision
         if not self.is_bound and chosen in DECISION_LABELS:
             self.fields["decision"].initial = chosen
@@ -112,6 +122,7 @@ class ConcludeForm(forms.Form):
             "decision": decision,
             "winner": winner,
             "review": self.cleaned_data["review"],
+            "learnings": self.cleaned_data["learnings"],
         }
 
 

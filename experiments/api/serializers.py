@@ -31,6 +31,7 @@ from experiments.models import (
     MetricRole,
     MetricType,
 )
+from experiments.services.experiments import MAX_EXPECTED_EFFECT_LENGTH, MAX_LEARNINGS_LENGTH
 from experiments.services.lifecycle import TRANSITIONS, allowed_actions
 from experiments.services.metrics import FIELDS as METRIC_FIELDS
 
@@ -110,6 +111,18 @@ class ExperimentInput(ClosedSerializer):
     key = StrictSlugField(max_length=64)
     name = StrictCharField(max_length=200)
     hypothesis = StrictCharField(required=False, allow_blank=True)
+    expected_effect = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_EXPECTED_EFFECT_LENGTH,
+        help_text="The effect expected when it was designed, e.g. “+5% paid conversion”.",
+    )
+    learnings = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_LEARNINGS_LENGTH,
+        help_text="What was learned and what to do next; shown on the readout.",
+    )
     kind = serializers.ChoiceField(choices=ExperimentKind.choices, required=False)
     owner = StrictCharField(
         required=False,
@@ -203,6 +216,8 @@ class ExperimentOutput(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
     hypothesis = serializers.CharField()
+    expected_effect = serializers.CharField()
+    learnings = serializers.CharField()
     kind = serializers.ChoiceField(choices=ExperimentKind.choices)
     status = serializers.ChoiceField(choices=ExperimentStatus.choices)
     owner = serializers.SerializerMethodField()
@@ -293,6 +308,12 @@ class ConcludeInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     winner = StrictSlugField(required=False, allow_null=True, allow_blank=True)
     review = StrictCharField(required=False, allow_blank=True, default="")
+    learnings = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_LEARNINGS_LENGTH,
+        help_text="What was learned and what to do next; kept as they are when left out.",
+    )
 
 
 class ReasonInput(serializers.Serializer):

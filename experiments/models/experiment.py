@@ -34,6 +34,11 @@ class Experiment(models.Model):
     key = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     hypothesis = models.TextField(blank=True)
+    expected_effect = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The effect expected when the experiment was designed, e.g. +5% paid conversion.",
+    )
     kind = models.CharField(
         max_length=16, choices=ExperimentKind.choices, default=ExperimentKind.OTHER
     )
@@ -101,6 +106,9 @@ class Experiment(models.Model):
     )
     conclusion_review = models.TextField(blank=True)
     concluded_at = models.DateTimeField(null=True, blank=True)
+    learnings = models.TextField(
+        blank=True, help_text="What the team learned and what to do next (the readout)."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -12,6 +12,7 @@ def experiment_state(experiment: Experiment) -> dict[str, Any]:
         "key": experiment.key,
         "name": experiment.name,
         "hypothesis": experiment.hypothesis,
+        "expected_effect": experiment.expected_effect,
         "kind": experiment.kind,
         "owner": experiment.owner.get_username() if experiment.owner_id else None,
         "status": experiment.status,
@@ -45,6 +46,7 @@ def experiment_state(experiment: Experiment) -> dict[str, Any]:
         "analysis_plan": experiment.analysis_plan,
         "decision": experiment.decision,
         "winner": experiment.winner.key if experiment.winner_id else None,
+        "learnings": experiment.learnings,
     }
 
 

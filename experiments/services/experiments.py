@@ -32,6 +32,8 @@ PLAN_FIELDS = ("alpha", "method", "correction", "cuped", "mde", "guardrail_auto_
 SIMPLE_FIELDS = (
     "name",
     "hypothesis",
+    "expected_effect",
+    "learnings",
     "kind",
     "unit_attribute",
     "targeting",
@@ -44,6 +46,25 @@ SIMPLE_FIELDS = (
 )
 VARIANT_LOCKED_FIELDS = ("weight", "is_control", "payload")
 VARIANT_STORED_FIELDS = ("name", "weight", "is_control", "payload", "description")
+# The readout's texts: a short expected effect ("+5% paid conversion") and the learnings.
+MAX_EXPECTED_EFFECT_LENGTH = Experiment._meta.get_field("expected_effect").max_length or 200
+MAX_LEARNINGS_LENGTH = 20000
+
+
+def check_readout_texts(data: dict[str, Any], errors: Errors) -> None:
+    """The expected effect and the learnings, when given: text within their lengths."""
+    limits = {"expected_effect": MAX_EXPECTED_EFFECT_LENGTH, "learnings": MAX_LEARNINGS_LENGTH}
+    for field, limit in limits.items():
+        if field not in data or data[field] is None:
+            continue
+        value = data[field]
+        if not isinstance(value, str):
+            errors.setdefault(field, []).append(_("Enter text."))
+        elif len(value) > limit:
+            errors.setdefault(field, []).append(
+                _("Keep it to %(limit)s characters or fewer (it has %(length)s).")
+                % {"limit": limit, "length": len(value)}
+            )
 
 
 def _required() -> str:
@@ -53,6 +74,7 @@ def _required() -> str:
 
 def _validate_definition(data: dict[str, Any]) -> tuple[Errors, dict[str, Metric], Layer | None]:
     errors: Errors = {}
+    check_readout_texts(data, errors)
     if "variants" in data:
         for i, variant in enumerate(data["variants"]):
             if not variant.get("key"):
@@ -329,3 +351,30 @@ def experiment_delete(*, actor: Actor, experiment: Experiment) -> None:
     )
     experiment.delete()
     definitions_changed()
+
+
+@transaction.atomic
+def experiment_learnings_set(*, actor: Actor, experiment: Experiment, learnings: str) -> Experiment:
+    """Write the learnings of an experiment's readout (what was learned, what to do next).
+
+    Any status may take them (reviews are often written after the conclusion or the archive);
+    the change is written to the audit log.
+    """
+    errors: Errors = {}
+    check_readout_texts({"learnings": learnings}, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    before = experiment.learnings
+    if learnings == before:
+        return experiment
+    experiment.learnings = learnings
+    experiment.save(update_fields=["learnings", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="learnings",
+        experiment=experiment,
+        before={"learnings": before},
+        after={"learnings": learnings},
+    )
+    return experiment

@@ -19,6 +19,7 @@ from experiments.models import Decision, Experiment, ExperimentStatus, Phase
 
 from .audit import audit_record, experiment_state
 from .definitions_cache import definitions_changed
+from .experiments import check_readout_texts
 from .layers import layer_allocate
 from .overlaps import overlap_warnings
 from .validation import check_ready_to_start
@@ -123,6 +124,12 @@ def _apply_conclude(experiment: Experiment, now: Any, params: dict[str, Any]) ->
     experiment.decision = decision
     experiment.winner = winner
     experiment.conclusion_review = params.get("review", "") or ""
+    if params.get("learnings") is not None:
+        errors: dict[str, list[str]] = {}
+        check_readout_texts({"learnings": params["learnings"]}, errors)
+        if errors:
+            raise ValidationFailed(errors)
+        experiment.learnings = params["learnings"]
     experiment.concluded_at = now
 
 
