@@ -82,6 +82,8 @@ def test_readout__concluded_with_learnings__whole_review_and_prints_without_cut_
     page.goto(f"{live_server.url}/experiments/{exp.key}/actions/conclude/")
     page.check("input[name=decision][value=keep_control]")
     page.fill("textarea[name=learnings]", LEARNINGS)
+    assert "readout" in page.locator("#confirm-panel").inner_text()
+    screenshot(page, "readout-conclude-dialog")
     page.click("button[name=confirm]")
     page.wait_for_url(f"**/experiments/{exp.key}/readout/")
     readout = page.locator("article.readout")
@@ -128,15 +130,16 @@ def test_readout__zh_hans__chinese_throughout_and_prints(
 ) -> None:
     settings.LOCALE_PATHS = [_catalogue_with_pending(tmp_path)]
     exp = _stopped_demo()
-    experiment_transition(
-        actor=Actor.system("e2e"),
-        experiment=exp,
-        action="conclude",
-        params={"decision": "keep_control", "learnings": "39 元流失太多升级；下次测试 34 元。"},
-    )
-    make_user("li", "viewer")
+    make_user("li", "editor")
     login(page, live_server.url, "li", language="zh-hans")
-    page.goto(f"{live_server.url}/experiments/{exp.key}/readout/")
+    page.goto(f"{live_server.url}/experiments/{exp.key}/actions/conclude/")
+    page.check("input[name=decision][value=keep_control]")
+    page.fill("textarea[name=learnings]", "39 元流失太多升级；下次测试 34 元。")
+    dialog = page.locator("#confirm-panel").inner_text()
+    assert "学到了什么" in dialog and "复盘" in dialog and "预期效果" in dialog
+    screenshot(page, "readout-conclude-dialog-zh-hans")
+    page.click("button[name=confirm]")
+    page.wait_for_url(f"**/experiments/{exp.key}/readout/")
     text = page.locator("article.readout").inner_text()
     for words in ("复盘", "我们的预期", "预期效果", "实际发生了什么", "决策", "经济效益", "时间线"):
         assert words in text, words

@@ -171,3 +171,16 @@ def test_experiment_page_and_list__viewer__link_to_the_readout(exp) -> None:
     link = f'href="/experiments/{exp.key}/readout/"'
     assert link in viewer.get(f"/experiments/{exp.key}/").content.decode()
     assert link in viewer.get("/experiments/").content.decode()
+
+
+def test_overview__expected_effect_and_concluded__shown_with_a_link_to_the_readout(exp) -> None:
+    exp = experiment_transition(actor=Actor.system(), experiment=exp, action="stop")
+    experiment_transition(
+        actor=Actor.system(),
+        experiment=exp,
+        action="conclude",
+        params={"decision": "inconclusive"},
+    )
+    html = client_as("viewer").get(f"/experiments/{exp.key}/").content.decode()
+    assert "Expected effect" in html and "+5% conversion" in html
+    assert f'<a href="/experiments/{exp.key}/readout/">Read the readout' in html
