@@ -184,3 +184,27 @@ def test_overview__expected_effect_and_concluded__shown_with_a_link_to_the_reado
     html = client_as("viewer").get(f"/experiments/{exp.key}/").content.decode()
     assert "Expected effect" in html and "+5% conversion" in html
     assert f'<a href="/experiments/{exp.key}/readout/">Read the readout' in html
+
+
+def test_conclude__htmx_dialog__client_redirect_to_the_readout(exp) -> None:
+    exp = experiment_transition(actor=Actor.system(), experiment=exp, action="stop")
+    response = client_as("editor").post(
+        f"/experiments/{exp.key}/actions/conclude/",
+        {"decision": "inconclusive", "learnings": "Not enough traffic on weekdays."},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response["HX-Redirect"] == _url(exp)
+    exp.refresh_from_db()
+    assert exp.learnings == "Not enough traffic on weekdays."
+
+
+def test_conclude__learnings_too_long__error_next_to_it_and_still_stopped(exp) -> None:
+    exp = experiment_transition(actor=Actor.system(), experiment=exp, action="stop")
+    response = client_as("editor").post(
+        f"/experiments/{exp.key}/actions/conclude/",
+        {"decision": "inconclusive", "learnings": "x" * 20001},
+    )
+    assert response.status_code == 400
+    assert has_field_error(response.content.decode(), "id_learnings")
+    exp.refresh_from_db()
+    assert exp.status == "stopped" and exp.learnings == "Checklists beat tours for new users."
