@@ -21,6 +21,8 @@ METRICS: list[dict[str, Any]] = [
         "event": "purchase",
         "value_field": "revenue",
         "window_hours": 168,
+        "display_format": "currency",
+        "currency": "CNY",
     },
     {
         "key": "aov",
@@ -30,6 +32,8 @@ METRICS: list[dict[str, Any]] = [
         "numerator": {"event": "purchase", "value_field": "revenue"},
         "denominator": {"event": "purchase", "value_field": None},
         "window_hours": 168,
+        "display_format": "currency",
+        "currency": "CNY",
     },
     {
         "key": "d1_retention",
@@ -72,6 +76,8 @@ METRICS: list[dict[str, Any]] = [
         "event": "purchase",
         "value_field": "net_revenue",
         "window_hours": 168,
+        "display_format": "currency",
+        "currency": "CNY",
     },
     {
         "key": "coupon_cost",
@@ -82,6 +88,8 @@ METRICS: list[dict[str, Any]] = [
         "value_field": "value",
         "window_hours": 168,
         "higher_is_better": False,
+        "display_format": "currency",
+        "currency": "CNY",
     },
 ]
 

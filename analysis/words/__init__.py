@@ -19,18 +19,22 @@ from __future__ import annotations
 
 from .render import (
     REGISTRY,
+    Labels,
     breaker_message,
     decision_reasons,
     health_message,
+    labels_of,
     render,
     results_in_words,
 )
 
 __all__ = [
     "REGISTRY",
+    "Labels",
     "breaker_message",
     "decision_reasons",
     "health_message",
+    "labels_of",
     "render",
     "results_in_words",
 ]

@@ -63,10 +63,15 @@ def p_short(p: Any) -> str:
     return na() if p is None else localize(f"{float(p):.2g}")
 
 
-def pvalue(p: Any) -> str:
-    """'p < 0.0001' or 'p = 0.0100'."""
+def pvalue(p: Any, *, short: bool = False) -> str:
+    """'p < 0.0001' or 'p = 0.0100'; ``short`` (pages): 'p < 0.001' or three significant
+    figures, 'p = 0.0123'."""
     if p is None:
         return na()
+    if short:
+        if float(p) < 0.001:
+            return _("p < %(limit)s") % {"limit": localize("0.001")}
+        return _("p = %(p)s") % {"p": localize(f"{float(p):.3g}")}
     if float(p) < 0.0001:
         return _("p < %(limit)s") % {"limit": localize("0.0001")}
     return _("p = %(p)s") % {"p": localize(f"{float(p):.4f}")}
@@ -120,22 +125,25 @@ def evidence(e: Mapping[str, Any]) -> str:
     '+4.2% (interval +1.0% to +7.4%, p = 0.0100)', or with the chance to win (Bayesian); a
     row decided on the absolute difference shows it: '-0.03028 absolute (interval -0.03931 to
     -0.02126, p < 0.0001, Fisher's exact test; relative effect: zero_variance)'."""
+    fmt = e.get("format")  # a page's number format for the metric (``analysis.words.formats``)
     if e.get("chance") is not None:
         tail = _("chance to win %(share)s") % {"share": share(e["chance"])}
     else:
-        tail = pvalue(e.get("p"))
+        tail = pvalue(e.get("p"), short=fmt is not None)
     if e.get("test") == "fisher_exact":
         tail = _("%(tail)s, Fisher's exact test") % {"tail": tail}
     if e.get("basis") == "absolute":
+        diff = absolute if fmt is None else fmt.difference
+        status = status_word if fmt is None else status_label
         return _(
             "%(effect)s absolute (interval %(low)s to %(high)s, %(tail)s; relative effect: "
             "%(status)s)"
         ) % {
-            "effect": absolute(e.get("absolute")),
-            "low": absolute(e.get("absolute_low")),
-            "high": absolute(e.get("absolute_high")),
+            "effect": diff(e.get("absolute")),
+            "low": diff(e.get("absolute_low")),
+            "high": diff(e.get("absolute_high")),
             "tail": tail,
-            "status": status_word(e.get("status")),
+            "status": status(e.get("status")),
         }
     return _("%(effect)s (interval %(low)s to %(high)s, %(tail)s)") % {
         "effect": pct(e.get("effect")),
@@ -147,8 +155,10 @@ def evidence(e: Mapping[str, Any]) -> str:
 
 def absolute_evidence(e: Mapping[str, Any]) -> str:
     """The absolute difference and its interval: '-0.03028 (interval -0.03931 to -0.02126)'."""
+    fmt = e.get("format")
+    diff = absolute if fmt is None else fmt.difference
     return _("%(effect)s (interval %(low)s to %(high)s)") % {
-        "effect": absolute(e.get("absolute")),
-        "low": absolute(e.get("absolute_low")),
-        "high": absolute(e.get("absolute_high")),
+        "effect": diff(e.get("absolute")),
+        "low": diff(e.get("absolute_low")),
+        "high": diff(e.get("absolute_high")),
     }

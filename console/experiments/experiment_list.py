@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from console.labels import KIND_LABELS, STATUS_LABELS, label
+from console.report.views import metric_formats
 from experiments.models import Experiment, ExperimentStatus
 
 from . import selectors
@@ -100,8 +101,11 @@ def experiment_list_page(request: HttpRequest) -> HttpResponse:
     else:
         status = 400
     page = Paginator(experiments, PAGE_SIZE).get_page(request.GET.get("page"))
-    running = [e.pk for e in page.object_list if e.status in (ExperimentStatus.RUNNING, "paused")]
-    summaries = latest_snapshot_summaries(experiment_ids=running)
+    live = [e for e in page.object_list if e.status in (ExperimentStatus.RUNNING, "paused")]
+    summaries = latest_snapshot_summaries(
+        experiment_ids=[e.pk for e in live],
+        formats={e.pk: metric_formats(e) for e in live},
+    )
     now = timezone.now()
     rows = [
         Row(

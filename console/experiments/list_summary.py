@@ -7,6 +7,7 @@ report; a snapshot whose results this version cannot read gives no summary.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,7 +15,8 @@ from django.utils.formats import number_format
 
 from analysis import selectors
 from analysis.engine.contract import Results, UnknownSchemaVersion
-from analysis.words import health_message
+from analysis.words import health_message, labels_of
+from analysis.words.formats import NumberFormat, metric_format, relative
 
 PROBLEM_SEVERITIES = ("warning", "error")
 
@@ -26,11 +28,24 @@ class Lift:
     variant: str
     effect: float | None
     outcome: str
+    name: str = ""
+    absolute: float | None = None
+    fmt: NumberFormat = field(default_factory=NumberFormat)
 
     @property
     def percent(self) -> float | None:
         """The effect in percent (0.109 -> 10.9)."""
         return None if self.effect is None else self.effect * 100
+
+    @property
+    def text(self) -> str:
+        """The relative effect ('+10.90%'), else the absolute one in the metric's format
+        ('+0.50 pp' where the control's mean is 0), as the report's rows say it; '' for none."""
+        if self.effect is not None:
+            return relative(self.effect)
+        if self.absolute is not None:
+            return self.fmt.difference(self.absolute)
+        return ""
 
 
 @dataclass(frozen=True)
@@ -48,27 +63,48 @@ class SnapshotSummary:
         return number_format(self.exposed_units, force_grouping=True)
 
 
-def snapshot_summary(results: Results, *, as_of: datetime | None = None) -> SnapshotSummary:
-    """The summary of typed results; health messages in the active language."""
+def snapshot_summary(
+    results: Results,
+    *,
+    as_of: datetime | None = None,
+    formats: Mapping[str, NumberFormat] | None = None,
+) -> SnapshotSummary:
+    """The summary of typed results; variant and metric names, and health messages in the
+    active language."""
     primary = results.primary
+    labels = labels_of(results, formats)
+    fmt = None
+    if primary is not None:
+        fmt = (formats or {}).get(primary.metric) or metric_format(primary.type)
     return SnapshotSummary(
         as_of=as_of,
         exposed_units=results.units.total,
         lifts=[
-            Lift(variant=v.variant, effect=v.effect, outcome=v.outcome or "")
+            Lift(
+                variant=v.variant,
+                effect=v.effect,
+                outcome=v.outcome or "",
+                name=v.name,
+                absolute=v.absolute_effect,
+                fmt=fmt or NumberFormat(),
+            )
             for v in (primary.treatments if primary is not None else ())
         ],
         health_problems=[
-            health_message(check)
+            health_message(check, labels)
             for check in results.health
             if check.severity in PROBLEM_SEVERITIES
         ],
     )
 
 
-def latest_snapshot_summaries(*, experiment_ids: list[int]) -> dict[int, SnapshotSummary]:
+def latest_snapshot_summaries(
+    *,
+    experiment_ids: list[int],
+    formats: Mapping[int, Mapping[str, NumberFormat]] | None = None,
+) -> dict[int, SnapshotSummary]:
     """The latest good snapshot's summary of each experiment that has a readable one, in one
-    query."""
+    query (``formats``: each experiment's metric formats)."""
     summaries = {}
     latest = selectors.snapshot_latest_by_experiment(experiment_ids=experiment_ids)
     for experiment_id, snapshot in latest.items():
@@ -76,5 +112,7 @@ def latest_snapshot_summaries(*, experiment_ids: list[int]) -> dict[int, Snapsho
             results = selectors.snapshot_results(snapshot=snapshot)
         except (KeyError, TypeError, ValueError, UnknownSchemaVersion):
             continue
-        summaries[experiment_id] = snapshot_summary(results, as_of=snapshot.as_of)
+        summaries[experiment_id] = snapshot_summary(
+            results, as_of=snapshot.as_of, formats=(formats or {}).get(experiment_id)
+        )
     return summaries

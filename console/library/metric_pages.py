@@ -38,6 +38,8 @@ FIELDS = (
     "retention_day",
     "direction",
     "winsorize_percentile",
+    "display_format",
+    "currency",
 )
 
 
@@ -52,6 +54,18 @@ def metric_list_page(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.GET.get("q") is not None:
         template += "#metric-table"
     return render(request, template, context)
+
+
+def format_choices() -> list[tuple[str, str]]:
+    """The display formats in the reader's language (``core.vocab.DisplayFormat``)."""
+    return [
+        ("", _("By type: rate for conversion and retention, number otherwise")),
+        ("rate", _("Rate: a percentage, differences in percentage points")),
+        ("currency", _("Currency")),
+        ("count", _("Count")),
+        ("duration", _("Duration (seconds)")),
+        ("number", _("Number")),
+    ]
 
 
 def _values_of(metric: Metric | None) -> dict[str, str]:
@@ -75,6 +89,8 @@ def _values_of(metric: Metric | None) -> dict[str, str]:
         "winsorize_percentile": (
             f"{metric.winsorize_percentile:g}" if metric.winsorize_percentile else ""
         ),
+        "display_format": metric.display_format,
+        "currency": metric.currency,
     }
 
 
@@ -93,6 +109,10 @@ def metric_input(values: dict[str, str]) -> dict[str, Any]:
         "denominator": None,
         "retention_day": values.get("retention_day") or None,
         "winsorize_percentile": values.get("winsorize_percentile") or None,
+        "display_format": values.get("display_format", ""),
+        "currency": values.get("currency", "")
+        if values.get("display_format") == "currency"
+        else "",
     }
     if values.get("window_hours"):
         raw["window_hours"] = values["window_hours"]
@@ -153,6 +173,7 @@ def _form(request: HttpRequest, metric: Metric | None) -> HttpResponse:
         "m": values,
         "errors": {key.replace(".", "_"): value for key, value in errors.items()},
         "types": MetricType.choices,
+        "formats": format_choices(),
         "inline": inline,
         "used_by": (
             [link.experiment for link in metric.experiment_links.select_related("experiment")]

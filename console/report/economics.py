@@ -1,9 +1,11 @@
 """The report's Economics section (``analysis/_economics.html``): the context for
 pricing and promotion experiments, from ``analysis.engine.economics``.
 
-Two queries (the experiment's metric definitions and its variants' payloads), whatever the
-number of metrics. The break-even chart is drawn with ``analysis.engine.charts`` geometry: the
-observed relative change of conversion as an interval bar and the break-even as a line.
+No query of its own when the experiment comes with its metric links and variants prefetched
+(``experiment_or_404``), whatever the number of metrics. The break-even chart is drawn with
+``analysis.engine.charts`` geometry: the observed relative change of conversion as an
+interval bar and the break-even as a line. A badge claims "earns more" or "loses revenue"
+only when the revenue difference's interval agrees (``break_even_claim``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from analysis.engine.economics import (
     experiment_economics,
 )
 from analysis.models import ResultSnapshot
+from analysis.words.formats import NumberFormat, currency_symbol
+from core.vocab import DisplayFormat
 from experiments.models import Experiment
 
 from .rows import BAR_PAD, BAR_WIDTH, axis_ticks
@@ -35,10 +39,20 @@ class BreakEvenChart:
     ticks: list[Tick]
 
 
+# ``BreakEvenRow.claim`` beyond the break-even's verdicts: past the break-even on conversion,
+# but the revenue difference's interval does not support "earns more" ("loses revenue").
+REVENUE_UNCLEAR = "revenue_unclear"
+SUPPORTING_TONE = {"above": "better", "below": "worse"}
+
+
 @dataclass(frozen=True)
 class BreakEvenRow:
     item: BreakEven
     chart: BreakEvenChart | None
+    # What the section may claim: ``above`` / ``below`` only when the variant's revenue
+    # difference (if measured) lies on the same side of zero; else ``revenue_unclear``, or
+    # ``unclear`` while the conversion interval still contains the break-even.
+    claim: str = "unclear"
 
     @property
     def allowed_percent(self) -> float:
@@ -57,7 +71,18 @@ class BreakEvenRow:
         )
 
 
-def _chart(item: BreakEven) -> BreakEvenChart | None:
+def break_even_claim(item: BreakEven, revenue_diff: Any) -> str:
+    """The break-even's verdict, held back to ``revenue_unclear`` when the variant's revenue
+    difference is measured and its interval does not lie on the verdict's side of zero."""
+    needed = SUPPORTING_TONE.get(item.verdict)
+    if needed is None:
+        return "unclear"
+    if revenue_diff is not None and revenue_diff.tone != needed:
+        return REVENUE_UNCLEAR
+    return item.verdict
+
+
+def _chart(item: BreakEven, claim: str) -> BreakEvenChart | None:
     o = item.observed
     if o is None or o.low is None or o.high is None:
         return None
@@ -72,7 +97,7 @@ def _chart(item: BreakEven) -> BreakEvenChart | None:
         higher_is_better=item.verdict == "above",
     )
     # Tone by the verdict: the bar is green above the break-even, red below, grey between.
-    tone = {"above": "better", "below": "worse"}.get(item.verdict, "inconclusive")
+    tone = SUPPORTING_TONE.get(claim, "inconclusive")
     bar = IntervalBar(
         x_lo=bar.x_lo,
         x_hi=bar.x_hi,
@@ -86,7 +111,8 @@ def _chart(item: BreakEven) -> BreakEvenChart | None:
 
 
 def _definitions(experiment: Experiment) -> list[MetricDefinition]:
-    links = experiment.metric_links.select_related("metric").order_by("position", "pk")
+    # The experiment's metric links are prefetched with their metrics (experiment_or_404).
+    links = sorted(experiment.metric_links.all(), key=lambda link: (link.position, link.pk))
     return [
         MetricDefinition(
             key=link.metric.key,
@@ -98,6 +124,73 @@ def _definitions(experiment: Experiment) -> list[MetricDefinition]:
         )
         for link in links
     ]
+
+
+def _break_even_rows(economics: Economics) -> list[BreakEvenRow]:
+    revenue = {i.variant: i.revenue_diff for i in economics.impacts}
+    rows = []
+    for b in economics.break_even:
+        claim = break_even_claim(b, revenue.get(b.variant))
+        rows.append(BreakEvenRow(item=b, chart=_chart(b, claim), claim=claim))
+    return rows
+
+
+@dataclass(frozen=True)
+class ConversionRate:
+    """A variant's conversion as a share of its exposed users ('7.10%') and the difference
+    with the control in percentage points, each with its interval: the per-1,000 figures
+    said as people read a conversion rate."""
+
+    value: str
+    interval: str
+    diff: str
+    diff_interval: str
+    tone: str
+
+
+def _interval(fmt: Any, e: Any, *, signed: bool) -> str:
+    if e is None or e.low is None or e.high is None:
+        return ""
+    write = fmt.difference if signed else fmt.value
+    return f"[{write(e.low)}, {write(e.high)}]"
+
+
+@dataclass(frozen=True)
+class ImpactRow:
+    impact: Any
+    rate: ConversionRate | None
+
+
+def impact_rows(economics: Economics) -> list[ImpactRow]:
+    """Each variant's impact with its ``ConversionRate`` (from the per-1,000 conversions)."""
+    fmt = NumberFormat(DisplayFormat.RATE)
+    rows = []
+    for i in economics.impacts:
+        if i.conversions is None:
+            rows.append(ImpactRow(impact=i, rate=None))
+            continue
+        share = i.conversions.scaled(1 / 1000)
+        diff = i.conversions_diff.scaled(1 / 1000) if i.conversions_diff else None
+        rate = ConversionRate(
+            value=fmt.value(share.value),
+            interval=_interval(fmt, share, signed=False),
+            diff=fmt.difference(diff.value) if diff else "",
+            diff_interval=_interval(fmt, diff, signed=True),
+            tone=diff.tone if diff else "",
+        )
+        rows.append(ImpactRow(impact=i, rate=rate))
+    return rows
+
+
+def money_symbol(experiment: Experiment, economics: Economics) -> str:
+    """The currency symbol of the revenue (or net revenue) metric when its display format is
+    currency, for the section's money columns; '' otherwise."""
+    keys = {economics.revenue_metric, economics.net_metric} - {None}
+    for link in experiment.metric_links.all():
+        m = link.metric
+        if m.key in keys and m.effective_display_format == DisplayFormat.CURRENCY:
+            return currency_symbol(m.currency).strip()
+    return ""
 
 
 def economics_context(
@@ -123,6 +216,8 @@ def economics_context(
     return {
         "economics": economics,
         "economics_confidence": (1 - economics.alpha) * 100,
-        "break_even_rows": [BreakEvenRow(item=b, chart=_chart(b)) for b in economics.break_even],
+        "break_even_rows": _break_even_rows(economics),
+        "impact_rows": impact_rows(economics),
+        "money": money_symbol(experiment, economics),
         "bar_width": BAR_WIDTH,
     }

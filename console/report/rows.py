@@ -6,38 +6,46 @@ geometry with one shared scale per table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from analysis.engine.charts import LinearScale, Tick, interval_bar, nice_ticks, shared_domain
 from analysis.engine.contract import MetricResult, Results, VariantResult
+from analysis.engine.outcomes import guardrail_losses
 from analysis.engine.stats.exact import TEST_FISHER_EXACT
+from analysis.words.formats import NumberFormat, metric_format, p_value, relative
 from analysis.words.numbers import count, localize, status_label
 
 BAR_WIDTH = 240.0
 BAR_PAD = 8.0
 CORRECTION_NAMES = {"holm": "Holm", "bh": "BH", "bonferroni": "Bonferroni"}
-
+WORSE, BETTER = "worse", "better"
 
 HUGE = 1e9
 
+Formats = Mapping[str, NumberFormat]
+
 
 def figure(value: float | None) -> str:
-    """A table figure in the active locale: four decimals ('0.1895'), or four significant
-    digits with an exponent for huge values ('6.803e+97', e.g. values counted at the range
-    limit) so a cell never spells out a hundred digits; '—' for none."""
-    if value is None:
-        return "—"
-    if abs(value) >= HUGE:
-        return localize(f"{value:.4g}")
-    return number_format(value, 4)
+    """A plain table figure in the active locale (a metric without a display format)."""
+    return NumberFormat().value(value)
+
+
+def format_of(metric: MetricResult, formats: Formats | None) -> NumberFormat:
+    """The metric's number format: the one the experiment's metric sets, else its type's."""
+    found = (formats or {}).get(metric.metric)
+    return found if found is not None else metric_format(metric.type)
 
 
 @dataclass(frozen=True)
 class Row:
+    """One comparison as every section of the report reads it: ``outcome`` is the one verdict
+    on it (the engine's outcome, or ``worse`` for a guardrail whose interval lies wholly on
+    the harmful side, as the decision and the health checks treat it)."""
+
     metric: MetricResult
     control: VariantResult | None
     variant: VariantResult
@@ -45,29 +53,94 @@ class Row:
     p_label: str
     title: str
     markers: list[str]
+    fmt: NumberFormat = field(default_factory=NumberFormat)
+    guardrail_loss: bool = False
+
+    @property
+    def outcome(self) -> str:
+        if self.guardrail_loss:
+            return WORSE
+        return self.variant.outcome or "not_enough_data"
+
+    @property
+    def tone(self) -> str:
+        """``better``, ``worse`` or ``inconclusive`` (shown with the interval)."""
+        return self.outcome if self.outcome in (BETTER, WORSE) else "inconclusive"
+
+    @property
+    def has_relative(self) -> bool:
+        return self.variant.effect is not None and self.variant.ci is not None
+
+    @property
+    def absolute_only(self) -> bool:
+        """The relative effect does not exist (e.g. a control mean of 0) but the absolute
+        difference and its interval do: the row shows those, with its outcome."""
+        return not self.has_relative and self.variant.absolute_ci is not None
+
+    @property
+    def enough_data(self) -> bool:
+        return self.has_relative or self.absolute_only
+
+    @property
+    def no_relative_reason(self) -> str:
+        """Why the relative figure is missing ('zero control mean')."""
+        if self.has_relative:
+            return ""
+        status = self.variant.status
+        if status and status != "ok":
+            return status_label(status)
+        return _("too few units or events")
 
     @property
     def control_text(self) -> str:
-        return figure(self.control.mean if self.control else None)
+        return self.fmt.value(self.control.mean if self.control else None)
 
     @property
     def value_text(self) -> str:
-        return figure(self.variant.mean)
+        return self.fmt.value(self.variant.mean)
 
     @property
     def absolute_text(self) -> str:
-        return figure(self.variant.absolute_effect)
+        return self.fmt.difference(self.variant.absolute_effect)
+
+    @property
+    def absolute_low_text(self) -> str:
+        ci = self.variant.absolute_ci
+        return self.fmt.difference(ci[0] if ci else None)
+
+    @property
+    def absolute_high_text(self) -> str:
+        ci = self.variant.absolute_ci
+        return self.fmt.difference(ci[1] if ci else None)
+
+    @property
+    def low_text(self) -> str:
+        ci = self.variant.ci
+        return relative(ci[0] if ci else None)
+
+    @property
+    def high_text(self) -> str:
+        ci = self.variant.ci
+        return relative(ci[1] if ci else None)
 
     @property
     def effect_text(self) -> str:
         """The relative effect as a signed percentage: '+4.20%' ('—' when undefined)."""
-        x = self.effect_percent
-        if x is None:
+        return relative(self.variant.effect)
+
+    @property
+    def change_text(self) -> str:
+        """The change in one phrase: the relative effect, else the absolute one."""
+        if self.variant.effect is not None:
+            return self.effect_text
+        return self.absolute_text
+
+    @property
+    def p_text(self) -> str:
+        """'< 0.001' or three significant figures; '—' when the row has no test."""
+        if not self.enough_data:
             return "—"
-        sign = "+" if x > 0 else ""
-        if abs(x) >= HUGE:
-            return f"{sign}{localize(f'{x:.4g}')}%"
-        return f"{sign}{number_format(x, 2)}%"
+        return p_value(self.variant.p_value)
 
     @property
     def effect_percent(self) -> float | None:
@@ -126,14 +199,17 @@ def metric_markers(metric: MetricResult) -> list[str]:
             % {"n": count(metric.out_of_range_units or 0)}
         )
     if metric.cuped:
-        reductions = [v.variance_reduction for v in metric.treatments if v.variance_reduction]
+        # Only when it changed something: a reduction that rounds to 0% is not said.
+        reductions = [
+            v.variance_reduction
+            for v in metric.treatments
+            if v.variance_reduction and v.variance_reduction >= 0.005
+        ]
         if reductions:
             marks.append(
                 _("CUPED applied (variance reduced by %(share)s%%)")
                 % {"share": localize(f"{max(reductions) * 100:.0f}")}
             )
-        else:
-            marks.append(_("CUPED applied"))
     if metric.winsorized_at is not None:
         marks.append(
             _("Winsorized at the %(p)sth percentile")
@@ -142,7 +218,7 @@ def metric_markers(metric: MetricResult) -> list[str]:
     if any(v.test == TEST_FISHER_EXACT for v in metric.treatments):
         marks.append(_("Exact test used (Fisher), as the counts are small"))
     for v in metric.treatments:
-        if v.outcome == "not_enough_data":
+        if v.outcome == "not_enough_data" and v.absolute_ci is None:
             marks.append(
                 _("Not enough data for %(variant)s: %(reason)s")
                 % {
@@ -158,16 +234,28 @@ def metric_markers(metric: MetricResult) -> list[str]:
     return marks
 
 
-def _fmt(value: float | None, percent: bool = False) -> str:
-    if value is None:
-        return "—"
-    if percent:
-        x = value * 100
-        return localize(f"{x:+.4g}%" if abs(x) >= HUGE else f"{x:+.2f}%")
-    return localize(f"{value:.4g}")
-
-
-def row_title(metric: MetricResult, control: VariantResult | None, v: VariantResult) -> str:
+def row_title(
+    metric: MetricResult,
+    control: VariantResult | None,
+    v: VariantResult,
+    fmt: NumberFormat | None = None,
+) -> str:
+    fmt = fmt or NumberFormat()
+    if v.effect is None and v.absolute_ci is not None:
+        low, high = v.absolute_ci
+        return _(
+            "%(metric)s, %(variant)s vs control: %(control_value)s → %(value)s; absolute "
+            "effect %(effect)s, interval %(low)s to %(high)s; p-value %(p)s"
+        ) % {
+            "metric": metric.name,
+            "variant": v.name,
+            "control_value": fmt.value(control.mean if control else None),
+            "value": fmt.value(v.mean),
+            "effect": fmt.difference(v.absolute_effect),
+            "low": fmt.difference(low),
+            "high": fmt.difference(high),
+            "p": p_value(v.p_value),
+        }
     low, high = v.ci or (None, None)
     return _(
         "%(metric)s, %(variant)s vs control: %(control_value)s → %(value)s; relative effect "
@@ -175,18 +263,21 @@ def row_title(metric: MetricResult, control: VariantResult | None, v: VariantRes
     ) % {
         "metric": metric.name,
         "variant": v.name,
-        "control_value": _fmt(control.mean if control else None),
-        "value": _fmt(v.mean),
-        "effect": _fmt(v.effect, True),
-        "low": _fmt(low, True),
-        "high": _fmt(high, True),
-        "p": _fmt(v.p_value),
+        "control_value": fmt.value(control.mean if control else None),
+        "value": fmt.value(v.mean),
+        "effect": relative(v.effect),
+        "low": relative(low),
+        "high": relative(high),
+        "p": p_value(v.p_value),
     }
 
 
-def metric_tables(results: Results) -> list[Table]:
-    """One table per role present, each with one shared scale for its bars."""
+def metric_tables(results: Results, formats: Formats | None = None) -> list[Table]:
+    """One table per role present, each with one shared scale for its bars. A guardrail
+    that the decision and the health checks treat as worse (``guardrail_losses``) is
+    ``worse`` on its row and in its table's header."""
     labels = _role_labels()
+    losses = {(loss.metric, loss.variant) for loss in guardrail_losses(results.metrics)}
     tables = []
     for role in ("primary", "secondary", "guardrail"):
         metrics = [m for m in results.metrics if m.role == role]
@@ -197,6 +288,7 @@ def metric_tables(results: Results) -> list[Table]:
         rows = []
         for m in metrics:
             control = next((v for v in m.variants if v.is_control), None)
+            fmt = format_of(m, formats)
             for i, v in enumerate(m.treatments):
                 bar = None
                 if v.ci is not None and v.effect is not None:
@@ -215,8 +307,10 @@ def metric_tables(results: Results) -> list[Table]:
                         variant=v,
                         bar=bar,
                         p_label=p_value_label(results, m),
-                        title=row_title(m, control, v),
+                        title=row_title(m, control, v, fmt),
                         markers=metric_markers(m) if i == 0 else [],
+                        fmt=fmt,
+                        guardrail_loss=(m.metric, v.variant) in losses,
                     )
                 )
         tables.append(
@@ -226,26 +320,31 @@ def metric_tables(results: Results) -> list[Table]:
                 rows=rows,
                 ticks=axis_ticks(scale),
                 scale=scale,
-                guardrail_worse=role == "guardrail"
-                and any(r.variant.outcome == "worse" for r in rows),
+                guardrail_worse=role == "guardrail" and any(r.outcome == WORSE for r in rows),
             )
         )
     return tables
 
 
 def notable_changes(results: Results, tables: list[Table] | None = None) -> list[Row]:
-    """Every significant comparison across all metrics, primary first (from ``tables`` when
-    the caller has built them already)."""
+    """Every comparison whose outcome is better or worse across all metrics, primary first
+    (from ``tables`` when the caller has built them already)."""
     return [
         row
         for table in (metric_tables(results) if tables is None else tables)
         for row in table.rows
-        if row.variant.outcome in ("better", "worse")
+        if row.outcome in (BETTER, WORSE)
     ]
 
 
-def units_split(results: Results) -> list[dict[str, Any]]:
-    """Units per variant with their observed and planned shares."""
+def guardrail_alerts(tables: list[Table]) -> list[Row]:
+    """The guardrail rows that are worse: the decision banner names each of them."""
+    return [row for t in tables if t.role == "guardrail" for row in t.rows if row.outcome == WORSE]
+
+
+def units_split(results: Results, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Units per variant (by name) with their observed and planned shares."""
+    names = names or {}
     total = results.units.total or 0
     expected = results.srm.expected
     expected_total = sum(x for x in expected.values() if x) or 0
@@ -255,6 +354,7 @@ def units_split(results: Results) -> list[dict[str, Any]]:
         rows.append(
             {
                 "variant": key,
+                "name": names.get(key, key),
                 "units": units,
                 "share": units / total * 100 if total else 0.0,
                 "planned_share": planned / expected_total * 100
@@ -278,7 +378,9 @@ def segment_attributes(results: Results) -> list[str]:
     return list(dict.fromkeys(s.attribute for s in results.segments))
 
 
-def segment_tables(results: Results, attribute: str) -> tuple[list[SegmentTable], list[Any]]:
+def segment_tables(
+    results: Results, attribute: str, formats: Formats | None = None
+) -> tuple[list[SegmentTable], list[Any]]:
     """One table per value of ``attribute`` (all on one scale) and that scale's ticks."""
     segments = [s for s in results.segments if s.attribute == attribute]
     metrics = {m.metric: m for m in results.metrics}
@@ -295,6 +397,7 @@ def segment_tables(results: Results, attribute: str) -> tuple[list[SegmentTable]
             s.value, SegmentTable(value=s.value, units=s.units, srm=s.srm, rows=[])
         )
         control = next((v for v in s.variants if v.is_control), None)
+        fmt = format_of(metric, formats)
         for v in s.variants:
             if v.is_control:
                 continue
@@ -315,8 +418,9 @@ def segment_tables(results: Results, attribute: str) -> tuple[list[SegmentTable]
                     variant=v,
                     bar=bar,
                     p_label=_("p-value, not corrected"),
-                    title=row_title(metric, control, v),
+                    title=row_title(metric, control, v, fmt),
                     markers=[],
+                    fmt=fmt,
                 )
             )
     return list(by_value.values()), axis_ticks(scale)

@@ -24,10 +24,12 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException
 
 from analysis import selectors
+from analysis.engine.codes import ReasonCode
 from analysis.engine.contract import UnknownSchemaVersion
 from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.services.refresh import experiment_refresh_request
-from analysis.words import decision_reasons, health_message
+from analysis.words import Labels, decision_reasons, health_message, labels_of
+from analysis.words.formats import NumberFormat, metric_format, p_value
 from assignment.services.client_exposures import client_exposure_rejections
 from console.experiments.experiment_page import experiment_page_context
 from console.partials import partial_template
@@ -39,6 +41,8 @@ from .detail import daily_units, days_left, effect_over_time
 from .economics import economics_context
 from .rows import (
     BAR_WIDTH,
+    Row,
+    guardrail_alerts,
     metric_tables,
     notable_changes,
     segment_attributes,
@@ -92,6 +96,53 @@ def client_rejections(experiment: Experiment) -> dict[str, Any] | None:
             for reason, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ],
     }
+
+
+def metric_formats(experiment: Experiment) -> dict[str, NumberFormat]:
+    """Each of the experiment's metrics' number format (from the prefetched metric links)."""
+    return {
+        link.metric.key: metric_format(
+            link.metric.type, link.metric.display_format, link.metric.currency
+        )
+        for link in experiment.metric_links.all()
+    }
+
+
+GUARDRAIL_REASONS = (ReasonCode.GUARDRAIL_WORSE, ReasonCode.GUARDRAIL_INTERVAL_HARMFUL)
+
+
+def guardrail_alert_lines(results: Any, rows: list[Row]) -> list[str]:
+    """A sentence for each worse guardrail the decision's reasons do not already name: the
+    banner names every guardrail the tables, the health checks and the breaker call worse,
+    with what to do."""
+    named = {
+        (c.params.get("metric"), c.params.get("variant"))
+        for c in results.decision.reason_codes
+        if c.code in GUARDRAIL_REASONS
+    }
+    lines = []
+    for row in rows:
+        if (row.metric.metric, row.variant.variant) in named:
+            continue
+        if row.has_relative:
+            change, low, high = row.effect_text, row.low_text, row.high_text
+        else:
+            change, low, high = row.absolute_text, row.absolute_low_text, row.absolute_high_text
+        lines.append(
+            _(
+                "Guardrail %(metric)s is worse for %(variant)s: %(change)s (interval %(low)s to "
+                "%(high)s). Do not ship %(variant)s; consider stopping or pausing it and look "
+                "at the segments to see who is affected."
+            )
+            % {
+                "metric": row.metric.name,
+                "variant": row.variant.name,
+                "change": change,
+                "low": low,
+                "high": high,
+            }
+        )
+    return lines
 
 
 def _when(value: str | None) -> dt.datetime | None:
@@ -152,20 +203,26 @@ def report_context(
         context["unreadable"] = True
         return context
     power = results.power
-    tables = metric_tables(results)
+    formats = metric_formats(experiment)
+    labels: Labels = labels_of(results, formats)
+    tables = metric_tables(results, formats)
+    alerts = guardrail_alerts(tables)
     context |= {
         "results": results,
         "as_of": _when(results.as_of),
         "computed_at": _when(results.computed_at),
         "permalink": reverse("analysis-web:report-snapshot", args=[experiment.key, snapshot.pk]),
         "print_url": reverse("analysis-web:report-print", args=[experiment.key, snapshot.pk]),
-        "units_split": units_split(results),
+        "units_split": units_split(results, labels.variants),
         "srm_label": _srm_label(results.srm.level),
+        "srm_p": p_value(results.srm.p_value),
         "recommendation": _recommendation_label(
-            results.decision.recommendation, results.decision.variant
+            results.decision.recommendation,
+            labels.variants.get(results.decision.variant or "", results.decision.variant),
         ),
-        "decision_reasons": decision_reasons(results.decision),
-        "health_messages": [health_message(h) for h in results.health],
+        "decision_reasons": decision_reasons(results.decision, labels),
+        "guardrail_alerts": guardrail_alert_lines(results, alerts),
+        "health_messages": [health_message(h, labels) for h in results.health],
         "client_rejections": client_rejections(experiment),
         "tables": tables,
         "bar_width": BAR_WIDTH,
@@ -187,11 +244,16 @@ def report_context(
         )
     # Economics section (pricing and promotion experiments): console/report/economics.py
     context |= economics_context(experiment=experiment, snapshot=snapshot, results=results)
-    context |= _segments(request, results, request.path)
+    context |= _segments(request, results, request.path, formats)
     return context
 
 
-def _segments(request: HttpRequest, results: Any, base_url: str) -> dict[str, Any]:
+def _segments(
+    request: HttpRequest,
+    results: Any,
+    base_url: str,
+    formats: dict[str, NumberFormat] | None = None,
+) -> dict[str, Any]:
     """Segment tabs: the chosen attribute (``?segment=``, else the first) and its tables."""
     attributes = segment_attributes(results)
     if not attributes:
@@ -199,7 +261,7 @@ def _segments(request: HttpRequest, results: Any, base_url: str) -> dict[str, An
     chosen = request.GET.get("segment")
     if chosen not in attributes:
         chosen = attributes[0]
-    tables, ticks = segment_tables(results, chosen)
+    tables, ticks = segment_tables(results, chosen, formats)
     return {
         "segment_attributes": [
             {"name": a, "url": f"{base_url}?segment={a}", "current": a == chosen}
@@ -227,6 +289,13 @@ def report_page(request: HttpRequest, key: str, snapshot_id: str | None = None) 
 def report_print_page(request: HttpRequest, key: str, snapshot_id: str) -> HttpResponse:
     experiment = experiment_or_404(key)
     context = report_context(request, experiment, snapshot_id=int(snapshot_id))
+    results = context.get("results")
+    if results is not None:  # on paper every segment attribute, not just the chosen one
+        context["print_segments"] = [
+            {"attribute": attribute, "tables": tables, "ticks": ticks}
+            for attribute in segment_attributes(results)
+            for tables, ticks in [segment_tables(results, attribute)]
+        ]
     return render(request, PRINT_TEMPLATE, context)
 
 

@@ -31,6 +31,7 @@ from experiments.models import (
     MetricRole,
     MetricType,
 )
+from experiments.models.metric import DisplayFormat
 from experiments.services.experiments import MAX_EXPECTED_EFFECT_LENGTH, MAX_LEARNINGS_LENGTH
 from experiments.services.lifecycle import TRANSITIONS, allowed_actions
 from experiments.services.metrics import FIELDS as METRIC_FIELDS
@@ -366,6 +367,20 @@ class MetricInput(serializers.Serializer):
     higher_is_better = StrictBooleanField(required=False)
     winsorize_percentile = StrictFloatField(
         required=False, allow_null=True, min_value=0.01, max_value=100
+    )
+    display_format = serializers.ChoiceField(
+        choices=DisplayFormat.choices,
+        required=False,
+        allow_blank=True,
+        help_text="How pages show the values: rate (%, differences in percentage points), "
+        "currency (with `currency`'s symbol), count, duration (seconds) or number. Default by "
+        "type: conversion and retention are rates, mean and ratio numbers.",
+    )
+    currency = StrictCharField(
+        max_length=3,
+        required=False,
+        allow_blank=True,
+        help_text='ISO 4217 code ("CNY", "USD") for the currency format.',
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -10,7 +11,9 @@ from django.utils.translation import gettext as _
 from core.actors import Actor
 from core.errors import ValidationFailed
 from core.limits import EVENT_NAME_HELP, is_event_name
+from core.vocab import display_format_of
 from experiments.models import Metric, MetricType
+from experiments.models.metric import DisplayFormat
 
 from .audit import audit_record
 
@@ -26,6 +29,8 @@ FIELDS = (
     "retention_day",
     "higher_is_better",
     "winsorize_percentile",
+    "display_format",
+    "currency",
 )
 
 
@@ -84,11 +89,32 @@ def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
     pct = data.get("winsorize_percentile")
     if pct is not None and not (isinstance(pct, int | float) and 0 < pct <= 100):
         errors["winsorize_percentile"] = [_("A percentile between 0 (exclusive) and 100.")]
+    display_format = data.get("display_format") or ""
+    if display_format and display_format not in DisplayFormat.values:
+        errors["display_format"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(DisplayFormat.values)}
+        ]
+    currency = data.get("currency") or ""
+    if currency and not (isinstance(currency, str) and re.fullmatch(r"[A-Za-z]{3}", currency)):
+        errors["currency"] = [_('A three-letter ISO 4217 currency code, such as "CNY" or "USD".')]
+    elif display_format == DisplayFormat.CURRENCY and not currency:
+        errors["currency"] = [
+            _('A currency format needs its currency: a code such as "CNY" or "USD".')
+        ]
     return errors
+
+
+def _normalized(data: dict[str, Any]) -> dict[str, Any]:
+    """The data with its currency code in capitals."""
+    out = dict(data)
+    if out.get("currency"):
+        out["currency"] = str(out["currency"]).upper()
+    return out
 
 
 @transaction.atomic
 def metric_create(*, actor: Actor, data: dict[str, Any]) -> Metric:
+    data = _normalized(data)
     errors = metric_errors(data)
     if Metric.objects.filter(key=data.get("key")).exists():
         errors.setdefault("key", []).append(
@@ -100,6 +126,8 @@ def metric_create(*, actor: Actor, data: dict[str, Any]) -> Metric:
     for field in FIELDS:
         if field in data and data[field] is not None:
             setattr(metric, field, data[field])
+    if not metric.display_format:
+        metric.display_format = display_format_of(metric.type)
     metric.save()
     audit_record(
         actor=actor, action="create", object_type="metric", object_key=metric.key, after=data
@@ -112,7 +140,7 @@ def metric_update(*, actor: Actor, metric: Metric, data: dict[str, Any]) -> Metr
     if "key" in data and data["key"] != metric.key:
         raise ValidationFailed({"key": [_("A metric's key cannot change; create a new metric.")]})
     before = {field: getattr(metric, field) for field in FIELDS}
-    merged = {**before, **data}
+    merged = {**before, **_normalized(data)}
     errors = metric_errors(merged)
     if errors:
         raise ValidationFailed(errors)

@@ -113,7 +113,7 @@ def test_list__running_row__units_days_lift_significance_and_health_badge(db: No
     html = client_as("viewer").get("/experiments/").content.decode()
     assert "30,512" in html or "30512" in html
     assert "0 days running" in html
-    assert "+10.9%" in html and "↑ significant" in html  # the newest snapshot only
+    assert "+10.90%" in html and "↑ significant" in html  # the newest snapshot only
     assert "+2.0%" not in html
     assert "⚠ Health check failed" in html
 

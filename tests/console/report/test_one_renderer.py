@@ -1,6 +1,7 @@
-"""One renderer (analysis.words): the API's English messages, the report page and its print
-view (in English), the owner's email and the webhook payload say the very words the renderer
-produces for the snapshot's codes (issue 22)."""
+"""One renderer (analysis.words): the API's English messages, the owner's email and the webhook
+payload say the very words the renderer produces for the snapshot's codes (issue 22); the
+report page and its print view say the renderer's words with names for keys and numbers in
+each metric's format (issue 23)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from analysis.models import Notification
 from analysis.selectors import snapshot_results
 from analysis.services.notifications import snapshot_notify
 from analysis.services.snapshots import experiment_refresh
-from analysis.words import decision_reasons, health_message
+from analysis.words import decision_reasons, health_message, labels_of
+from console.report.views import metric_formats
 from tests.analysis.helpers import T0, Data, experiment_with, metric
 from tests.console.helpers import client_as
 
@@ -45,9 +47,12 @@ def snapshot(db: None, django_user_model):
 
 def test_api_page_print_email_and_webhook__one_renderer__the_same_words(snapshot, viewer) -> None:
     results = snapshot_results(snapshot=snapshot)
+    labels = labels_of(results, metric_formats(snapshot.experiment))
     with translation.override("en"):
         reasons = decision_reasons(results.decision)
         messages = [health_message(h) for h in results.health]
+        page_reasons = decision_reasons(results.decision, labels)
+        page_messages = [health_message(h, labels) for h in results.health]
     assert results.decision.recommendation == "keep_control"
     assert any(m.startswith("Guardrail refunds is significantly worse") for m in messages)
 
@@ -60,7 +65,7 @@ def test_api_page_print_email_and_webhook__one_renderer__the_same_words(snapshot
     printed = html.unescape(
         client.get(f"/experiments/{snapshot.experiment.key}/results/{snapshot.pk}/print/").text
     )
-    for sentence in reasons + messages:
+    for sentence in page_reasons + page_messages:
         assert sentence in page, sentence
         assert sentence in printed, sentence
 

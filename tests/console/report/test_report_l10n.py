@@ -121,7 +121,7 @@ def test_report__zh_hans__no_english_left_in_chrome_reasons_health_and_charts(
     ]
     for sentence in english:
         assert sentence not in html
-    for chinese in ("护栏指标 refunds 在 treatment", "个单元的数值超出允许范围", "决策"):
+    for chinese in ("护栏指标 refunds 在 Treatment", "个单元的数值超出允许范围", "决策"):
         assert chinese in text, chinese
 
     detail = client.get(f"/experiments/{exp.key}/results/metrics/conv/").content.decode()
