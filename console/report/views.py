@@ -225,6 +225,7 @@ def report_context(
         "health_messages": [health_message(h, labels) for h in results.health],
         "client_rejections": client_rejections(experiment),
         "tables": tables,
+        "metric_formats": formats,
         "bar_width": BAR_WIDTH,
         "notable": notable_changes(results, tables),
         "power": power,
@@ -294,7 +295,7 @@ def report_print_page(request: HttpRequest, key: str, snapshot_id: str) -> HttpR
         context["print_segments"] = [
             {"attribute": attribute, "tables": tables, "ticks": ticks}
             for attribute in segment_attributes(results)
-            for tables, ticks in [segment_tables(results, attribute)]
+            for tables, ticks in [segment_tables(results, attribute, context.get("metric_formats"))]
         ]
     return render(request, PRINT_TEMPLATE, context)
 
