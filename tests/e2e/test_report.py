@@ -163,7 +163,7 @@ def test_report__analyst__bars_refresh_csv(page, live_server, tmp_path) -> None:
     page.click("#table-primary ~ .table-wrap >> text=Conversion")
     page.wait_for_selector("#metric-detail svg.effect-over-time")
     assert page.locator("#metric-detail circle.point").count() == 2
-    assert page.locator("#metric-detail svg.effect-over-time title").text_content()
+    assert page.locator("#metric-detail svg.effect-over-time > title").text_content()
     screenshot(page, "report-metric")
     page.goto(f"{live_server.url}/experiments/{exp.key}/results/")
 
