@@ -188,6 +188,12 @@ def test_report_and_list__phone__one_card_per_row_effect_and_interval_on_screen(
     page.locator("section.report-table:not(.economics)").first.screenshot(
         path=str(SCREENSHOTS / f"report-phone-primary-{language}.png")
     )
+    page.locator(".report-header").screenshot(
+        path=str(SCREENSHOTS / f"report-phone-header-{language}.png")
+    )
+    page.locator("#segments").screenshot(
+        path=str(SCREENSHOTS / f"report-phone-segments-{language}.png")
+    )
 
     page.goto(f"{live_server.url}/experiments/")
     page.wait_for_selector("#experiment-table tbody tr")
