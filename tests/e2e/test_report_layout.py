@@ -88,6 +88,9 @@ def test_effect_chart__two_weeks__full_width_dates_clipped_early_band_and_values
     make_user("ana", "viewer")
     login(page, live_server.url, "ana", language=language)
     page.goto(f"{live_server.url}/experiments/{exp.key}/results/")
+    page.locator("section.report-table:not(.economics)").first.screenshot(
+        path=str(SCREENSHOTS / f"report-primary-{language}.png")
+    )
     page.click("#table-primary ~ .table-wrap a[href$='/metrics/conv/']")
     chart = page.wait_for_selector("#metric-detail svg.effect-over-time")
 
