@@ -182,6 +182,17 @@ def impact_rows(economics: Economics) -> list[ImpactRow]:
     return rows
 
 
+def _names(results: Results, economics: Economics) -> dict[str, str]:
+    """The names of the section's revenue, net revenue and cost metrics (keys as a fallback)."""
+    names = {m.metric: m.name for m in results.metrics}
+    keys = {
+        "revenue": economics.revenue_metric,
+        "net": economics.net_metric,
+        "cost": economics.cost_metric,
+    }
+    return {role: names.get(key, key) for role, key in keys.items() if key}
+
+
 def money_symbol(experiment: Experiment, economics: Economics) -> str:
     """The currency symbol of the revenue (or net revenue) metric when its display format is
     currency, for the section's money columns; '' otherwise."""
@@ -219,5 +230,6 @@ def economics_context(
         "break_even_rows": _break_even_rows(economics),
         "impact_rows": impact_rows(economics),
         "money": money_symbol(experiment, economics),
+        "economic_names": _names(results, economics),
         "bar_width": BAR_WIDTH,
     }
