@@ -17,7 +17,8 @@ __all__ = ["daily_units", "days_left", "effect_over_time"]  # the chart: effect_
 
 
 def daily_units(*, experiment: Experiment) -> list[dict[str, Any]]:
-    """Units first exposed per day and variant in the current phase, oldest day first."""
+    """Units first exposed per day and variant (by name) in the current phase, oldest day
+    first."""
     rows = (
         Exposure.objects.filter(experiment=experiment, phase=experiment.phase)
         .annotate(day=TruncDate("first_exposed_at"))
@@ -28,9 +29,11 @@ def daily_units(*, experiment: Experiment) -> list[dict[str, Any]]:
     days: dict[Any, dict[str, int]] = {}
     for row in rows:
         days.setdefault(row["day"], {})[row["variant__key"]] = row["units"]
-    variants = list(experiment.variants.order_by("position").values_list("key", flat=True))
+    # The variants are prefetched with the experiment (experiment_or_404); names head the table.
+    variants = sorted(experiment.variants.all(), key=lambda v: (v.position, v.pk))
+    names = [v.name or v.key for v in variants]
     return [
-        {"day": day, "units": [counts.get(key, 0) for key in variants], "variants": variants}
+        {"day": day, "units": [counts.get(v.key, 0) for v in variants], "variants": names}
         for day, counts in days.items()
     ]
 

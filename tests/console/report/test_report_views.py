@@ -178,6 +178,7 @@ def test_report__metric_detail__effect_line_band_and_daily_units(exp) -> None:
     body = partial.content.decode()
     assert body.lstrip().startswith('<section id="metric-detail"')
     assert "<td>200</td>" in body  # 200 units a variant, all exposed on one day
+    assert '<th scope="col">Treatment</th>' in body  # the variant's name, not its key
     assert viewer.get(f"/experiments/{exp.key}/results/metrics/nope/").status_code == 404
 
 
