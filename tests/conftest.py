@@ -40,6 +40,17 @@ def _fresh_caches(settings: Any) -> Iterator[None]:
     caches_clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a test that renders a page in 简体中文 (a
+    request's locale middleware activates it in this thread) does not leave it to the next."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def client_for(db: None) -> Callable[[str | None], APIClient]:
     """An API client authenticated with a new key of the given role (None: no key)."""
