@@ -75,7 +75,8 @@ def test_conclude_dialog__winner_field_follows_the_decision(page, live_server) -
     page.select_option("select[name=winner]", "treatment")
     page.fill("textarea[name=review]", "Expected +5%, got +8%.")
     page.click("button[name=confirm]")
-    page.wait_for_url(f"{live_server.url}/experiments/{exp.key}/")
+    # Concluding lands on the experiment's readout (复盘).
+    page.wait_for_url(f"{live_server.url}/experiments/{exp.key}/readout/")
     exp.refresh_from_db()
     assert (exp.status, exp.decision, exp.winner.key) == ("concluded", "ship", "treatment")
 
