@@ -15,16 +15,22 @@ A gunicorn server (test settings, a fresh SQLite file) is started once for the m
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.hardening.server import gunicorn
-
+ROOT = Path(__file__).resolve().parents[2]
 TOO_DEEP = "Nested more than 32 levels deep."
 PASSWORD = "form-editor-password-1"
 
@@ -42,27 +48,91 @@ class Served:
         return requests.request(method, self.base + path, data=data, headers=headers, timeout=60)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env(database: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "PYTHONPATH": str(ROOT),
+            "VERDICT_AUTH_FAILURE_RATE": "",
+            "VERDICT_RUNTIME_KEY_RATE": "",
+        }
+    )
+    for name in ("CACHE_URL", "CELERY_BROKER_URL", "DJANGO_NUM_PROXIES"):
+        env.pop(name, None)
+    return env
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A gunicorn server on loopback with a metric ``paid``, a draft ``draft`` and a running
     ``live`` experiment, an editor and an admin API key, and a staff user for the web form."""
     folder = tmp_path_factory.mktemp("control-plane")
-    # The rate limits are tested on their own; here they would only get in the way.
-    limits_off = {"VERDICT_AUTH_FAILURE_RATE": "", "VERDICT_RUNTIME_KEY_RATE": ""}
-    with gunicorn(folder, settings="config.settings.test", env=limits_off) as running:
-        running.manage(
-            "shell",
-            "-c",
-            "from django.contrib.auth import get_user_model; "
-            f"get_user_model().objects.create_user('pm', password='{PASSWORD}', is_staff=True)",
+    env = _env(folder / "server.sqlite3")
+
+    def manage(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
+        return done.stdout
+
+    manage("migrate", "--noinput", "-v0")
+    editor = manage("create_api_key", "editor", "--role", "editor").strip().splitlines()[-1]
+    admin = manage("create_api_key", "admin", "--role", "admin").strip().splitlines()[-1]
+    manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user('pm', password='{PASSWORD}', is_staff=True)",
+    )
+    port = _free_port()
+    log = (folder / "gunicorn.log").open("w")
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "config.wsgi:application"),
+            *("--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail(f"gunicorn did not start: {(folder / 'gunicorn.log').read_text()}")
+                time.sleep(0.3)
         served = Served(
-            base=running.base,
-            editor={"Authorization": f"Bearer {running.api_key('editor', 'editor')}"},
-            admin={"Authorization": f"Bearer {running.api_key('admin', 'admin')}"},
+            base=f"http://127.0.0.1:{port}",
+            editor={"Authorization": f"Bearer {editor}"},
+            admin={"Authorization": f"Bearer {admin}"},
         )
         _setup(served)
         yield served
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 def _experiment(key: str, **fields: Any) -> dict[str, Any]:
