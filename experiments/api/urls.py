@@ -2,7 +2,7 @@ from django.urls import path
 
 import core.converters  # noqa: F401  (registers <key:...>)
 
-from . import data_sources, overrides, views
+from . import data_sources, duplicate, overrides, views
 
 ACTIONS = ("start", "pause", "resume", "stop", "conclude", "archive")
 
@@ -13,6 +13,11 @@ urlpatterns = [
         "experiments/<key:key>/new-phase",
         views.ExperimentNewPhaseApi.as_view(),
         name="experiment-new-phase",
+    ),
+    path(
+        "experiments/<key:key>/duplicate",
+        duplicate.ExperimentDuplicateApi.as_view(),
+        name="experiment-duplicate",
     ),
     path(
         "experiments/<key:key>/overrides",
