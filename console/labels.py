@@ -58,6 +58,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "learnings": _("Learnings written"),
     "override_set": _("QA override set"),
     "override_delete": _("QA override removed"),
+    "duplicate": _("Duplicated"),
 }
 REASON_LABELS: dict[str, Promise] = {
     "hashed": _("in the experiment (hashed)"),

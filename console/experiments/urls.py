@@ -7,7 +7,7 @@ is the report (``console/report/urls.py``), the Try-it tab ``console/experiments
 
 from django.urls import path, re_path
 
-from . import experiment_list, experiment_page, lifecycle_views, override_views
+from . import duplicate_views, experiment_list, experiment_page, lifecycle_views, override_views
 
 # An experiment key in a URL (never "new", the guided form's address).
 KEY = r"(?P<key>(?!new/)[-\w]+)"
@@ -28,6 +28,11 @@ urlpatterns = [
         rf"^experiments/{KEY}/actions/(?P<action>[-\w]+)/$",
         lifecycle_views.experiment_action_page,
         name="experiment-action",
+    ),
+    re_path(
+        rf"^experiments/{KEY}/duplicate/$",
+        duplicate_views.experiment_duplicate_page,
+        name="experiment-duplicate",
     ),
     re_path(
         rf"^experiments/{KEY}/overrides/add/$",
