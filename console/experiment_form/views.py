@@ -37,7 +37,7 @@ from experiments.models import (
 from experiments.services.experiments import experiment_create, experiment_update
 from experiments.targeting import validate_condition
 
-from . import form_checks, forms
+from . import form_checks, forms, template_prefill
 from .targeting_builder import OPERATORS, Group, Row, explain, groups_from_condition
 
 TEMPLATE = "experiments/experiment_form.html"
@@ -95,10 +95,12 @@ def experiment_edit_page(request: HttpRequest, key: str) -> HttpResponse:
 
 def _form_page(request: HttpRequest, experiment: Experiment | None) -> HttpResponse:
     if request.method != "POST":
-        state = forms.state_from_experiment(experiment)
         if experiment is None:
+            # A new experiment may start from a template (``?template=pricing``).
+            state, choice = template_prefill.state_from_template(request.GET.get("template"))
             state.values["owner"] = request.user.get_username()
-        return _render(request, experiment, state)
+            return _render(request, experiment, state, extra=choice)
+        return _render(request, experiment, forms.state_from_experiment(experiment))
     state = forms.state_from_post(request.POST)
     action = request.POST.get("action", "save")
     if experiment is None:
