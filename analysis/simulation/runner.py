@@ -64,7 +64,7 @@ class SimulationResult:
     acknowledged_event_ids: set[str] = field(default_factory=set)
 
 
-def _check(experiment: Experiment, scenario: Scenario, users: int, days: float) -> None:
+def check_simulation(experiment: Experiment, scenario: Scenario, users: int, days: float) -> None:
     errors: dict[str, list[str]] = {}
     if experiment.status != ExperimentStatus.RUNNING:
         errors["experiment"] = [
@@ -135,7 +135,7 @@ def simulate(
     api_key: str | None = None,
 ) -> SimulationResult:
     """Send ``users`` simulated users through ``experiment`` over the last ``days`` days."""
-    _check(experiment, scenario, users, days)
+    check_simulation(experiment, scenario, users, days)
     rng = random.Random(seed)
     now = now or timezone.now()
     result = SimulationResult(experiment=experiment.key, users=users)

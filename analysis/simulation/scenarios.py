@@ -43,6 +43,7 @@ class Behaviour:
     order_value: float = 60.0  # mean value of one order
     value_sigma: float = 1.0  # log-normal spread of order values (heavy tail)
     repeat: float = 0.5  # expected extra orders per purchaser within 7 days
+    d0: float = 1.0  # chance of opening the app on the day of exposure
     d1: float = 0.40  # chance of opening the app on day 1 after exposure
     d7: float = 0.20  # chance of opening the app on day 7 after exposure
     refund: float = 0.05  # chance that a purchaser asks for a refund
@@ -78,7 +79,7 @@ def behaviour_with(control: Behaviour, effects: dict[str, float]) -> Behaviour:
         refund=control.refund * (1 + effects.get("refund", 0.0)),
         coupon=effects.get("coupon", control.coupon),
     )
-    for name in ("purchase", "d1", "d7", "refund"):
+    for name in ("purchase", "d0", "d1", "d7", "refund"):
         if not 0 <= getattr(changed, name) <= 1:
             raise ValueError(f"The effects make {name} {getattr(changed, name):.3f}, not in 0-1.")
     return changed
@@ -110,18 +111,22 @@ def _population(**overrides: dict[str, float]) -> dict[str, dict[str, float]]:
     return {**DEFAULT_POPULATION, **overrides}
 
 
+# Scenarios whose metrics read purchases only send no app opens (d0 = d1 = d7 = 0): the demo
+# stores the events its metrics read, so its hundreds of thousands of users load quickly.
+NO_OPENS: dict[str, float] = {"d0": 0.0, "d1": 0.0, "d7": 0.0}
+
 SCENARIOS: dict[str, Scenario] = {
     "pricing-pro-tier": Scenario(
         experiment="pricing-pro-tier",
         description="Pro at 39 instead of 29: paid conversion -10% relative, revenue per user +8%.",
-        control=Behaviour(purchase=0.08, order_value=45.0, repeat=0.4),
+        control=Behaviour(purchase=0.08, order_value=45.0, value_sigma=0.3, repeat=0.1, **NO_OPENS),
         effects={"pro39": {"conversion": -0.10, "revenue_per_user": 0.08}},
         population=_population(country={"CN": 0.6, "SG": 0.3, "US": 0.1}),
     ),
     "onboarding-checklist": Scenario(
         experiment="onboarding-checklist",
         description="A checklist instead of the tour: D7 retention +2 points.",
-        control=Behaviour(purchase=0.04, d1=0.45, d7=0.25),
+        control=Behaviour(purchase=0.04, d0=0.0, d1=0.45, d7=0.25),
         effects={"checklist": {"d7_retention": 0.02}},
         population=_population(is_new_user={"true": 0.9, "false": 0.1}),
     ),
@@ -129,10 +134,13 @@ SCENARIOS: dict[str, Scenario] = {
         experiment="new-user-coupon",
         description=(
             "NEW10 (10 off the first order): first-order conversion +25% relative, order value "
-            "-12%; the discount is the value of a coupon_redeemed event."
+            "-12%, purchasers ask for refunds 40% more often; the discount is the value of a "
+            "coupon_redeemed event."
         ),
-        control=Behaviour(purchase=0.06, order_value=70.0, repeat=0.3),
-        effects={"new10": {"conversion": 0.25, "order_value": -0.12, "coupon": 10.0}},
+        control=Behaviour(purchase=0.06, order_value=70.0, repeat=0.3, **NO_OPENS),
+        effects={
+            "new10": {"conversion": 0.25, "order_value": -0.12, "refund": 0.4, "coupon": 10.0}
+        },
         population=_population(
             is_new_user={"true": 0.9, "false": 0.1},
             platform={"ios": 0.5, "android": 0.45, "web": 0.05},
@@ -141,8 +149,17 @@ SCENARIOS: dict[str, Scenario] = {
     "checkout-aa": Scenario(
         experiment="checkout-aa",
         description="A/A: both arms identical, no true difference.",
-        control=Behaviour(purchase=0.06, order_value=55.0),
+        control=Behaviour(purchase=0.06, order_value=55.0, **NO_OPENS),
         effects={},
+    ),
+    "express-checkout": Scenario(
+        experiment="express-checkout",
+        description=(
+            "One-tap payment: paid conversion +3% relative, but a payment bug makes purchasers "
+            "ask for refunds three times as often."
+        ),
+        control=Behaviour(purchase=0.06, order_value=55.0, **NO_OPENS),
+        effects={"one_tap": {"conversion": 0.03, "refund": 2.0}},
     ),
 }
 

@@ -3,7 +3,7 @@
 Users arrive uniformly over the simulated days with attributes drawn from the scenario's
 population. After exposure at ``t0`` a user of a variant:
 
-- may open the app on day 0, day 1 and day 7 (``app_open``; chances ``d1``, ``d7``);
+- may open the app on day 0, day 1 and day 7 (``app_open``; chances ``d0``, ``d1``, ``d7``);
 - has a latent propensity (gamma, mean 1) that scales the chance of a first purchase, so heavy
   buyers stay heavy buyers; returning users show it in a purchase in the 7 days *before*
   exposure too (what CUPED uses);
@@ -86,7 +86,8 @@ def user_events(
             eid = f"{unit_id}:{name}:{len(events)}"
             events.append(SimEvent(eid, unit_id, name, at, value, props or None))
 
-    add("app_open", t0 + rng.uniform(0, 30) * timedelta(seconds=60))
+    if behaviour.d0 >= 1 or rng.random() < behaviour.d0:
+        add("app_open", t0 + rng.uniform(0, 30) * timedelta(seconds=60))
     if rng.random() < behaviour.d1:
         add("app_open", t0 + DAY + rng.uniform(0.01, 23.9) * HOUR)
     if rng.random() < behaviour.d7:

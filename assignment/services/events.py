@@ -91,10 +91,26 @@ def events_ingest(*, payload: Any, received_at: datetime | None = None) -> Inges
 
     received_at = received_at or timezone.now()
     window = TimeWindow.for_batch(received_at=received_at, sent_at=sent_at)
+    rows, rejected, in_batch_duplicates = events_validate(events, window)
+    accepted = events_store(rows=rows, received_at=received_at) if rows else 0
+    return IngestResult(
+        accepted=accepted,
+        duplicates=in_batch_duplicates + len(rows) - accepted,
+        rejected=rejected,
+    )
+
+
+def events_validate(
+    items: Sequence[Any], window: TimeWindow
+) -> tuple[list[EventRow], list[tuple[int, str]], int]:
+    """The valid rows of ``items`` (the first of each ``event_id``), the rejected items'
+    (index, reason), and how many repeated an ``event_id`` seen earlier among ``items``. The
+    one home of the per-item rules, for the API's batches and the bulk path
+    (``assignment.services.bulk``)."""
     rows: dict[str, EventRow] = {}
     rejected: list[tuple[int, str]] = []
     in_batch_duplicates = 0
-    for index, item in enumerate(events):
+    for index, item in enumerate(items):
         outcome = event_validate(item, window)
         if type(outcome) is str:
             rejected.append((index, outcome))
@@ -102,13 +118,7 @@ def events_ingest(*, payload: Any, received_at: datetime | None = None) -> Inges
             in_batch_duplicates += 1
         else:
             rows[outcome.event_id] = outcome
-
-    accepted = events_store(rows=list(rows.values()), received_at=received_at) if rows else 0
-    return IngestResult(
-        accepted=accepted,
-        duplicates=in_batch_duplicates + len(rows) - accepted,
-        rejected=rejected,
-    )
+    return list(rows.values()), rejected, in_batch_duplicates
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -91,7 +92,8 @@ def _insert_sql(rows: int) -> str:
     return (
         f"INSERT INTO {table} ({', '.join(_COLUMNS)}) "
         f"VALUES {', '.join([placeholders] * rows)} "
-        "ON CONFLICT (experiment_id, phase, unit_id) DO NOTHING RETURNING experiment_id"
+        "ON CONFLICT (experiment_id, phase, unit_id) DO NOTHING "
+        "RETURNING experiment_id, phase, unit_id"
     )
 
 
@@ -110,8 +112,55 @@ def _flag_sql(rows: int) -> str:
     )
 
 
+def exposure_row(key: _ExposureKey, a: Assignment, *, stored_attributes: Any, when: Any) -> tuple:
+    """The stored row of one exposure (``_COLUMNS`` order): the rule for what a first exposure
+    writes, shared by ``exposures_record`` and the bulk path (``assignment.services.bulk``)."""
+    assert a.variant is not None  # callers pass only assignments to record
+    experiment_id, phase, unit_id = key
+    return (
+        experiment_id,
+        phase,
+        unit_id,
+        a.bucket_id or unit_id,
+        a.variant.id,
+        a.reason == "forced",
+        False,
+        stored_attributes,
+        when,
+    )
+
+
+def exposure_rows_insert(cursor: Any, rows: Sequence[tuple]) -> set[_ExposureKey]:
+    """Insert ``rows`` (from ``exposure_row``) that are not stored yet; returns the keys of
+    those written (the others existed already)."""
+    cursor.execute(_insert_sql(len(rows)), [value for row in rows for value in row])
+    return {(e, p, u) for e, p, u in cursor.fetchall()}
+
+
+def exposures_flag(cursor: Any, unit_id: str, existing: Sequence[Assignment]) -> None:
+    """For a unit whose rows existed: mark those whose stored variant differs from this call's
+    ``multiple_variants`` and those this call forced ``forced``; never overwrite the first
+    variant or time."""
+    if not existing:
+        return
+    params: list = []
+    for a in existing:
+        assert a.experiment is not None and a.variant is not None
+        params.extend((a.experiment.id, a.experiment.phase, a.variant.id, a.reason == "forced"))
+    params.append(unit_id)
+    cursor.execute(_flag_sql(len(existing)), params)
+
+
 _attributes_field = Exposure._meta.get_field("attributes")
 _time_field = Exposure._meta.get_field("first_exposed_at")
+
+
+def exposure_values(attributes: dict, when: datetime) -> tuple[Any, Any]:
+    """The attributes and first-exposure time as the database stores them."""
+    return (
+        _attributes_field.get_db_prep_save(attributes, connection),
+        _time_field.get_db_prep_save(when, connection),
+    )
 
 
 def exposures_record(
@@ -133,37 +182,15 @@ def exposures_record(
                 pending.append((key, a))
     if not pending:
         return 0
-    when = _time_field.get_db_prep_save(now or timezone.now(), connection)
-    stored_attributes = _attributes_field.get_db_prep_save(attributes, connection)
-    params: list = []
+    stored_attributes, when = exposure_values(attributes, now or timezone.now())
     # A fixed order keeps concurrent multi-row writes from deadlocking on each other's rows.
     pending.sort(key=lambda item: item[0])
-    for (experiment_id, phase, _), a in pending:
-        assert a.variant is not None  # for the type checker: filtered above
-        params.extend(
-            (
-                experiment_id,
-                phase,
-                unit_id,
-                a.bucket_id or unit_id,
-                a.variant.id,
-                a.reason == "forced",
-                False,
-                stored_attributes,
-                when,
-            )
-        )
+    rows = [
+        exposure_row(key, a, stored_attributes=stored_attributes, when=when) for key, a in pending
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(len(pending)), params)
-        inserted = {row[0] for row in cursor.fetchall()}
-        existing = [(key, a) for key, a in pending if key[0] not in inserted]
-        if existing:
-            flag_params: list = []
-            for (experiment_id, phase, _), a in existing:
-                assert a.variant is not None
-                flag_params.extend((experiment_id, phase, a.variant.id, a.reason == "forced"))
-            flag_params.append(unit_id)
-            cursor.execute(_flag_sql(len(existing)), flag_params)
+        inserted = exposure_rows_insert(cursor, rows)
+        exposures_flag(cursor, unit_id, [a for key, a in pending if key not in inserted])
     written = [(key, a.variant.id) for key, a in pending if a.variant is not None]
 
     def remember() -> None:
