@@ -78,6 +78,48 @@ OUTCOME_LABELS: dict[str, Promise] = {
     "not_enough_data": _("not enough data"),
 }
 
+# The fields of an experiment as its audit entries store them (``experiment_state``, QA
+# overrides), named as the experiment form and page name them.
+AUDIT_FIELD_LABELS: dict[str, Promise] = {
+    "key": _("Key"),
+    "name": _("Name"),
+    "hypothesis": _("Hypothesis"),
+    "expected_effect": _("Expected effect"),
+    "kind": _("Kind"),
+    "owner": _("Owner"),
+    "status": _("Status"),
+    "salt": _("Salt"),
+    "phase": _("Phase"),
+    "coverage": _("Coverage"),
+    "unit_attribute": _("Randomization unit"),
+    "targeting": _("Targeting"),
+    "data_source": _("Data source"),
+    "layer": _("Layer"),
+    "layer_range": _("Slice of the layer"),
+    "variants": _("Variants"),
+    "weight": _("Weight"),
+    "is_control": _("Control"),
+    "payload": _("Payload"),
+    "metrics": _("Metrics"),
+    "metric": _("Metric"),
+    "role": _("Role"),
+    "harm_threshold": _("Harm threshold"),
+    "analysis_plan": _("Analysis plan"),
+    "alpha": _("Significance level (alpha)"),
+    "method": _("Method"),
+    "correction": _("Multiple-testing correction"),
+    "cuped": _("CUPED"),
+    "mde": _("Minimum detectable effect"),
+    "guardrail_auto_pause": _("Guardrail circuit breaker"),
+    "decision": _("Decision"),
+    "winner": _("Winner"),
+    "learnings": _("Learnings"),
+    "warnings": _("Warnings"),
+    "unit_id": _("Unit id"),
+    "variant": _("Variant"),
+    "note": _("Note"),
+}
+
 
 def label(table: dict[str, Promise], code: str | None) -> str:
     """The translated label of ``code``, or the code itself when it has none."""

@@ -33,7 +33,7 @@ from experiments.models import Experiment
 from experiments.services.lifecycle import allowed_actions
 
 from . import selectors
-from .audit_diff import audit_changes
+from .audit_diff import audit_entry_view
 from .page_forms import OverrideForm
 from .snippets import integration_snippets
 from .targeting_words import targeting_in_words
@@ -125,8 +125,9 @@ def _audit(experiment: Experiment) -> dict[str, Any]:
         "audit_rows": [
             {
                 "entry": e,
-                "action_label": label(ACTION_LABELS, e.action),
-                "changes": audit_changes(e.before, e.after),
+                "view": audit_entry_view(
+                    action=e.action, message=e.message, before=e.before, after=e.after
+                ),
             }
             for e in entries
         ]

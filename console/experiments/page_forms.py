@@ -133,9 +133,15 @@ class ReasonForm(forms.Form):
 
 
 class OverrideForm(forms.Form):
-    """Force a unit id into a variant."""
+    """Force unit ids into a variant: one id, or a pasted list with one id per line (the
+    service, ``override_set_lines``, reads the lines and refuses ids with whitespace)."""
 
-    unit_id = forms.CharField(label=_("Unit id"), max_length=1000)
+    unit_id = forms.CharField(
+        label=_("Unit ids, one per line"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=_("Paste a list to force several units at once: all are saved, or none."),
+    )
     variant = forms.ChoiceField(label=_("Variant"))
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 

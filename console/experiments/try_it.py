@@ -22,7 +22,12 @@ from experiments.selectors import experiment_or_404
 
 from .experiment_page import experiment_page_context, experiment_page_render
 
-PARTIALS = {"try-result": "experiments/tabs/try.html"}
+# The form and its answer swap together (``try-panel``): an answer never sits beside the
+# fields of another unit, and a refused input clears the previous answer.
+PARTIALS = {
+    "try-panel": "experiments/tabs/try.html",
+    "try-result": "experiments/tabs/try.html",
+}
 
 
 class TryItForm(forms.Form):
@@ -65,7 +70,8 @@ def _answer(key: str, form: TryItForm) -> dict[str, Any] | None:
 
 @login_required
 def try_it_page(request: HttpRequest, key: str) -> HttpResponse:
-    """GET without ``unit_id``: the empty form; with it: the form and the answer."""
+    """GET without ``unit_id``: the empty form; with it: the form and the answer, or the
+    form's errors with status 400 and no answer (HTMX swaps that answer in too)."""
     experiment = experiment_or_404(key)
     submitted = "unit_id" in request.GET
     form = TryItForm(request.GET if submitted else None)
@@ -79,6 +85,7 @@ def try_it_page(request: HttpRequest, key: str) -> HttpResponse:
             one = answer["assignments"][0]
             extra |= {
                 "try_answer": one,
+                "try_unit_id": answer["unit_id"],
                 "try_reason_label": label(REASON_LABELS, one["reason"]),
                 "try_payload": json.dumps(one["payload"], ensure_ascii=False, indent=2),
                 "try_json": json.dumps(answer, ensure_ascii=False, indent=2),

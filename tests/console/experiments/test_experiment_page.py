@@ -303,8 +303,8 @@ def test_audit_tab__weight_change__readable_before_and_after() -> None:
     )
     html = client_as("viewer").get(_url(exp, "audit/")).content.decode()
     assert "pm-ann" in html
-    assert "variants[treatment].weight" in html
-    assert "<del>1.0</del>" in html and "<ins>3" in html
+    assert 'title="variants[treatment].weight">Variants › treatment › Weight' in html
+    assert "<del>1</del>" in html and "<ins>3</ins>" in html
 
 
 def test_integrate_tab__snippets_name_this_experiment() -> None:
