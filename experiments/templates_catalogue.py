@@ -111,6 +111,7 @@ TEMPLATES: tuple[ExperimentTemplate, ...] = (
             "A checklist of first steps brings more new users back a week later than the "
             "guided tour."
         ),
+        # xgettext:no-python-format
         expected_effect=_("+3% day-7 retention"),
         variants=(
             TemplateVariant("tour", _("Guided tour"), {"flow": "tour"}, 1, True),

@@ -87,3 +87,7 @@ def test_form__chinese__labels_and_error_in_chinese() -> None:
     ).content.decode()
     assert "副本" in html
     assert "What the copy takes" not in html
+    refused = editor.post(
+        "/experiments/pricing/duplicate/", {"key": "pricing"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "标识为“pricing”的实验已存在。请换一个标识。" in refused

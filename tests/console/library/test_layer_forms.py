@@ -106,4 +106,4 @@ def test_forms__viewer_forces_the_url__403_page_in_the_frame_and_nothing_saved()
 def test_create__chinese__labels_in_chinese() -> None:
     html = client_as("editor").get("/layers/new/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "New layer" not in html
-    assert "新建分层" in html
+    assert "新建层" in html
