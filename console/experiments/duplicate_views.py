@@ -92,4 +92,5 @@ def experiment_duplicate_page(request: HttpRequest, key: str) -> HttpResponse:
             )
             url = reverse("web:experiment-detail", args=[copy.key])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return _render(request, experiment, form, status=400)
+    # HTMX swaps only 2xx answers: the form with its errors comes back as 200 there.
+    return _render(request, experiment, form, status=200 if request.htmx else 400)
