@@ -58,8 +58,9 @@ def duplicate_key_suggest(key: str) -> str:
 
 def duplicate_name_suggest(name: str) -> str:
     """The copy's default name: the original's with "(copy)" after it, within the length."""
-    suffix = " " + _("(copy)")
-    return name[: MAX_NAME_LENGTH - len(suffix)] + suffix
+    pattern = _("%(name)s (copy)")
+    room = MAX_NAME_LENGTH - len(pattern % {"name": ""})
+    return pattern % {"name": name[:room]}
 
 
 def _check_key(key: str, errors: Errors) -> None:

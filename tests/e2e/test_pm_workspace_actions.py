@@ -8,7 +8,7 @@ from typing import Any
 
 from experiments.demo import METRICS
 from experiments.models import AuditLogEntry, Experiment, Layer, Metric
-from tests.e2e.conftest import login, make_user, screenshot
+from tests.e2e.conftest import SCREENSHOTS, login, make_user, screenshot
 from tests.factories import LayerFactory, started_experiment
 
 PHONE = {"width": 390, "height": 844}
@@ -28,6 +28,12 @@ def _pricing() -> Experiment:
         variant.payload = {"monthly_price": price}
         variant.save()
     return experiment
+
+
+def _part(page: Any, selector: str, name: str) -> None:
+    """A screenshot of one part of the page, to read it at full size."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(selector).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def _no_script_page(browser: Any, base_url: str, username: str, language: str = "en") -> Any:
@@ -117,6 +123,7 @@ def test_template__pricing__form_filled_in_and_saved_as_a_draft(page, live_serve
     assert '"monthly_price": 39' in page.input_value("textarea[name=variants-1-payload]")
     assert "✓ Pricing" in page.inner_text("#template-choice [aria-current=true]")
     screenshot(page, "pm-actions-template-pricing")
+    _part(page, "#template-choice", "pm-actions-template-pricing-choice")
     page.click("#save-button")
     page.wait_for_url("**/experiments/pricing-test/")
     saved = Experiment.objects.get(key="pricing-test")
@@ -140,9 +147,11 @@ def test_template__chinese_metric_missing__note_and_phone(page, live_server) -> 
     assert "coupon_cost" in page.inner_text("#template-missing")
     assert page.input_value("#id_name") == "首单优惠券：立减 10"
     screenshot(page, "pm-actions-template-promotion-zh")
+    _part(page, "#template-choice", "pm-actions-template-promotion-zh-choice")
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/experiments/new/?template=onboarding")
     screenshot(page, "pm-actions-template-onboarding-zh-390")
+    _part(page, "#template-choice", "pm-actions-template-onboarding-zh-390-choice")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width
 
