@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import (
@@ -12,6 +13,8 @@ DOCS_METHODS = ["get", "head"]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="web:experiment-list"), name="home"),
+    # Browsers ask for /favicon.ico whatever the page links: the same small SVG, from static.
+    path("favicon.ico", RedirectView.as_view(url=static("verdict/favicon.svg")), name="favicon"),
     path("", include("console.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -40,3 +43,6 @@ urlpatterns = [
     path("", include("core.health")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# A refused page is shown inside the console's frame, with its reason (console/errors.py).
+handler403 = "console.errors.permission_denied"

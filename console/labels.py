@@ -6,6 +6,8 @@ same codes in the reader's language.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -121,7 +123,42 @@ AUDIT_FIELD_LABELS: dict[str, Promise] = {
 }
 
 
-def label(table: dict[str, Promise], code: str | None) -> str:
+METRIC_TYPE_LABELS: dict[str, Promise] = {
+    "conversion": _("Conversion"),
+    "mean": _("Mean"),
+    "ratio": _("Ratio"),
+    "retention": _("Retention"),
+}
+DISPLAY_FORMAT_LABELS: dict[str, Promise] = {
+    "rate": _("Rate (%)"),
+    "currency": _("Currency"),
+    "count": _("Count"),
+    "duration": _("Duration (seconds)"),
+    "number": _("Number"),
+}
+# The targeting builder's operators (console/experiment_form/targeting_builder.py).
+OPERATOR_LABELS: dict[str, Promise | str] = {
+    "$eq": _("is"),
+    "$ne": _("is not"),
+    "$in": _("is one of"),
+    "$nin": _("is none of"),
+    "$gt": ">",
+    "$gte": "≥",
+    "$lt": "<",
+    "$lte": "≤",
+    "$vgte": _("version ≥"),
+    "$vlt": _("version <"),
+    "$regex": _("matches pattern"),
+    "$exists": _("is set"),
+}
+
+
+def choices(table: Mapping[str, Promise | str], codes: Iterable[str]) -> list[tuple[str, str]]:
+    """``(code, translated label)`` pairs for a select's options, in the order of ``codes``."""
+    return [(code, label(table, code)) for code in codes]
+
+
+def label(table: Mapping[str, Promise | str], code: str | None) -> str:
     """The translated label of ``code``, or the code itself when it has none."""
     if not code:
         return ""

@@ -9,7 +9,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from console.form_errors import Errors, flatten
+from console.labels import METRIC_TYPE_LABELS, label
 from core.json_input import JsonTooDeep, json_loads
+from core.keys import KEY_EXAMPLE, key_from_name
 from experiments.api.serializers import ExperimentInput
 from experiments.models import Experiment, ExperimentStatus, Metric
 from experiments.services.experiments import owner_lookup
@@ -126,6 +128,8 @@ def validated(
     check_metric_roles(checked.get("metrics", []), rule_errors)
     if isinstance(checked.get("targeting"), dict) and "targeting" not in errors:
         check_targeting(checked["targeting"], rule_errors)
+    if not str(raw.get("key") or "").strip():
+        errors["key"] = [missing_key_message(state.values.get("name", ""))]
     key = checked.get("key")
     renamed = experiment is None or experiment.key != key
     if key and renamed and Experiment.objects.filter(key=key).exists():
@@ -136,6 +140,18 @@ def validated(
         if name not in errors:
             errors[name] = messages
     return (data if not errors else None), errors
+
+
+def missing_key_message(name: str) -> str:
+    """What to type in an empty key field: a name like "测试 定价" gives no key to derive."""
+    if name.strip() and not key_from_name(name):
+        return _(
+            "This name gives no key, because a key uses Latin letters, digits and dashes. "
+            "Type one, e.g. %(example)s."
+        ) % {"example": KEY_EXAMPLE}
+    return _("Type a key: lowercase letters, digits and dashes, e.g. %(example)s.") % {
+        "example": KEY_EXAMPLE
+    }
 
 
 def metric_choices(state: FormState, query: str, limit: int = 50) -> list[Metric]:
@@ -152,4 +168,5 @@ def metric_choices(state: FormState, query: str, limit: int = 50) -> list[Metric
     for metric in shown:
         metric.form_role = state.metric_roles.get(metric.key, "")
         metric.form_harm = state.metric_harms.get(metric.key, "")
+        metric.form_type = label(METRIC_TYPE_LABELS, metric.type)
     return shown

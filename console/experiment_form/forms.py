@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import QueryDict
-from django.utils.text import slugify
 
 from console.form_errors import Errors
+from core.keys import key_from_name
 from experiments.models import Experiment
 
 from .targeting_builder import Group, Row, build_condition, groups_from_condition
@@ -248,6 +248,7 @@ def apply_builder(state: FormState) -> None:
 
 
 def derive_key(state: FormState) -> None:
-    """A new experiment's key follows its name until the person types one."""
+    """A new experiment's key follows its name until the person types one (a name with no
+    Latin letters or digits gives none: ``form_checks`` then says what to type)."""
     if not state.values.get("key") and state.values.get("name"):
-        state.values["key"] = slugify(state.values["name"])[:64]
+        state.values["key"] = key_from_name(state.values["name"])

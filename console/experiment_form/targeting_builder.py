@@ -14,20 +14,21 @@ from typing import Any
 
 from experiments.targeting import eval_condition
 
-# The operators offered in the builder (the targeting engine supports them all).
-OPERATORS: tuple[tuple[str, str], ...] = (
-    ("$eq", "is"),
-    ("$ne", "is not"),
-    ("$in", "is one of"),
-    ("$nin", "is none of"),
-    ("$gt", ">"),
-    ("$gte", "≥"),
-    ("$lt", "<"),
-    ("$lte", "≤"),
-    ("$vgte", "version ≥"),
-    ("$vlt", "version <"),
-    ("$regex", "matches pattern"),
-    ("$exists", "is set"),
+# The operators offered in the builder, in the order shown (the targeting engine supports them
+# all); their words, in the reader's language, are ``console.labels.OPERATOR_LABELS``.
+OPERATORS: tuple[str, ...] = (
+    "$eq",
+    "$ne",
+    "$in",
+    "$nin",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$vgte",
+    "$vlt",
+    "$regex",
+    "$exists",
 )
 LIST_OPERATORS = ("$in", "$nin")
 MODES = ("and", "or")
@@ -109,7 +110,7 @@ def _rows_of(part: Any) -> list[Row] | None:
     if not isinstance(part, dict) or not part:
         return None
     rows = []
-    known = {op for op, _ in OPERATORS}
+    known = set(OPERATORS)
     for attribute, test in part.items():
         if attribute.startswith("$") or not isinstance(test, dict) or len(test) != 1:
             return None

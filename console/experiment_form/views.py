@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from console.labels import OPERATOR_LABELS, choices
 from console.library.layer_pages import layer_bars
 from core.actors import actor_from_request
 from core.errors import ValidationFailed
@@ -257,7 +258,7 @@ def _render(
         "methods": AnalysisMethod.choices,
         "corrections": Correction.choices,
         "unit_attributes": _unit_attributes(state),
-        "operators": OPERATORS,
+        "operators": choices(OPERATOR_LABELS, OPERATORS),
         "layer_bars": bars,
         "selected_bar": next((b for b in bars if b["layer"].key == selected_layer), None),
         "metrics": form_checks.metric_choices(state, state.values.get("metric_query", "")),

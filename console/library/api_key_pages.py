@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from console.errors import forbidden
 from core.api_keys import api_key_create, api_key_revoke
 from core.auth import last_used_interval
 from core.errors import ValidationFailed
@@ -22,9 +22,11 @@ from core.roles import is_admin
 TEMPLATE = "experiments/apikey_list.html"
 
 
-def _require_admin(request: HttpRequest) -> None:
-    if not is_admin(request.user):
-        raise PermissionDenied(_("Only admins manage API keys."))
+def _refused(request: HttpRequest) -> HttpResponse | None:
+    """The 403 page in the frame for anyone but an admin; None for an admin."""
+    if is_admin(request.user):
+        return None
+    return forbidden(request, _("Only admins manage API keys."))
 
 
 def _keys() -> list[ApiKey]:
@@ -43,7 +45,8 @@ def _minutes() -> str:
 
 @login_required
 def api_key_list_page(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    if (refused := _refused(request)) is not None:
+        return refused
     errors: dict[str, list[str]] = {}
     created = raw_key = None
     values = {"name": "", "role": ApiKeyRole.APP}
@@ -76,7 +79,8 @@ def api_key_list_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_key_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+    if (refused := _refused(request)) is not None:
+        return refused
     key = get_object_or_404(ApiKey, pk=pk)
     api_key_revoke(key=key)
     if request.htmx:

@@ -86,9 +86,9 @@ def experiment_overlaps(*, experiment: Experiment) -> list[Experiment]:
 def overlap_warnings(*, experiment: Experiment) -> list[str]:
     """One sentence per overlapping live experiment, for the start answer and the audit log."""
     message = _(
-        'Running experiment "%(other)s" is also a %(kind)s experiment on %(unit)s with targeting '
-        "that can match the same units, outside a shared layer: a unit may be in both. Put both "
-        "in one layer to keep them apart."
+        'Running experiment "%(other)s" has the same kind (%(kind)s) and unit (%(unit)s) as this '
+        "one, and its targeting can match the same units outside a shared layer: a unit may be in "
+        "both. Put both in one layer to keep them apart."
     )
     return [
         message % {"other": other.key, "kind": experiment.kind, "unit": experiment.unit_attribute}

@@ -119,11 +119,13 @@ def test_start__zh_hans__overlap_warning_in_chinese_audit_log_in_english(chinese
     with translation.override("zh-hans"):
         done = experiment_transition(actor=Actor.system("t"), experiment=second, action="start")
     assert done.warnings == [
-        "运行中的实验“first-price”同样是基于 user_id 的 pricing 实验，其定向条件可能匹配相同的"
-        "单元，且两者不在同一层中：一个单元可能同时进入两个实验。请把两者放入同一层以将其分开。"
+        "运行中的实验“first-price”与本实验的类型（pricing）和单元（user_id）相同，其定向条件可能"
+        "匹配相同的单元，且两者不在同一层中：一个单元可能同时进入两个实验。请把两者放入同一层以将其分开。"
     ]
     entry = AuditLogEntry.objects.get(experiment=second, action="start")
-    assert entry.after["warnings"][0].startswith('Running experiment "first-price" is also a')
+    assert entry.after["warnings"][0].startswith(
+        'Running experiment "first-price" has the same kind (pricing) and unit (user_id)'
+    )
     assert "运行中" not in entry.message
 
 
