@@ -91,3 +91,13 @@ def test_form__chinese__labels_and_error_in_chinese() -> None:
         "/experiments/pricing/duplicate/", {"key": "pricing"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
     ).content.decode()
     assert "标识为“pricing”的实验已存在。请换一个标识。" in refused
+
+
+def test_form__htmx_taken_key__panel_with_the_error_swapped_in() -> None:
+    ready_experiment(key="pricing")
+    response = client_as("editor").post("/experiments/pricing/duplicate/", {"key": "pricing"}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 200  # htmx swaps only 2xx answers
+    assert html.lstrip().startswith('<section id="duplicate-panel"')
+    assert has_field_error(html, "id_key")
+    assert Experiment.objects.count() == 1
