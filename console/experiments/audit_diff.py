@@ -97,14 +97,23 @@ def _text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _keyed(items: list[Any]) -> dict[str, Any] | None:
-    """A list of objects with distinct ``key``/``metric``/``unit_id`` fields, by that field."""
+def _identity(items: list[Any]) -> str | None:
+    """The field (``key``, ``metric`` or ``unit_id``) that tells a list's objects apart."""
     for name in ("key", "metric", "unit_id"):
         if items and all(isinstance(i, dict) and name in i for i in items):
             keys = [str(i[name]) for i in items]
             if len(set(keys)) == len(keys):
-                return dict(zip(keys, items, strict=True))
+                return name
     return None
+
+
+def _keyed(items: list[Any]) -> dict[str, Any] | None:
+    """A list of objects with distinct ``key``/``metric``/``unit_id`` fields, by that field,
+    without it (the path names it already: ``variants[treatment].weight``)."""
+    name = _identity(items)
+    if name is None:
+        return None
+    return {str(i[name]): {k: v for k, v in i.items() if k != name} for i in items}
 
 
 def _empty_like(value: Any, other: Any) -> Any:

@@ -47,8 +47,11 @@ class TryItForm(forms.Form):
             return {}
         try:
             return json.loads(text)
-        except ValueError as exc:
-            raise forms.ValidationError(_("Not valid JSON: %(error)s") % {"error": exc}) from exc
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                _("Not valid JSON: the error is at line %(line)s, column %(column)s.")
+                % {"line": exc.lineno, "column": exc.colno}
+            ) from exc
 
 
 def _answer(key: str, form: TryItForm) -> dict[str, Any] | None:

@@ -239,7 +239,7 @@ def test_audit_changes__keyed_lists_and_nesting__one_row_per_changed_field() -> 
     assert audit_changes(before, after) == [
         Change("coverage", "1.0", "0.5"),
         Change("variants[b].weight", "1", "3"),
-        Change("variants[c]", None, '{"key": "c", "weight": 1}'),
+        Change("variants[c].weight", None, "1"),  # an added variant, field by field
         Change("warnings", None, '["overlaps x"]'),
     ]
 
