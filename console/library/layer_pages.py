@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from console.errors import forbidden
 from console.form_errors import Errors, flatten
 from core.actors import actor_from_request
 from core.errors import ValidationFailed
@@ -114,8 +115,7 @@ def _form(request: HttpRequest, layer: Layer | None) -> HttpResponse:
     """GET: the form; POST: save through the layer services and go back to the list, or show
     the form again with each error next to its field. Viewers get a 403 page."""
     if not can_write(request.user):
-        context = {"nav": "layers", "message": _("Viewers cannot create or change layers.")}
-        return render(request, "experiments/layer_forbidden.html", context, status=403)
+        return forbidden(request, _("Viewers cannot create or change layers."))
     values = {name: getattr(layer, name) if layer else "" for name in FIELDS}
     errors: Errors = {}
     if request.method == "POST":
