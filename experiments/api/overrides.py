@@ -46,7 +46,8 @@ class OverrideListApi(APIView):
         },
         description=(
             "Force a unit into a variant (QA). Forced units are left out of analysis; an "
-            "archived experiment takes no overrides (400)."
+            "archived experiment takes no overrides (400). A unit id with a space, tab or line "
+            "break is refused (400, the reason under `unit_id`): force each id on its own."
         ),
     )
     def post(self, request: Request, key: str) -> Response:
