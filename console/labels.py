@@ -136,6 +136,13 @@ DISPLAY_FORMAT_LABELS: dict[str, Promise] = {
     "duration": _("Duration (seconds)"),
     "number": _("Number"),
 }
+API_KEY_ROLE_LABELS: dict[str, Promise] = {
+    "admin": _("Admin"),
+    "editor": _("Editor"),
+    "viewer": _("Viewer"),
+    "app": _("App"),
+    "client": _("Client"),
+}
 # The targeting builder's operators (console/experiment_form/targeting_builder.py).
 OPERATOR_LABELS: dict[str, Promise | str] = {
     "$eq": _("is"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from console.errors import forbidden
+from console.labels import API_KEY_ROLE_LABELS, choices
 from core.api_keys import api_key_create, api_key_revoke
 from core.auth import last_used_interval
 from core.errors import ValidationFailed
@@ -64,7 +65,7 @@ def api_key_list_page(request: HttpRequest) -> HttpResponse:
         "nav": "api-keys",
         "keys": _keys(),
         "last_used_minutes": _minutes(),
-        "roles": ApiKeyRole.choices,
+        "roles": choices(API_KEY_ROLE_LABELS, ApiKeyRole.values),
         "values": values,
         "errors": errors,
         "created": created,
@@ -88,8 +89,8 @@ def api_key_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             TEMPLATE + "#api-keys",
             {"keys": _keys(), "last_used_minutes": _minutes(),
-             "roles": ApiKeyRole.choices, "values": {"name": "", "role": ApiKeyRole.APP},
-             "errors": {}},
+             "roles": choices(API_KEY_ROLE_LABELS, ApiKeyRole.values),
+             "values": {"name": "", "role": ApiKeyRole.APP}, "errors": {}},
         )  # fmt: skip
     messages.success(request, _("Key %(name)s revoked.") % {"name": key.name})
     return redirect("web:api-key-list")
