@@ -34,6 +34,8 @@ from .targeting_words import targeting_in_words
 _MISSING = object()
 # Values longer than this (or on several lines) are shortened, with the whole in <details>.
 SHORT_LENGTH = 80
+# A created object with more fields than this is listed folded.
+FOLD_AFTER = 4
 # Fields whose stored code has a label of its own.
 _CODE_LABELS: dict[str, dict[str, Promise]] = {
     "status": STATUS_LABELS,
@@ -85,7 +87,10 @@ class EntryView:
     action_label: str
     message: str
     changes: list[ShownChange]
-    # A created object's every field is listed folded: it is a record, not a change.
+    # A created object (no before): its fields are listed with their values only.
+    created: bool
+    # A created object's fields are a record, not a change: listed folded when there are
+    # more than a few (an experiment), open when short (a QA override).
     folded: bool
 
 
@@ -265,5 +270,6 @@ def audit_entry_view(
         action_label=label(ACTION_LABELS, action),
         message=_message(message, after),
         changes=changes,
-        folded=before is None and after is not None,
+        created=before is None and after is not None,
+        folded=before is None and after is not None and len(changes) > FOLD_AFTER,
     )

@@ -118,3 +118,18 @@ def test_entry_view__update__before_and_after_in_words() -> None:
 def test_audit_changes__created_object__listed_field_by_field() -> None:
     changes = audit_changes(None, {"variants": [{"key": "a", "weight": 1.0}], "note": ""})
     assert [c.path for c in changes] == ["variants[a].weight", "note"]  # the key is in the path
+
+
+def test_entry_view__override_set__short_record_listed_open_without_empty_note() -> None:
+    with translation.override("en"):
+        view = audit_entry_view(
+            action="override_set",
+            message="",
+            before=None,
+            after={"unit_id": "qa-anna", "variant": "pro", "note": ""},
+        )
+    assert view.created and not view.folded
+    assert [(c.label, c.after.text) for c in view.changes] == [
+        ("Unit id", "qa-anna"),
+        ("Variant", "pro"),
+    ]
