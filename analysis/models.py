@@ -141,3 +141,29 @@ class LakeExportFlag(models.Model):
 
     def __str__(self) -> str:
         return f"exposure {self.exposure_id} in {self.destination}"
+
+
+class PlantedEffect(models.Model):
+    """Demo data: the true relative effect the traffic simulator planted on one metric and
+    variant of an experiment (``analysis.simulation.scenarios.true_effect``), written by
+    ``manage.py demo`` and ``manage.py simulate``. The report shows it beside Verdict's
+    estimate, marked as demo data."""
+
+    experiment = models.ForeignKey(
+        "experiments.Experiment", on_delete=models.CASCADE, related_name="planted_effects"
+    )
+    metric = models.CharField(max_length=64)
+    variant = models.CharField(max_length=64)
+    effect = models.FloatField()
+    scenario = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "metric", "variant"], name="planted_effect_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id} {self.metric}/{self.variant}: {self.effect:+.1%}"

@@ -29,7 +29,8 @@ class TruthRow:
         return self.ci[0] <= self.truth <= self.ci[1]
 
 
-def _definition(metric: Any) -> dict[str, Any]:
+def metric_definition(metric: Any) -> dict[str, Any]:
+    """A metric model as ``true_effect`` reads it."""
     return {
         "type": metric.type,
         "event": metric.event,
@@ -46,7 +47,7 @@ def truth_rows(
 ) -> list[TruthRow]:
     """Each metric's planted effect per treatment variant beside the snapshot's estimate."""
     definitions = {
-        link.metric.key: _definition(link.metric)
+        link.metric.key: metric_definition(link.metric)
         for link in experiment.metric_links.select_related("metric")
     }
     rows = []

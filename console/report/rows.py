@@ -16,6 +16,7 @@ from analysis.engine.charts import LinearScale, Tick, interval_bar, nice_ticks, 
 from analysis.engine.contract import MetricResult, Results, VariantResult
 from analysis.engine.outcomes import guardrail_losses
 from analysis.engine.stats.exact import TEST_FISHER_EXACT
+from analysis.simulation.planted import planted_effects_of
 from analysis.words.formats import NumberFormat, metric_format, p_value, relative
 from analysis.words.numbers import count, localize, status_label
 
@@ -55,6 +56,12 @@ class Row:
     markers: list[str]
     fmt: NumberFormat = field(default_factory=NumberFormat)
     guardrail_loss: bool = False
+    planted: float | None = None  # demo data: the relative effect the simulator planted
+
+    @property
+    def planted_text(self) -> str:
+        """The planted relative effect as a signed percentage ('' for real experiments)."""
+        return "" if self.planted is None else relative(self.planted)
 
     @property
     def outcome(self) -> str:
@@ -272,10 +279,17 @@ def row_title(
     }
 
 
-def metric_tables(results: Results, formats: Formats | None = None) -> list[Table]:
+def metric_tables(
+    results: Results,
+    formats: Formats | None = None,
+    planted: Mapping[tuple[str, str], float] | None = None,
+) -> list[Table]:
     """One table per role present, each with one shared scale for its bars. A guardrail
     that the decision and the health checks treat as worse (``guardrail_losses``) is
-    ``worse`` on its row and in its table's header."""
+    ``worse`` on its row and in its table's header. A simulated experiment's rows carry the
+    effect planted on them (``planted``; read in one query when not given)."""
+    if planted is None:
+        planted = planted_effects_of(results.experiment)
     labels = _role_labels()
     losses = {(loss.metric, loss.variant) for loss in guardrail_losses(results.metrics)}
     tables = []
@@ -311,6 +325,7 @@ def metric_tables(results: Results, formats: Formats | None = None) -> list[Tabl
                         markers=metric_markers(m) if i == 0 else [],
                         fmt=fmt,
                         guardrail_loss=(m.metric, v.variant) in losses,
+                        planted=planted.get((m.metric, v.variant)),
                     )
                 )
         tables.append(

@@ -7,40 +7,58 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from analysis.models import ResultSnapshot
 from analysis.simulation.demo import demo_load
-from assignment.models import Exposure
+from analysis.simulation.progress import progress_printer
+from assignment.models import Event, Exposure
+from experiments.demo import TRAFFIC_DAYS
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo: an admin, an editor and a viewer; metrics and experiments; simulated "
-        "traffic with planted effects and a history of result snapshots. Idempotent."
+        "traffic with planted effects (over 100,000 exposed users per experiment at scale 1) "
+        "and a daily history of result snapshots. Idempotent."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-traffic", action="store_true", help="definitions and people only")
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=1.0,
+            help="multiply the simulated users (1: over 100,000 exposed per experiment; the "
+            "tests use 0.02)",
+        )
+
+        parser.add_argument(
+            "--days",
+            type=float,
+            default=TRAFFIC_DAYS,
+            help=f"days since the experiments started, one snapshot each ({TRAFFIC_DAYS})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         password = settings.VERDICT_DEMO_PASSWORD
-        people, experiments = demo_load(
-            password=password, traffic=not options["no_traffic"], progress=self._progress
-        )
+        try:
+            people, experiments = demo_load(
+                password=password,
+                traffic=not options["no_traffic"],
+                scale=options["scale"],
+                days=options["days"],
+                progress=progress_printer(sys.stderr),
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         w = self.stdout.write
         w(
             f"Demo loaded in {time.perf_counter() - started:.1f} s: {len(experiments)} "
             f"experiments, {Exposure.objects.count():,} exposures, "
-            f"{ResultSnapshot.objects.count():,} snapshots."
+            f"{Event.objects.count():,} events, {ResultSnapshot.objects.count():,} snapshots."
         )
         for person in people:
             shown = password if person.created else f"unchanged (first set to '{password}')"
             w(f"Demo login ({person.role}): username '{person.username}', password '{shown}'")
-
-    def _progress(self, done: int, total: int, stage: str) -> None:
-        if stage == "users" and (done == 0 or done >= total):
-            sys.stderr.write(f"\rsimulating traffic: {done:,}/{total:,} users")
-            if done >= total:
-                sys.stderr.write("\n")

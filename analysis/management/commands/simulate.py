@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis.services.snapshots import RefreshFailed, experiment_refresh
 from analysis.simulation import SCENARIOS, scenario_from_dict, scenario_load, simulate
+from analysis.simulation.bulk import simulate_bulk
+from analysis.simulation.planted import planted_effects_record
+from analysis.simulation.progress import progress_printer
 from analysis.simulation.report import truth_rows, truth_table
 from core.errors import ValidationFailed
 from experiments.models import Experiment
-
-BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
@@ -38,6 +40,12 @@ class Command(BaseCommand):
             help='planted effects as JSON, e.g. \'{"pro39": {"conversion": -0.1}}\' '
             "(replaces the scenario's)",
         )
+        parser.add_argument(
+            "--per-call",
+            action="store_true",
+            help="store call by call through the services (as the API does) instead of the "
+            "bulk path",
+        )
         parser.add_argument("--url", help="send through this server's HTTP API instead")
         parser.add_argument("--api-key", help="an app key, with --url")
         parser.add_argument("--no-refresh", action="store_true", help="skip the refresh and table")
@@ -50,19 +58,33 @@ class Command(BaseCommand):
         scenario = self._scenario(key, options)
         if options["url"] and not options["api_key"]:
             raise CommandError("--url needs --api-key (a key with the app role).")
+        progress = progress_printer(sys.stderr)
+        started = time.perf_counter()
         try:
-            result = simulate(
-                experiment=experiment,
-                scenario=scenario,
-                users=options["users"],
-                days=options["days"],
-                seed=options["seed"],
-                progress=self._progress,
-                url=options["url"],
-                api_key=options["api_key"],
-            )
+            if options["url"] or options["per_call"]:
+                result = simulate(
+                    experiment=experiment,
+                    scenario=scenario,
+                    users=options["users"],
+                    days=options["days"],
+                    seed=options["seed"],
+                    progress=progress,
+                    url=options["url"],
+                    api_key=options["api_key"],
+                )
+            else:
+                result = simulate_bulk(
+                    experiment=experiment,
+                    scenario=scenario,
+                    users=options["users"],
+                    days=options["days"],
+                    seed=options["seed"],
+                    progress=progress,
+                )
         except ValidationFailed as exc:
             raise CommandError(str(exc)) from exc
+        planted_effects_record(experiment=experiment, scenario=scenario)
+        elapsed = time.perf_counter() - started
         w = self.stdout.write
         units = ", ".join(f"{k} {n:,}" for k, n in sorted(result.exposed.items()))
         w(f"{result.users:,} users; exposed: {units}")
@@ -72,6 +94,7 @@ class Command(BaseCommand):
             f"{result.rejected:,} rejected, {result.late:,} late, "
             f"{result.unexposed_events:,} from units never exposed"
         )
+        w(f"sent and stored in {elapsed:.1f} s")
         if options["no_refresh"]:
             return
         try:
@@ -110,10 +133,3 @@ class Command(BaseCommand):
         except (OSError, ValueError, TypeError, AttributeError) as exc:
             raise CommandError(f"Scenario: {exc}") from exc
         return scenario
-
-    def _progress(self, done: int, total: int, stage: str) -> None:
-        filled = BAR_WIDTH * done // max(total, 1)
-        bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        end = "\n" if done >= total else ""
-        sys.stderr.write(f"\r{stage:<6} [{bar}] {done:,}/{total:,}{end}")
-        sys.stderr.flush()
