@@ -70,7 +70,13 @@ def override_add(request: HttpRequest, key: str) -> HttpResponse:
         if not request.htmx:
             messages.success(request, message)
             return redirect(reverse("web:experiment-tab", args=[key, "overrides"]))
-        context = experiment_page_context(request, experiment, "overrides", notice=message)
+        # The next list most likely goes to the same variant: keep it chosen.
+        fresh = OverrideForm(
+            experiment=experiment, initial={"variant": form.cleaned_data["variant"]}
+        )
+        context = experiment_page_context(
+            request, experiment, "overrides", notice=message, override_form=fresh
+        )
         return experiment_page_render(request, context, partials=PARTIALS)
     context = experiment_page_context(request, experiment, "overrides", override_form=form)
     return experiment_page_render(request, context, partials=PARTIALS, status=400)

@@ -96,3 +96,18 @@ def test_overrides_form__textarea_labelled_one_per_line() -> None:
     html = client_as("editor").get(f"/experiments/{exp.key}/overrides/").content.decode()
     assert '<label for="id_unit_id">Unit ids, one per line</label>' in html
     assert '<textarea name="unit_id"' in html
+
+
+def test_overrides_htmx__list_stored__variant_stays_chosen_for_the_next_list() -> None:
+    exp = started_experiment()
+    html = (
+        client_as("editor")
+        .post(
+            f"/experiments/{exp.key}/overrides/add/",
+            {"unit_id": "qa-anna", "variant": "treatment"},
+            HTTP_HX_TARGET="overrides-section",
+            **HX,
+        )
+        .content.decode()
+    )
+    assert '<option value="treatment" selected>' in html
