@@ -72,6 +72,8 @@ class Shown:
     text: str
     lines: tuple[str, ...] = ()
     full: str = ""
+    # ``full`` is JSON (shown as code) rather than prose.
+    code: bool = False
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,9 @@ def show_value(name: str, value: Any) -> Shown | None:
         return Shown(text=f"{_number(start * 100)}% – {_number(end * 100)}%")
     if name == "targeting" and isinstance(value, dict):
         words = _short(targeting_in_words(value))
-        return Shown(text=words.text, full=json.dumps(value, ensure_ascii=False, indent=2))
+        return Shown(
+            text=words.text, full=json.dumps(value, ensure_ascii=False, indent=2), code=True
+        )
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return Shown(text="", lines=tuple(value))
     if isinstance(value, str):
@@ -239,6 +243,7 @@ def show_value(name: str, value: Any) -> Shown | None:
     return Shown(
         text=compact[:SHORT_LENGTH].rstrip() + "…",
         full=json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2),
+        code=True,
     )
 
 
