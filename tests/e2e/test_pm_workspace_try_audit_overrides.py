@@ -10,7 +10,7 @@ import pytest
 
 from core.actors import Actor
 from experiments.models import Experiment, Override
-from experiments.services.experiments import experiment_create
+from experiments.services.experiments import experiment_create, experiment_update
 from experiments.services.lifecycle import experiment_transition
 from tests.e2e.conftest import login, make_user, screenshot
 from tests.factories import MetricFactory
@@ -118,6 +118,11 @@ def test_audit_log__field_by_field_expandable_and_warnings_in_sentences(
 ) -> None:
     started("pricing-annual", "Annual plan discount")
     exp = started()  # overlaps the first one: its start entry carries a warning
+    experiment_update(
+        actor=PM,
+        experiment=exp,
+        data={"coverage": 0.9, "targeting": {"country": {"$in": ["CN", "SG", "MY"]}}},
+    )
     make_user("ann", "editor")
     login(page, live_server.url, "ann", language=language)
     page.goto(f"{live_server.url}/experiments/{exp.key}/audit/")
@@ -132,6 +137,9 @@ def test_audit_log__field_by_field_expandable_and_warnings_in_sentences(
     assert HYPOTHESIS in long_value.inner_text()  # ... and whole when opened
     text = page.locator("#tab-panel").inner_text()
     assert '{"' not in text and '\\"' not in text  # no raw JSON, no escaped quotes
+    edited = page.locator("article.audit-entry").first
+    assert "80%" in edited.locator("td.before").first.inner_text()
+    assert "90%" in edited.locator("td.after").first.inner_text()
     warning = page.locator("tr", has_text=words["warnings"]).locator("ul.audit-lines li")
     assert warning.count() == 1 and "pricing-annual" in warning.inner_text()
     screenshot(page, f"pm-audit-log-{language}")
