@@ -83,6 +83,7 @@ def test_new_experiment__chinese_name__key_field_says_what_to_type_and_texts_sho
     _shot(page, "#step-variants", f"pm-form-variants-{language}")
     _shot(page, "#step-targeting", f"pm-form-targeting-{language}")
     _shot(page, ".calculator-slot", f"pm-form-calculator-{language}")
+    _shot(page, "#step-metrics", f"pm-form-metrics-{language}")
 
     page.click("#save-button")
     page.wait_for_url(f"{live_server.url}/experiments/price-test/")
