@@ -150,6 +150,7 @@ SCENARIOS: dict[str, Scenario] = {
         description="A/A: both arms identical, no true difference.",
         control=Behaviour(purchase=0.06, order_value=55.0, **NO_OPENS),
         effects={},
+        population={"platform": DEFAULT_POPULATION["platform"]},
     ),
     "express-checkout": Scenario(
         experiment="express-checkout",
@@ -159,6 +160,7 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         control=Behaviour(purchase=0.06, order_value=55.0, **NO_OPENS),
         effects={"one_tap": {"conversion": 0.03, "refund": 2.0}},
+        population={"platform": DEFAULT_POPULATION["platform"]},
     ),
 }
 
