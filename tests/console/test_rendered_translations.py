@@ -33,15 +33,17 @@ ALLOWED = {
     "HTTP", "SQL", "Spark", "PostgreSQL", "SQLite", "Bearer", "QA", "CN", "SG", "US", "user_id",
     "account_id", "control", "treatment", "pp", "px", "ms", "vs", "CI",
     "MDE", "p", "e", "g", "r", "n", "x", "k", "USD", "CNY", "RMB", "alpha", "payload",
-    "Benjamini-Hochberg", "pricing-test",
+    "Benjamini-Hochberg", "pricing-test", "country", "checkout",
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z_'-]*[A-Za-z]|[A-Za-z]")
 
 
 class _Reader(HTMLParser):
-    """Visible text and <option> labels, without <script>, <style>, <code>, <pre>, <kbd>."""
+    """Visible text and <option> labels (and the placeholders, titles and aria-labels people
+    see or hear), without <script>, <style>, <code>, <pre>, <kbd>."""
 
     SKIP = {"script", "style", "code", "pre", "kbd", "samp", "textarea"}
+    WORDS_IN = {"placeholder", "title", "aria-label"}  # attributes people see or hear
 
     def __init__(self) -> None:
         super().__init__()
@@ -50,6 +52,8 @@ class _Reader(HTMLParser):
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self.depth:
+            self.text.extend(v for k, v in attrs if k in self.WORDS_IN and v and v.strip())
         if tag in self.SKIP:
             self.depth += 1
         self.stack.append(tag)
@@ -158,3 +162,4 @@ def test_english_words__finds_option_labels_and_skips_code() -> None:
         "<script>var x = 'hidden';</script>"
     )
     assert english_words(html, set()) == ["is «is»"]
+    assert english_words('<input placeholder="Search">', set()) == ["Search «Search»"]
