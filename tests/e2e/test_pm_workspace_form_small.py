@@ -188,6 +188,9 @@ def test_api_keys__viewer__refused_inside_the_frame_with_the_reason(
     assert ADMINS_ONLY[language] in page.inner_text("#forbidden-reason")
     assert page.locator("a.button[href='/experiments/']").is_visible()
     screenshot(page, f"pm-api-keys-refused-{language}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, f"pm-api-keys-refused-390-{language}")
 
 
 def test_favicon__every_page__answers_with_our_icon(page, live_server) -> None:
