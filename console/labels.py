@@ -129,13 +129,6 @@ METRIC_TYPE_LABELS: dict[str, Promise] = {
     "ratio": _("Ratio"),
     "retention": _("Retention"),
 }
-DISPLAY_FORMAT_LABELS: dict[str, Promise] = {
-    "rate": _("Rate (%)"),
-    "currency": _("Currency"),
-    "count": _("Count"),
-    "duration": _("Duration (seconds)"),
-    "number": _("Number"),
-}
 API_KEY_ROLE_LABELS: dict[str, Promise] = {
     "admin": _("Admin"),
     "editor": _("Editor"),

@@ -13,10 +13,10 @@ from django.test import Client
 from django.utils import translation
 
 from console.experiment_form.targeting_builder import OPERATORS
-from console.labels import DISPLAY_FORMAT_LABELS, METRIC_TYPE_LABELS, OPERATOR_LABELS
+from console.labels import METRIC_TYPE_LABELS, OPERATOR_LABELS
 from core.actors import Actor
 from core.keys import key_from_name
-from core.vocab import DisplayFormat, MetricType
+from core.vocab import MetricType
 from experiments.models import Experiment
 from experiments.services.lifecycle import experiment_transition
 from experiments.services.overlaps import overlap_warnings
@@ -111,12 +111,9 @@ def test_new_experiment__latin_name__key_derived_on_save() -> None:
     assert Experiment.objects.filter(key="pro-tier").exists()
 
 
-def test_labels__builder_operators_metric_types_and_formats__each_has_words() -> None:
+def test_labels__builder_operators_and_metric_types__each_has_words() -> None:
     assert set(OPERATOR_LABELS) == set(OPERATORS)
     assert {str(METRIC_TYPE_LABELS[m.value]) for m in MetricType} == {m.label for m in MetricType}
-    assert {str(DISPLAY_FORMAT_LABELS[f.value]) for f in DisplayFormat} == {
-        f.label for f in DisplayFormat
-    }
 
 
 def test_new_experiment_form__zh_hans__operators_and_metric_types_in_chinese(chinese) -> None:
