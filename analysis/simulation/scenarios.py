@@ -118,7 +118,7 @@ SCENARIOS: dict[str, Scenario] = {
     "pricing-pro-tier": Scenario(
         experiment="pricing-pro-tier",
         description="Pro at 39 instead of 29: paid conversion -10% relative, revenue per user +8%.",
-        control=Behaviour(purchase=0.08, order_value=45.0, value_sigma=0.3, repeat=0.1, **NO_OPENS),
+        control=Behaviour(purchase=0.15, order_value=45.0, value_sigma=0.3, repeat=0.1, **NO_OPENS),
         effects={"pro39": {"conversion": -0.10, "revenue_per_user": 0.08}},
         population=_population(country={"CN": 0.6, "SG": 0.3, "US": 0.1}),
     ),
