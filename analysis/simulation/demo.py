@@ -111,8 +111,8 @@ def demo_traffic_ensure(
     days: float = TRAFFIC_DAYS,
     progress: Progress | None = None,
 ) -> int:
-    """Simulate the experiment's demo traffic unless it has exposures, then its daily history
-    of snapshots through the refresh service; returns the users sent.
+    """Simulate the experiment's demo traffic unless it has exposures, and store its planted
+    truth; returns the users sent (``demo_history_ensure`` computes the snapshots).
 
     Users arrive from the experiment's start over ``days`` days, or over the plan's
     ``days`` (the express checkout's first day, after which the guardrail breaker pauses it).
@@ -140,7 +140,6 @@ def demo_traffic_ensure(
         progress=progress,
     )
     planted_effects_record(experiment=experiment, scenario=scenario)
-    demo_history_ensure(experiment=experiment, now=now, progress=progress)
     return users
 
 
@@ -213,6 +212,7 @@ def demo_load(
             demo_traffic_ensure(
                 experiment=experiment, now=now, scale=scale, days=days, progress=progress
             )
+            demo_history_ensure(experiment=experiment, now=now, progress=progress)
         demo_conclusions_ensure(actor=actor)
         experiments = [Experiment.objects.get(pk=e.pk) for e in experiments]
     return people, experiments

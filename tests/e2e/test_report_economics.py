@@ -33,7 +33,8 @@ def _demo(key: str = "pricing-pro-tier") -> Experiment:
         actor=Actor(label=admin.get_username(), user=admin), now=now, days=TRAFFIC_DAYS
     )
     experiment = next(e for e in experiments if e.key == key)
-    assert demo_traffic_ensure(experiment=experiment, now=now, days=TRAFFIC_DAYS) > 0
+    # 5% of the demo's users: enough for the economics section, quick to load.
+    assert demo_traffic_ensure(experiment=experiment, now=now, scale=0.05, days=TRAFFIC_DAYS) > 0
     experiment_refresh(experiment=experiment, as_of=now)
     return experiment
 
