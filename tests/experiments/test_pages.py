@@ -22,6 +22,7 @@ def test_demo__run_twice__same_definitions_and_login(demo) -> None:
         "onboarding-checklist",
         "new-user-coupon",
         "checkout-aa",
+        "express-checkout",
         "annual-plan-discount",
     }
     assert Metric.objects.count() == 9
