@@ -351,7 +351,7 @@ def simulate_bulk(
     report = progress or (lambda done, total, stage: None)
     result = SimulationResult(experiment=experiment.key, users=users)
     done = 0
-    report(0, users, "users")
+    report(0, users, f"{experiment.key}: users")
     while done < users:
         size = min(chunk_users, users - done)
         chunk = simulate_chunk(
@@ -375,7 +375,7 @@ def simulate_bulk(
         result.retried += chunk.retried
         result.unexposed_events += chunk.unexposed_events
         done += size
-        report(done, users, "users")
+        report(done, users, f"{experiment.key}: users")
     return result
 
 

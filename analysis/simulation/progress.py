@@ -3,6 +3,7 @@ elsewhere (a log file, CI), so the lines never run together."""
 
 from __future__ import annotations
 
+import time
 from typing import TextIO
 
 from .runner import Progress
@@ -13,12 +14,18 @@ STEP = 10  # percent between lines when the stream is not a terminal
 
 def progress_printer(stream: TextIO, *, tty: bool | None = None) -> Progress:
     """A ``Progress`` callback writing to ``stream``: on a terminal one carriage-return bar per
-    stage; otherwise one line per stage each 10% (and at its end)."""
+    stage; otherwise one line per stage each 10% (and at its end), with the seconds since the
+    stage began."""
     interactive = stream.isatty() if tty is None else tty
     shown: dict[str, int] = {}
+    began: dict[str, float] = {}
 
     def report(done: int, total: int, stage: str) -> None:
         total = max(total, 1)
+        now = time.perf_counter()
+        if done == 0 or stage not in began:  # a stage (re)starts
+            began[stage] = now
+            shown.pop(stage, None)
         if interactive:
             filled = BAR_WIDTH * done // total
             bar = "#" * filled + "." * (BAR_WIDTH - filled)
@@ -33,7 +40,8 @@ def progress_printer(stream: TextIO, *, tty: bool | None = None) -> Progress:
         if done >= total and shown.get(stage) == 100:
             return
         shown[stage] = 100 if done >= total else step
-        stream.write(f"{stage}: {done:,}/{total:,} ({percent}%)\n")
+        seconds = now - began[stage]
+        stream.write(f"{stage}: {done:,}/{total:,} ({percent}%) {seconds:.1f} s\n")
         stream.flush()
 
     return report
