@@ -69,13 +69,20 @@ def fieller_interval(est: RatioEstimate, *, critical: float) -> tuple[float, flo
     ``critical`` is k, the two-sided critical value of the test.  None means D is not
     significantly different from 0 at that level, so the confidence set for the ratio is
     the whole line or two half-lines.
+
+    The interval is scale invariant, so the quadratic is solved on N and D divided by |D|
+    (variances by D², twice by |D| so that D² never overflows): its products stay near 1
+    however large the means are (|N·D| above 1e154 would otherwise overflow to inf − inf).
     """
-    n, d, k2 = est.numerator, est.denominator, critical * critical
-    a = d * d - k2 * est.denominator_variance
+    scale = abs(est.denominator)
+    if not scale > 0:
+        return None
+    n, d, k2 = est.numerator / scale, est.denominator / scale, critical * critical
+    a = d * d - k2 * (est.denominator_variance / scale / scale)
     if not a > 0:
         return None
-    half_b = n * d - k2 * est.covariance
-    c = n * n - k2 * est.numerator_variance
+    half_b = n * d - k2 * (est.covariance / scale / scale)
+    c = n * n - k2 * (est.numerator_variance / scale / scale)
     root = math.sqrt(max(half_b * half_b - a * c, 0.0))
     return _to_relative((half_b - root) / a, (half_b + root) / a, d)
 
@@ -85,10 +92,11 @@ def log_ratio_standard_error(est: RatioEstimate) -> float | None:
     n, d = est.numerator, est.denominator
     if not (n > 0 and d > 0):
         return None
+    # each term divided twice rather than by a square, which overflows for means above 1e154
     variance = (
-        est.numerator_variance / n**2
-        + est.denominator_variance / d**2
-        - 2.0 * est.covariance / (n * d)
+        est.numerator_variance / n / n
+        + est.denominator_variance / d / d
+        - 2.0 * est.covariance / n / d
     )
     return math.sqrt(variance) if variance > 0 else None
 
