@@ -52,8 +52,10 @@ def check_sum_squares(cls_name: str, field: str, n: int, total: float, squares: 
         if total != 0 or squares != 0:
             raise ValueError(f"{cls_name}.{field} must be 0 when n is 0")
         return
-    floor = total * (total / n)  # never overflows: it is at most ``squares``
-    if squares < floor - 1e-9 * max(1.0, floor):
+    floor = total * (total / n)
+    # An overflowed floor is above every float, so above ``squares`` (inf − inf would be NaN
+    # and let inconsistent sums pass).
+    if not math.isfinite(floor) or squares < floor - 1e-9 * max(1.0, floor):
         raise ValueError(
             f"{cls_name}.{field} is smaller than sum**2 / n ({squares} < {floor}); "
             "the sums are inconsistent"

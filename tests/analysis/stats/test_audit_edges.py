@@ -62,3 +62,18 @@ def test_compare_relative__log_interval_means_above_1e154__no_overflow_error(rng
     result = compare(control, treatment, relative_interval="log")
     assert result.status == "ok"
     assert result.ci == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("total", "squares"),
+    [(1e300, 1.0), (-1e300, 1e200), (1e200, 1e300)],
+)
+def test_mean_stats__sum_squared_over_n_overflows__inconsistent_sums_refused(total, squares):
+    # Σx² must be at least (Σx)²/n = 1e600 / n, far above any float: these sums cannot be.
+    with pytest.raises(ValueError, match="inconsistent"):
+        MeanStats(n=1, sum=total, sum_squares=squares)
+
+
+def test_mean_stats__huge_consistent_sums__accepted():
+    values = np.array([1e150, 3e150, 2e150])
+    MeanStats(n=3, sum=float(values.sum()), sum_squares=float((values * values).sum()))
