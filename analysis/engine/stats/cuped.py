@@ -27,6 +27,8 @@ class _CupedArm:
     var_y: float
     var_x: float
     cov_xy: float
+    centred_y: float  # Σ(y − shift)/n
+    centred_x: float  # Σ(x − pre_shift)/n
 
     def adjusted_variance(self, theta: float) -> float:
         v = self.var_y + theta * theta * self.var_x - 2.0 * theta * self.cov_xy
@@ -44,6 +46,8 @@ def _arm(stats: MeanStats) -> _CupedArm:
         var_y=sample_variance(n, stats.sum, stats.sum_squares),
         var_x=sample_variance(n, stats.pre_sum, stats.pre_sum_squares),
         cov_xy=sample_covariance(n, stats.sum, stats.pre_sum, stats.cross_sum),
+        centred_y=stats.sum / n,
+        centred_x=stats.pre_sum / n,
     )
 
 
@@ -67,7 +71,10 @@ def cuped_effect_moments(
     theta = pooled_theta(control, treatment)
     c, t = _arm(control), _arm(treatment)
     v_c, v_t = c.adjusted_variance(theta), t.adjusted_variance(theta)
-    diff = (t.mean_y - theta * t.mean_x) - (c.mean_y - theta * c.mean_x)
+    # the centred means and the shifts apart, so that a large shift costs no precision
+    diff_y = (t.centred_y - c.centred_y) + (treatment.shift - control.shift)
+    diff_x = (t.centred_x - c.centred_x) + (treatment.pre_shift - control.pre_shift)
+    diff = diff_y - theta * diff_x
     if relative:
         yc, yt = c.mean_y, t.mean_y
         effect = diff / abs(yc)

@@ -77,3 +77,21 @@ def test_mean_stats__sum_squared_over_n_overflows__inconsistent_sums_refused(tot
 def test_mean_stats__huge_consistent_sums__accepted():
     values = np.array([1e150, 3e150, 2e150])
     MeanStats(n=3, sum=float(values.sum()), sum_squares=float((values * values).sum()))
+
+
+@pytest.mark.parametrize("offset", [1e9, 1e12])
+def test_compare_absolute__shifted_sums_at_large_offset__effect_within_1e_12(rng, offset):
+    dev_c, dev_t = rng.normal(0, 1, 5_000), rng.normal(0.01, 1, 5_000)
+
+    def stats(dev: np.ndarray, shift: float) -> MeanStats:
+        return MeanStats(
+            n=dev.size, sum=float(dev.sum()), sum_squares=float((dev * dev).sum()), shift=shift
+        )
+
+    # The same shift, and shifts that differ by an exact 0.5.
+    for shift_t in (offset, offset + 0.5):
+        expected = (dev_t.mean() - dev_c.mean()) + (shift_t - offset)
+        result = compare(stats(dev_c, offset), stats(dev_t, shift_t), relative=False)
+        assert result.effect == pytest.approx(expected, rel=1e-12)
+        ref = sps.ttest_ind(dev_t + (shift_t - offset), dev_c, equal_var=False)
+        assert result.p_value == pytest.approx(ref.pvalue, rel=1e-9)

@@ -244,9 +244,10 @@ def test_compare__values_near_1e8_shifted_daily_sums__se_within_1e_9(rng):
     control, treatment = sum(_chunks(c, 7)), sum(_chunks(t, 10))
     result = compare(control, treatment, relative=False)
     assert result.stderr == pytest.approx(_welch_se(c, t), rel=1e-9)
-    assert result.effect == pytest.approx(t.mean() - c.mean(), rel=1e-9)
+    # y − 1e8 is exact (Sterbenz), so the centred means carry no rounding to the 1e8 grid
+    assert result.effect == pytest.approx((t - 1e8).mean() - (c - 1e8).mean(), rel=1e-9)
     assert result.control_mean == pytest.approx(c.mean(), rel=1e-15)
-    ref = sps.ttest_ind(t, c, equal_var=False)
+    ref = sps.ttest_ind(t - 1e8, c - 1e8, equal_var=False)
     assert result.p_value == pytest.approx(ref.pvalue, rel=1e-8)
 
 
@@ -256,6 +257,8 @@ def test_compare_cuped__values_near_1e8_shifted__matches_numpy_adjustment(rng):
     yc = 2e8 + 0.8 * (xc - 1e8) + rng.normal(0, 0.5, n)
     yt = 2e8 + 0.8 * (xt - 1e8) + rng.normal(0.03, 0.5, n)
     result = compare(sum(_chunks(yc, 4, xc)), sum(_chunks(yt, 3, xt)), relative=False)
+    # centred copies (exact: Sterbenz), so that the reference is not rounded to the 1e8 grid
+    yc, yt, xc, xt = yc - 2e8, yt - 2e8, xc - 1e8, xt - 1e8
     y, x = np.concatenate([yc, yt]), np.concatenate([xc, xt])
     theta = np.cov(y, x, ddof=1)[0, 1] / np.var(x, ddof=1)
     adj_c, adj_t = yc - theta * xc, yt - theta * xt
