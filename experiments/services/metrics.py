@@ -12,7 +12,7 @@ from core.actors import Actor
 from core.errors import ValidationFailed
 from core.limits import EVENT_NAME_HELP, is_event_name
 from core.vocab import display_format_of
-from experiments.models import Metric, MetricType
+from experiments.models import ExperimentStatus, Metric, MetricType
 from experiments.models.metric import DisplayFormat
 
 from .audit import audit_record
@@ -32,6 +32,12 @@ FIELDS = (
     "display_format",
     "currency",
 )
+
+# The fields only pages read (how a metric is named and shown). Every other field changes what
+# the analysis computes, so it is fixed while an experiment that uses the metric is live.
+PRESENTATION_FIELDS = frozenset({"name", "description", "display_format", "currency"})
+LIVE_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
+NULLABLE_FIELDS = frozenset({"numerator", "denominator", "retention_day", "winsorize_percentile"})
 
 
 def _check_event(value: Any, field: str, errors: dict[str, list[str]]) -> None:
@@ -112,6 +118,37 @@ def _normalized(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def metric_change_refusals(
+    *, metric: Metric, before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, list[str]]:
+    """Why a change to ``metric`` is refused (empty when it is allowed): a field the analysis
+    reads cannot change while a running or paused experiment uses the metric."""
+    changed = [
+        field
+        for field in FIELDS
+        if field not in PRESENTATION_FIELDS and before.get(field) != after.get(field)
+    ]
+    if not changed:
+        return {}
+    live = sorted(
+        set(
+            metric.experiment_links.filter(experiment__status__in=LIVE_STATUSES).values_list(
+                "experiment__key", flat=True
+            )
+        )
+    )
+    if not live:
+        return {}
+    message = _(
+        'Metric "%(key)s" is used by running or paused experiments: %(experiments)s. Changing '
+        "its %(field)s would change their analysis; create a new metric, or stop them first."
+    )
+    return {
+        field: [message % {"key": metric.key, "experiments": ", ".join(live), "field": field}]
+        for field in changed
+    }
+
+
 @transaction.atomic
 def metric_create(*, actor: Actor, data: dict[str, Any]) -> Metric:
     data = _normalized(data)
@@ -144,26 +181,28 @@ def metric_update(*, actor: Actor, metric: Metric, data: dict[str, Any]) -> Metr
     errors = metric_errors(merged)
     if errors:
         raise ValidationFailed(errors)
+    stored = {
+        field: value if value is not None or field in NULLABLE_FIELDS else ""
+        for field, value in merged.items()
+        if field in FIELDS
+    }
+    refused = metric_change_refusals(metric=metric, before=before, after=stored)
+    if refused:
+        raise ValidationFailed(refused)
+    if stored == before:
+        return metric  # nothing changes: nothing written, nothing audited
     for field in FIELDS:
-        setattr(metric, field, merged[field] if merged[field] is not None else "")
-        if merged[field] is None and field in (
-            "numerator",
-            "denominator",
-            "retention_day",
-            "winsorize_percentile",
-        ):
-            setattr(metric, field, None)
+        setattr(metric, field, stored[field])
     metric.save()
     after = {field: getattr(metric, field) for field in FIELDS}
-    if before != after:
-        audit_record(
-            actor=actor,
-            action="update",
-            object_type="metric",
-            object_key=metric.key,
-            before=before,
-            after=after,
-        )
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="metric",
+        object_key=metric.key,
+        before=before,
+        after=after,
+    )
     return metric
 
 
