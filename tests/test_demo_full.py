@@ -95,7 +95,35 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     print(loaded.stdout.splitlines()[0])
     data = _read(database)
     data["seconds"] = seconds
+    _print_estimates(data)
     return data
+
+
+def _print_estimates(data: dict[str, Any]) -> None:
+    """Every comparison of the latest snapshots: planted truth, estimate, interval, p-value."""
+    print(
+        f"{data['exposures']:,} exposures, {data['events']:,} events, {data['snapshots']} snapshots"
+    )
+    for key, e in sorted(data["experiments"].items()):
+        if not e["results"]:
+            continue
+        print(f"{key} ({e['status']}): {e['exposed']:,} exposed, {e['snapshots']} snapshots")
+        planted = {(m, v): x for m, v, x in e["planted"]}
+        for m in e["results"]["metrics"]:
+            for v in m["variants"]:
+                if v["is_control"] or v["effect"] is None:
+                    continue
+                truth = planted.get((m["metric"], v["variant"]))
+                low, high = v["ci"]
+                chance = v.get("chance_to_win")
+                odds = (
+                    f"p={v['p_value']:.3g}" if v.get("p_value") is not None else f"P(win)={chance}"
+                )
+                print(
+                    f"  {m['role']:<9} {m['metric']:<16} planted "
+                    f"{'-' if truth is None else f'{truth:+.2%}'}, estimate {v['effect']:+.2%} "
+                    f"[{low:+.2%}, {high:+.2%}] {odds} significant={v['significant']}"
+                )
 
 
 def test_demo_full__fresh_sqlite__loads_within_the_goal(demo):

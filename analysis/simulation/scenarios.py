@@ -97,8 +97,9 @@ class Scenario:
         return behaviour_with(self.control, self.effects.get(variant, {}))
 
 
-# The attributes the demo's targeting reads; each one is a segment of every snapshot, and the
-# segments are most of a refresh's cost, so the population carries no more than these.
+# The attributes the demo's targeting reads. Each attribute is a segment of every snapshot, and
+# the segments are most of a refresh's cost, so each demo scenario draws two at most: the one
+# its targeting reads and the platform (a user without ``is_new_user`` counts as returning).
 DEFAULT_POPULATION: dict[str, dict[str, float]] = {
     "platform": {"ios": 0.45, "android": 0.4, "web": 0.15},
     "country": {"CN": 0.55, "SG": 0.25, "MY": 0.1, "US": 0.1},
@@ -120,14 +121,20 @@ SCENARIOS: dict[str, Scenario] = {
         description="Pro at 39 instead of 29: paid conversion -10% relative, revenue per user +8%.",
         control=Behaviour(purchase=0.15, order_value=45.0, value_sigma=0.3, repeat=0.1, **NO_OPENS),
         effects={"pro39": {"conversion": -0.10, "revenue_per_user": 0.08}},
-        population=_population(country={"CN": 0.6, "SG": 0.3, "US": 0.1}),
+        population={
+            "platform": DEFAULT_POPULATION["platform"],
+            "country": {"CN": 0.6, "SG": 0.3, "US": 0.1},
+        },
     ),
     "onboarding-checklist": Scenario(
         experiment="onboarding-checklist",
         description="A checklist instead of the tour: D7 retention +2 points.",
         control=Behaviour(purchase=0.04, d0=0.0, d1=0.45, d7=0.25),
         effects={"checklist": {"d7_retention": 0.02}},
-        population=_population(is_new_user={"true": 0.9, "false": 0.1}),
+        population={
+            "platform": DEFAULT_POPULATION["platform"],
+            "is_new_user": {"true": 0.9, "false": 0.1},
+        },
     ),
     "new-user-coupon": Scenario(
         experiment="new-user-coupon",
@@ -140,10 +147,10 @@ SCENARIOS: dict[str, Scenario] = {
         effects={
             "new10": {"conversion": 0.25, "order_value": -0.12, "refund": 0.4, "coupon": 10.0}
         },
-        population=_population(
-            is_new_user={"true": 0.9, "false": 0.1},
-            platform={"ios": 0.5, "android": 0.45, "web": 0.05},
-        ),
+        population={
+            "platform": {"ios": 0.5, "android": 0.45, "web": 0.05},
+            "is_new_user": {"true": 0.9, "false": 0.1},
+        },
     ),
     "checkout-aa": Scenario(
         experiment="checkout-aa",
