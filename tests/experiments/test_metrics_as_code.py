@@ -372,3 +372,18 @@ def test_metrics_apply__not_utf8__clear_error(tmp_path) -> None:
     path.write_bytes(b"metrics:\n  d7:\n    name: \xff\xfe\n")
     message, _ = _refused(path)
     assert "Cannot read" in message
+
+
+@pytest.mark.django_db
+def test_metrics_apply__the_docs_example__creates_both_metrics(tmp_path) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "analysis.md").read_text("utf-8")
+    section = docs[docs.index("## Metrics as code") :]
+    example = section[section.index("```yaml\n") + len("```yaml\n") :]
+    path = tmp_path / "metrics.yaml"
+    path.write_text(example[: example.index("```")], encoding="utf-8")
+
+    out, _ = _apply(path)
+
+    assert "Applied: 2 created, 0 changed, 0 unchanged." in out
+    assert Metric.objects.get(key="paid-conversion").window_hours == 72
+    assert Metric.objects.get(key="aov").currency == "CNY"
