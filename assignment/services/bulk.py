@@ -33,7 +33,13 @@ from django.utils import timezone
 from .assign import Assignment
 from .event_validation import TimeWindow
 from .events import IngestResult, events_store, events_validate
-from .exposures import exposure_row, exposure_rows_insert, exposure_values, exposures_flag
+from .exposures import (
+    exposure_attributes_value,
+    exposure_row,
+    exposure_rows_insert,
+    exposure_time_value,
+    exposures_flag,
+)
 
 __all__ = ["BulkExposure", "events_ingest_bulk", "exposures_record_bulk"]
 
@@ -59,11 +65,26 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+def _stored_attributes(attributes: dict[str, Any], prepared: dict) -> Any:
+    """``exposure_attributes_value``, remembered for attributes of plain values: simulated and
+    loaded units share few distinct attribute sets."""
+    try:
+        key = tuple(attributes.items())
+        hash(key)
+    except TypeError:  # a list or object among the values
+        return exposure_attributes_value(attributes)
+    found = prepared.get(key)
+    if found is None:
+        found = prepared[key] = exposure_attributes_value(attributes)
+    return found
+
+
 @transaction.atomic
 def exposures_record_bulk(*, items: Iterable[BulkExposure]) -> int:
     """Store the exposures among ``items`` (answers with ``record``), in input order as
     successive calls would; returns how many new rows were written."""
     written = 0
+    prepared: dict[tuple[tuple[str, Any], ...], Any] = {}
     with connection.cursor() as cursor:
         for chunk in _chunks(items, EXPOSURE_ROWS_PER_STATEMENT):
             first: dict[tuple[int, int, str], tuple[tuple, BulkExposure]] = {}
@@ -76,9 +97,13 @@ def exposures_record_bulk(*, items: Iterable[BulkExposure]) -> int:
                 if key in first:
                     repeats.append((key, item))
                     continue
-                stored_attributes, when = exposure_values(item.attributes, item.at)
                 first[key] = (
-                    exposure_row(key, a, stored_attributes=stored_attributes, when=when),
+                    exposure_row(
+                        key,
+                        a,
+                        stored_attributes=_stored_attributes(item.attributes, prepared),
+                        when=exposure_time_value(item.at),
+                    ),
                     item,
                 )
             if not first:

@@ -155,12 +155,19 @@ _attributes_field = Exposure._meta.get_field("attributes")
 _time_field = Exposure._meta.get_field("first_exposed_at")
 
 
+def exposure_attributes_value(attributes: dict) -> Any:
+    """The attributes as the database stores them."""
+    return _attributes_field.get_db_prep_save(attributes, connection)
+
+
+def exposure_time_value(when: datetime) -> Any:
+    """The first-exposure time as the database stores it."""
+    return _time_field.get_db_prep_save(when, connection)
+
+
 def exposure_values(attributes: dict, when: datetime) -> tuple[Any, Any]:
     """The attributes and first-exposure time as the database stores them."""
-    return (
-        _attributes_field.get_db_prep_save(attributes, connection),
-        _time_field.get_db_prep_save(when, connection),
-    )
+    return exposure_attributes_value(attributes), exposure_time_value(when)
 
 
 def exposures_record(
