@@ -70,6 +70,7 @@ def _refused(path: Path, *extra: str) -> tuple[str, str]:
     err = StringIO()
     with pytest.raises(CommandError) as failed:
         call_command("metrics", "apply", str(path), *extra, stdout=StringIO(), stderr=err)
+    assert failed.value.returncode != 0  # the exit status from the command line
     return str(failed.value), err.getvalue()
 
 
