@@ -24,7 +24,13 @@ from experiments.services.experiments import (
 )
 from experiments.services.layers import layer_create, layer_delete, layer_update
 from experiments.services.lifecycle import experiment_new_phase, experiment_transition
-from experiments.services.metrics import metric_create, metric_delete, metric_update
+from experiments.services.metrics import FIELDS as METRIC_FIELDS
+from experiments.services.metrics import (
+    PRESENTATION_FIELDS,
+    metric_create,
+    metric_delete,
+    metric_update,
+)
 
 from . import serializers as s
 
@@ -214,6 +220,13 @@ class ExperimentAuditApi(APIView):
         return Response(s.AuditOutput(entries, many=True).data)
 
 
+METRIC_UPDATE_HELP = (
+    "Change a metric. While a running or paused experiment uses it, only "
+    f"{', '.join(f for f in METRIC_FIELDS if f in PRESENTATION_FIELDS)} can change (400 names "
+    "each refused field): create a new metric for a different definition."
+)
+
+
 def _metric_or_404(key: str) -> Metric:
     metric = selectors.metric_list().filter(key=key).first()
     if metric is None:
@@ -249,13 +262,17 @@ class MetricDetailApi(APIView):
         return Response(s.MetricOutput(metric).data)
 
     @extend_schema(
-        request=s.MetricInput, responses={200: s.MetricOutput, **error_responses(400, 404)}
+        request=s.MetricInput,
+        responses={200: s.MetricOutput, **error_responses(400, 404)},
+        description=METRIC_UPDATE_HELP,
     )
     def patch(self, request: Request, key: str) -> Response:
         return self._update(request, key, partial=True)
 
     @extend_schema(
-        request=s.MetricInput, responses={200: s.MetricOutput, **error_responses(400, 404)}
+        request=s.MetricInput,
+        responses={200: s.MetricOutput, **error_responses(400, 404)},
+        description=METRIC_UPDATE_HELP,
     )
     def put(self, request: Request, key: str) -> Response:
         return self._update(request, key, partial=False)
