@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from analysis.models import PlantedEffect
 from analysis.services.snapshots import experiment_refresh
 from analysis.simulation import SCENARIOS, simulate
 from analysis.simulation.scenarios import Behaviour, behaviour_with, scenario_from_dict, true_effect
@@ -91,6 +92,23 @@ def test_simulate_command__small_run__prints_truth_beside_estimate():
     text = out.getvalue()
     assert "planted" in text and "95% interval" in text and "covers truth" in text
     assert "paid_conversion  pro39" in text and "-10.0%" in text
+    planted = dict(
+        PlantedEffect.objects.filter(experiment__key="pricing-pro-tier").values_list(
+            "metric", "effect"
+        )
+    )
+    assert planted["paid_conversion"] == pytest.approx(-0.10)  # the report shows it
+    assert planted["arpu"] == pytest.approx(0.08)
+
+
+def test_simulate_command__per_call__same_counts_printed_as_stored():
+    experiment = demo_experiment("checkout-aa")
+    out = io.StringIO()
+    args = ("--users", "300", "--days", "5", "--per-call", "--no-refresh")
+    call_command("simulate", "checkout-aa", *args, stdout=out)
+    stored = Event.objects.count()
+    assert f"{stored:,} stored" in out.getvalue()
+    assert Exposure.objects.filter(experiment=experiment).count() == 300
 
 
 def test_behaviour_with__revenue_per_user_and_conversion__order_value_makes_up_the_rest():
