@@ -104,6 +104,10 @@ def _list_links_each_experiment_to_its_report_with_the_planted_truth(client) -> 
     report = client.get("/experiments/pricing-pro-tier/results/").content.decode()
     assert "planted: −10.00%" in report
     assert "demo data" in report
+    client.cookies["django_language"] = "zh-hans"
+    report = client.get("/experiments/pricing-pro-tier/results/").content.decode()
+    assert "预设：−10.00%" in report and "演示数据" in report
+    del client.cookies["django_language"]
 
 
 def test_demo__people__admin_editor_viewer_in_their_groups_passwords_printed(definitions_only):
