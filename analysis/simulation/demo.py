@@ -168,7 +168,7 @@ def demo_history_ensure(
         report(computed, len(points), f"{experiment.key}: snapshots")
         experiment.refresh_from_db(fields=["status"])
         if experiment.status != ExperimentStatus.RUNNING:
-            report(len(points), len(points), f"{experiment.key}: snapshots")
+            report(computed, computed, f"{experiment.key}: snapshots (paused)")
             break
     return computed
 
