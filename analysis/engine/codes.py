@@ -33,6 +33,7 @@ class ReasonCode(StrEnum):
     PLANNED_SAMPLE_PROGRESS = "planned_sample_progress"
     REQUIRED_SAMPLE_PROGRESS = "required_sample_progress"
     PLANNED_DURATION_RUNNING = "planned_duration_running"
+    SEGMENT_SRM_ERROR = "segment_srm_error"
 
 
 class HealthCode(StrEnum):
@@ -47,6 +48,9 @@ class HealthCode(StrEnum):
     UNDERPOWERED_SAMPLE = "underpowered_sample"
     MULTIPLE_EXPOSURES = "multiple_exposures"
     VALUES_OUT_OF_RANGE = "values_out_of_range"
+    SEGMENT_SRM_WARNING = "segment_srm_warning"
+    SEGMENT_SRM_ERROR = "segment_srm_error"
+    DAY_SRM_WARNING = "day_srm_warning"
 
 
 class BreakerCode(StrEnum):

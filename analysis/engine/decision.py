@@ -4,7 +4,9 @@ Rules, in order:
 
 1. A sample ratio mismatch at the error level (p < 0.001): keep running and investigate;
    nothing else can be trusted. At the warning level (p < 0.01) the decision stands and its
-   reasons say to look.
+   reasons say to look. The same holds for an extreme mismatch in one segment (Holm-adjusted
+   p < 1e-6 across its dimension's segments, ``analysis.engine.srm_alarms``), which an
+   exact overall split can hide.
 2. A variant whose primary metric is significantly better and no guardrail of which is
    worse: ship it (the largest improvement when several qualify).
 3. Every variant is significantly worse on the primary metric, or better but with a guardrail
@@ -38,6 +40,7 @@ from analysis.engine.contract import (
     MetricResult,
     Plan,
     PowerResult,
+    SegmentResult,
     SnapshotInputs,
     SrmResult,
 )
@@ -46,6 +49,7 @@ from core.vocab import FINISHED_STATUSES, primary_of
 
 from .formatting import evidence_params, guardrail_loss_coded
 from .outcomes import guardrail_losses
+from .srm_alarms import extreme_segment, segment_srm_alarms
 
 
 def _reason(code: ReasonCode, **params: Any) -> Coded:
@@ -85,9 +89,12 @@ def decision_summary(
     srm: SrmResult,
     metrics: Sequence[MetricResult],
     power: PowerResult,
+    segments: Sequence[SegmentResult] = (),
 ) -> Decision:
     """The recommendation for this snapshot, with its reasons as codes and values."""
-    decision = _decision(inputs=inputs, plan=plan, srm=srm, metrics=metrics, power=power)
+    decision = _decision(
+        inputs=inputs, plan=plan, srm=srm, metrics=metrics, power=power, segments=segments
+    )
     if srm.level != SRM_WARNING:
         return decision
     return _result(
@@ -104,9 +111,24 @@ def _decision(
     srm: SrmResult,
     metrics: Sequence[MetricResult],
     power: PowerResult,
+    segments: Sequence[SegmentResult],
 ) -> Decision:
     if srm.mismatch or srm.level == SRM_ERROR:
         return _result(KEEP_RUNNING, [_reason(ReasonCode.SRM_ERROR, p=srm.p_value)])
+    broken = extreme_segment(segment_srm_alarms(segments))
+    if broken is not None:
+        return _result(
+            KEEP_RUNNING,
+            [
+                _reason(
+                    ReasonCode.SEGMENT_SRM_ERROR,
+                    attribute=broken.family,
+                    value=broken.value,
+                    p=broken.p_adjusted,
+                    units=broken.units,
+                )
+            ],
+        )
     primary = primary_of(metrics)
     if primary is None:
         return _result(KEEP_RUNNING, [_reason(ReasonCode.NO_PRIMARY)])

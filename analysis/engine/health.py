@@ -29,6 +29,10 @@ from core.vocab import FINISHED_STATUSES
 
 from .formatting import guardrail_loss_coded
 from .outcomes import guardrail_losses
+from .srm_alarms import SrmAlarm, day_srm_alarms, segment_srm_alarms
+
+# At most this many segments (or days) are named in one message; ``count`` says how many.
+NAMED_ALARMS = 5
 
 NO_EXPOSURE_HOURS = 24
 
@@ -74,6 +78,52 @@ def _srm(srm: SrmResult, segments: Sequence[SegmentResult]) -> list[HealthCheck]
     if not error:
         return [_check("srm", "warning", HealthCode.SRM_WARNING, condition="srm_warning", **values)]
     return [_check("srm", "error", HealthCode.SRM_ERROR, **values)]
+
+
+def _alarm_values(alarms: list[SrmAlarm]) -> dict[str, Any]:
+    return {
+        "items": [a.params() for a in alarms[:NAMED_ALARMS]],
+        "count": len(alarms),
+        "family_size": alarms[0].family_size,
+    }
+
+
+def _segment_srm(srm: SrmResult, segments: Sequence[SegmentResult]) -> list[HealthCheck]:
+    """Per segment dimension, its segments whose split is broken (``srm_alarms``). Left out
+    when the overall split is already an error: that check names the worst segment."""
+    if srm.mismatch or srm.level == SRM_ERROR:
+        return []
+    checks = []
+    for attribute, alarms in sorted(segment_srm_alarms(segments).items()):
+        values = {"attribute": attribute, **_alarm_values(alarms)}
+        if any(a.extreme for a in alarms):
+            checks.append(
+                _check(
+                    "segment_srm",
+                    "error",
+                    HealthCode.SEGMENT_SRM_ERROR,
+                    condition=f"segment_srm:{attribute}",
+                    **values,
+                )
+            )
+        else:
+            checks.append(
+                _check(
+                    "segment_srm",
+                    "warning",
+                    HealthCode.SEGMENT_SRM_WARNING,
+                    condition=f"segment_srm_warning:{attribute}",
+                    **values,
+                )
+            )
+    return checks
+
+
+def _day_srm(inputs: SnapshotInputs) -> list[HealthCheck]:
+    alarms = day_srm_alarms(inputs)
+    if not alarms:
+        return []
+    return [_check("day_srm", "warning", HealthCode.DAY_SRM_WARNING, **_alarm_values(alarms))]
 
 
 def _no_exposures(inputs: SnapshotInputs) -> list[HealthCheck]:
@@ -176,6 +226,8 @@ def health_checks(
     """Every check that fires for this snapshot (empty when all is well)."""
     return (
         *_srm(srm, segments),
+        *_segment_srm(srm, segments),
+        *_day_srm(inputs),
         *_no_exposures(inputs),
         *_guardrails(metrics),
         *_underpowered(inputs, plan, power),

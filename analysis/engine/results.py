@@ -281,7 +281,9 @@ def analyze(
         power=power,
         metrics=metrics,
         segments=segments,
-        decision=decision_summary(inputs=inputs, plan=plan, srm=srm, metrics=metrics, power=power),
+        decision=decision_summary(
+            inputs=inputs, plan=plan, srm=srm, metrics=metrics, power=power, segments=segments
+        ),
         health=health_checks(
             inputs=inputs, plan=plan, srm=srm, metrics=metrics, segments=segments, power=power
         ),

@@ -72,6 +72,61 @@ def _srm_error(p: Params) -> str:
     return " ".join([*_srm_parts(p, error=True), advice])
 
 
+def _alarm_items(p: Params) -> str:
+    """The named segments (or days) of a segment or day SRM check, '; ' between them."""
+    return "; ".join(
+        _(
+            "%(value)s: observed %(observed)s, expected %(expected)s (p = %(p)s, adjusted "
+            "p = %(p_adjusted)s)"
+        )
+        % {
+            "value": item["value"],
+            "observed": _split(item["observed"], rounded=False),
+            "expected": _split(item["expected"], rounded=True),
+            "p": p_short(item["p"]),
+            "p_adjusted": p_short(item["p_adjusted"]),
+        }
+        for item in p["items"]
+    )
+
+
+def _alarm_values(p: Params) -> dict[str, str]:
+    return {
+        "attribute": str(p.get("attribute", "")),
+        "items": _alarm_items(p),
+        "count": count(p["count"]),
+        "family_size": count(p["family_size"]),
+    }
+
+
+def _segment_srm_warning(p: Params) -> str:
+    return _(
+        "Sample ratio warning within %(attribute)s: %(items)s. %(count)s of %(family_size)s "
+        "segments stay below p = 0.001 after correcting for the number of segments, although "
+        "the overall split looks fine. Below an adjusted p = 1e-6 the decision is held. Check "
+        "crashes, redirects and exposure logging that differ by %(attribute)s."
+    ) % _alarm_values(p)
+
+
+def _segment_srm_error(p: Params) -> str:
+    return _(
+        "Sample ratio mismatch within %(attribute)s: %(items)s. %(count)s of %(family_size)s "
+        "segments stay below p = 0.001 after correcting for the number of segments, at least "
+        "one below 1e-6, although the overall split looks fine: the decision is held. Results "
+        "are not trustworthy until this is explained: check crashes, redirects and exposure "
+        "logging that differ by %(attribute)s."
+    ) % _alarm_values(p)
+
+
+def _day_srm_warning(p: Params) -> str:
+    return _(
+        "Sample ratio warning on %(count)s of %(family_size)s exposure days (after correcting "
+        "for the number of days): %(items)s. Check releases, incidents and exposure logging on "
+        "those days: a day with a broken split often means that one variant's exposures were "
+        "lost or logged twice."
+    ) % _alarm_values(p)
+
+
 def _no_exposures_at_all(p: Params) -> str:
     return _(
         "No exposures at all for %(hours)s hours in a running experiment. Check that the app "
@@ -162,4 +217,7 @@ MESSAGES: dict[str, Callable[[Params], str]] = {
     HealthCode.UNDERPOWERED_SAMPLE: _underpowered_sample,
     HealthCode.MULTIPLE_EXPOSURES: _multiple_exposures,
     HealthCode.VALUES_OUT_OF_RANGE: _values_out_of_range,
+    HealthCode.SEGMENT_SRM_WARNING: _segment_srm_warning,
+    HealthCode.SEGMENT_SRM_ERROR: _segment_srm_error,
+    HealthCode.DAY_SRM_WARNING: _day_srm_warning,
 }

@@ -141,6 +141,20 @@ def _planned_duration_running(p: Params) -> str:
     return _("The planned duration has not elapsed yet.")
 
 
+def _segment_srm_error(p: Params) -> str:
+    return _(
+        "Sample ratio mismatch for %(attribute)s = %(value)s (adjusted p = %(p)s, %(units)s "
+        "units): the split is broken in this segment although the overall split looks fine, so "
+        "the results cannot be trusted. Investigate assignment and exposure logging for this "
+        "segment before deciding."
+    ) % {
+        "attribute": p["attribute"],
+        "value": p["value"],
+        "p": p_short(p["p"]),
+        "units": count(p["units"]),
+    }
+
+
 REASONS: dict[str, Callable[[Params], str]] = {
     ReasonCode.SRM_WARNING: _srm_warning,
     ReasonCode.SRM_ERROR: _srm_error,
@@ -159,4 +173,5 @@ REASONS: dict[str, Callable[[Params], str]] = {
     ReasonCode.PLANNED_SAMPLE_PROGRESS: _planned_sample_progress,
     ReasonCode.REQUIRED_SAMPLE_PROGRESS: _required_sample_progress,
     ReasonCode.PLANNED_DURATION_RUNNING: _planned_duration_running,
+    ReasonCode.SEGMENT_SRM_ERROR: _segment_srm_error,
 }

@@ -107,6 +107,7 @@ def test_english__fixed_examples_with_values(results) -> None:
 # Words that stay as they are in Chinese: data (metric, variant, attribute keys and names),
 # names of tests and products, and symbols.
 DATA = {"conv", "refunds", "revenue", "treatment", "control", "country", "CN", "b", "c"}
+DATA |= {"US", "SG", "JP"}
 DATA |= {"Checkout", "errors", "T"}
 KEPT = {"p", "e", "Fisher", "Verdict", "SDK", "CUPED", "SRM", "ID"}
 

@@ -22,7 +22,10 @@ FLAT = (10_000, 1_010)
 def _results(
     metrics: list[dict[str, Any]], *, p: Any = None, variants=("control", "treatment"), **kw
 ) -> Results:
+    units_by_day = kw.pop("units_by_day", None)
     inputs = synthetic_inputs(metrics, variants=variants, **kw)
+    if units_by_day is not None:
+        inputs["units_by_day"] = units_by_day
     for m, given in zip(inputs["metrics"], metrics, strict=True):
         m.update(given.get("extra", {}))
     stored = results_compute(inputs=inputs, plan=p or plan(), computed_at="x", engine_version="t")
@@ -94,6 +97,35 @@ def scenarios() -> dict[str, Results]:
         ),
         "srm_warning": _results(
             [_primary(conversion(CONTROL, BETTER))], units={"control": 10_000, "treatment": 9_620}
+        ),
+        # The overall split is exact; the segments' splits are not (tests/analysis/
+        # test_srm_alarms.py).
+        "segment_srm_error": _results(
+            [_primary(conversion((50_000, 5_000), (50_000, 6_500)))],
+            units={"control": 50_000, "treatment": 50_000},
+            segments=[
+                _segment("CN", 3_550, 2_050),
+                _segment("US", 24_818, 26_318),
+                _segment("SG", 15_000, 15_000),
+                _segment("JP", 6_632, 6_632),
+            ],
+        ),
+        "segment_srm_warning": _results(
+            [_primary(conversion((50_000, 5_000), (50_000, 6_500)))],
+            units={"control": 50_000, "treatment": 50_000},
+            segments=[
+                _segment("CN", 5_224, 4_776),
+                _segment("US", 19_776, 20_224),
+                _segment("SG", 15_000, 15_000),
+                _segment("JP", 10_000, 10_000),
+            ],
+        ),
+        "day_srm": _results(
+            [_primary(conversion(CONTROL, FLAT))],
+            units_by_day={
+                "2026-11-01": {"control": 5_000, "treatment": 5_000},
+                "2026-11-02": {"control": 5_000, "treatment": 4_000},
+            },
         ),
         "too_few": _results([_primary(conversion((1, 0), (1, 1)))]),
         "no_primary": _results([{**_primary(conversion(CONTROL, FLAT)), "role": "secondary"}]),

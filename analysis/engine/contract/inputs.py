@@ -202,6 +202,15 @@ class SnapshotInputs(Contract):
     freshness: Annotated[Freshness, OrEmpty] = Freshness()
     metrics: tuple[MetricInputs, ...]
     segments: tuple[SegmentInputs, ...] = ()
+    units_by_day: Annotated[
+        dict[str, dict[str, int]],
+        OrEmpty,
+        Field(
+            description="Analysed units per variant by the UTC day of their first exposure "
+            "(ISO date -> variant key -> units), for the per-day sample ratio check; empty in "
+            "inputs stored before it was counted."
+        ),
+    ] = Field(default_factory=dict)
 
     @property
     def control(self) -> VariantSpec:
