@@ -12,6 +12,8 @@ constructs that differ between engines are written as ``VERDICT_*`` marker funct
     epoch, so boundaries are exact everywhere.
 ``VERDICT_SHIFT(column, seconds)``, ``VERDICT_TIME('iso time')``
     a column moved by whole seconds; a constant time.
+``VERDICT_DAY(column)``
+    the UTC day of a time column, as whole days since 1970-01-01.
 ``VERDICT_CLAMP(value)``
     a float bounded to [-VALUE_LIMIT, VALUE_LIMIT] (NULL stays NULL).
 ``VERDICT_JSON_NUMBER(properties, 'key')``

@@ -37,7 +37,7 @@ from .query import (
     unit_totals,
     variant_sums,
 )
-from .segments import segment_sums, segment_values
+from .segments import DayRow, exposure_days, segment_sums, segment_values
 from .source import source
 from .sums import metric_caps, zero_stats
 
@@ -114,6 +114,7 @@ class Aggregates:
     events: int
     last_event: dt.datetime | None
     segment_rows: list[Row]
+    day_rows: list[DayRow]
 
 
 def aggregate(
@@ -125,8 +126,9 @@ def aggregate(
     unit_attribute: str,
 ) -> Aggregates:
     """The queries over a per-unit table ``table`` (``query.unit_select``): caps, shifts,
-    per-variant sums, totals and the primary metric's segments. ``exposures`` names the
-    relation the units' attributes are read from."""
+    per-variant sums, totals, the primary metric's segments and the units per exposure
+    day. ``exposures`` names the relation the units' attributes and first exposure times
+    are read from."""
     primary = [m for m in metrics if m.role == MetricRole.PRIMARY][:1]
     caps = caps_for(runner, table, metrics)
     scan = column_scan(runner, table, metrics, caps)
@@ -136,7 +138,8 @@ def aggregate(
     if primary:
         top = segment_values(runner, exposures, table, exclude={unit_attribute})
         seg_rows = segment_sums(runner, exposures, table, primary, caps, scan.shifts, top)
-    return Aggregates(caps, scan, rows, events, last_event, seg_rows)
+    days = exposure_days(runner, exposures, table)
+    return Aggregates(caps, scan, rows, events, last_event, seg_rows, days)
 
 
 def experiment_variants(experiment: Experiment) -> list[dict[str, Any]]:
@@ -221,6 +224,12 @@ def inputs_from(
         seg_units[key] = n
         seg_stats[key] = per_metric[primary[0].key][0]
 
+    units_by_day: dict[str, dict[str, int]] = {}
+    for day, variant_id, n in sorted(agg.day_rows, key=lambda r: r[0]):
+        key = by_id.get(variant_id)
+        if key is not None:
+            units_by_day.setdefault(day, dict.fromkeys(units, 0))[key] = n
+
     out_of_range = scan.out_of_range
     return SnapshotInputs(
         experiment=experiment.key,
@@ -275,4 +284,5 @@ def inputs_from(
                 segments.items(), key=lambda item: (item[0][0], item[0][1] == "other", item[0][1])
             )
         ),
+        units_by_day=units_by_day,
     )

@@ -112,6 +112,16 @@ def _time(d: Dialect, value: exp.Expression) -> exp.Expression:
     return _n(micros(when))
 
 
+def _day(d: Dialect, column: exp.Expression) -> exp.Expression:
+    if d.postgres:
+        return _native(d, "CAST(FLOOR(EXTRACT(EPOCH FROM :c) / 86400) AS BIGINT)", c=column)
+    if d.spark:
+        return _native(d, "CAST(FLOOR(UNIX_MICROS(:c) / 86400000000) AS BIGINT)", c=column)
+    # SQLite: the text's date at midnight UTC, in whole seconds, divided as integers.
+    midnight = _fn("strftime", exp.Literal.string("%s"), _fn("substr", column, _n(1), _n(10)))
+    return exp.Paren(this=exp.Div(this=exp.cast(midnight, "INTEGER"), expression=_n(86_400)))
+
+
 def _clamp(d: Dialect, value: exp.Expression) -> exp.Expression:
     if d.sqlite:
         # MIN/MAX with several arguments are NULL when one is; + 0.0 makes integers REAL,
@@ -196,6 +206,7 @@ _MARKERS: dict[str, Callable[..., exp.Expression]] = {
     "VERDICT_SHIFT": _shift,
     "VERDICT_TIME": _time,
     "VERDICT_CLAMP": _clamp,
+    "VERDICT_DAY": _day,
     "VERDICT_PERCENTILE": _percentile,
     "VERDICT_JSON_NUMBER": _json_number,
     "VERDICT_ATTR_KEY": _attr(_ATTR_KEY),

@@ -1,6 +1,10 @@
-"""Segment breakdowns: per exposure attribute value (top values, the rest as "other")."""
+"""Segment breakdowns: per exposure attribute value (top values, the rest as "other"), and
+the analysed units per day of first exposure."""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 from assignment.tables import ExposureTable
 
@@ -15,6 +19,8 @@ MAX_KEYS = 30
 MAX_DISTINCT = 1000
 IDENTIFIER_KEYS = {"id", "unit_id", "user_id", "account_id", "device_id", "email", "session_id"}
 OTHER = "other"
+
+DayRow = tuple[str, Any, int]
 
 
 def _pairs(exposures: ExposureTable, table: str) -> str:
@@ -99,3 +105,26 @@ def segment_sums_sql(
         from_sql=f"LEFT JOIN ({top_sql}) AS top ON top.k = t.k AND top.v = t.v",
         where_sql=f"WHERE t.k IN ({keys_sql})",
     )
+
+
+def exposure_days_sql(exposures: ExposureTable, table: str) -> str:
+    """The analysed units per UTC day of first exposure (days since 1970-01-01) and variant
+    (canonical SQL)."""
+    x = exposures_as(exposures, "x")
+    day = f"VERDICT_DAY({x.first_exposed_at})"
+    return (
+        f"SELECT {day} AS day, t.variant_id AS variant_id, COUNT(*) AS n_units"
+        f" FROM {table} AS t JOIN {x.table} AS x ON {x.id} = t.exposure_id"
+        f" GROUP BY {day}, t.variant_id"
+    )
+
+
+def exposure_days(runner: Runner, exposures: ExposureTable, table: str) -> list[DayRow]:
+    """Rows of (day as an ISO date, variant id, analysed units), for the per-day sample ratio
+    check."""
+    _, rows = runner.rows(exposure_days_sql(exposures, table))
+    epoch = dt.date(1970, 1, 1)
+    return [
+        ((epoch + dt.timedelta(days=int(day))).isoformat(), variant, int(n))
+        for day, variant, n in rows
+    ]

@@ -262,3 +262,35 @@ def test_segments__top_values_and_other__per_attribute_sums(db: None, monkeypatc
     assert cn.units == {"control": 3, "treatment": 2}
     assert cn.stats["control"].to_dict() == {"kind": "proportion", "n": 3, "conversions": 3}
     assert segs[("country", "other")].units == {"control": 1, "treatment": 2}
+
+
+def test_units_by_day__utc_day_of_first_exposure__per_variant_with_exclusions_left_out(
+    db: None,
+) -> None:
+    exp = experiment_with([(metric("conv"), "primary")])
+    d = Data(exp)
+    midnight = dt.datetime(2026, 1, 6, tzinfo=dt.UTC)
+    exposures = {
+        "a": ("control", T0),  # 2026-01-05 12:00
+        "b": ("treatment", midnight - US),  # the last microsecond of 2026-01-05
+        "c": ("treatment", midnight),  # the first of 2026-01-06
+        "d": ("control", midnight + 5 * H),
+        "e": ("control", midnight + 3 * DAY + H),  # 2026-01-09
+    }
+    for unit, (variant, at) in exposures.items():
+        d.expose(unit, variant, at)
+    d.expose("forced", "treatment", T0, forced=True)
+    d.expose("multi", "treatment", T0, multiple=True)
+    d.expose("late", "treatment", AS_OF + US)
+    d.save()
+    expected: dict[str, dict[str, int]] = {}
+    for variant, at in exposures.values():
+        day = expected.setdefault(at.date().isoformat(), {"control": 0, "treatment": 0})
+        day[variant] += 1
+    inputs = experiment_inputs(experiment=exp, as_of=AS_OF)
+    assert inputs.units_by_day == expected
+    assert expected == {
+        "2026-01-05": {"control": 1, "treatment": 1},
+        "2026-01-06": {"control": 1, "treatment": 1},
+        "2026-01-09": {"control": 1, "treatment": 0},
+    }

@@ -246,6 +246,9 @@ def test_spark_inputs__every_metric_and_rule__equal_builtin_inputs_and_p_values(
     # The scenario is what it says: every variant analysed, exclusions counted, D7 immature
     # for late units, winsorization caps and CUPED sums present, segments computed.
     assert sum(on_spark["units"].values()) == 240
+    # Exposures over five days from noon: six UTC days, every analysed unit counted once.
+    assert len(on_spark["units_by_day"]) == 6
+    assert sum(n for day in on_spark["units_by_day"].values() for n in day.values()) == 240
     assert on_spark["excluded"] == {"forced": 3, "multiple_variants": 3, "total": 6}
     metrics = {m["metric"]: m for m in on_spark["metrics"]}
     assert sum(metrics["sp_d7"]["immature_units"].values()) > 0
