@@ -23,8 +23,9 @@ health warning. A segment is *extreme* when its adjusted p-value is below
 At 1e-6 a correctly split experiment with 30 dimensions read at 1,000 refreshes holds its
 decision by chance in at most 3% of runs (30 x 1,000 x 1e-6; less, as the reads share their
 data), while a segment whose split is off by 10 points (45% / 55%) reaches it at about
-2,500 units. Days only warn: a day's units are a small part of a long experiment, and the
-overall and segment checks hold the decision when a broken day's units are enough to bias it.
+2,500 units (3,000 in a dimension of 20 segments). Days only warn: a day's units are a small
+part of a long experiment, and the overall and segment checks hold the decision when a broken
+day's units are enough to bias it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from analysis.engine.stats import MeanStats, compare
+from analysis.engine.stats import MeanStats, ProportionStats, compare
 
 from .raw import mean_stats
 
@@ -116,3 +116,18 @@ def test_compare_cuped_relative__monte_carlo__stderr_matches_spread_and_covers(r
     assert 0.941 <= figures["fieller"] <= 0.959, figures
     if (rho, lift) == (0.9, 1.0):
         assert 0.83 <= figures["gbstats"] <= 0.88, figures
+
+
+def test_thin_conversions__fisher_exact_test__not_significant_where_gbstats_normal_is():
+    # 4 of 20 against 0 of 20: gbstats' Welch t on p(1 - p) calls it, Fisher's test does not.
+    control, treatment = ProportionStats(20, 4), ProportionStats(20, 0)
+    var_c = 0.2 * 0.8 / 20  # the treatment's p(1 - p) is 0
+    t = 0.2 / math.sqrt(var_c)
+    gbstats_p = 2 * sps.t.sf(t, 19)  # Welch's ν with one variance term: n_C - 1
+    assert gbstats_p == pytest.approx(0.0375, abs=5e-5) and gbstats_p < 0.05
+    fisher_p = sps.fisher_exact([[4, 16], [0, 20]]).pvalue
+    result = compare(control, treatment, relative=False)
+    assert result.test == "fisher_exact"
+    assert result.p_value == pytest.approx(fisher_p, rel=1e-12)
+    assert result.p_value == pytest.approx(0.1060, abs=5e-5)
+    assert not result.significant
