@@ -119,7 +119,11 @@ def _segment_srm(srm: SrmResult, segments: Sequence[SegmentResult]) -> list[Heal
     return checks
 
 
-def _day_srm(inputs: SnapshotInputs) -> list[HealthCheck]:
+def _day_srm(inputs: SnapshotInputs, srm: SrmResult) -> list[HealthCheck]:
+    """The exposure days whose split is broken; left out when the overall split is already
+    an error (that check says it)."""
+    if srm.mismatch or srm.level == SRM_ERROR:
+        return []
     alarms = day_srm_alarms(inputs)
     if not alarms:
         return []
@@ -227,7 +231,7 @@ def health_checks(
     return (
         *_srm(srm, segments),
         *_segment_srm(srm, segments),
-        *_day_srm(inputs),
+        *_day_srm(inputs, srm),
         *_no_exposures(inputs),
         *_guardrails(metrics),
         *_underpowered(inputs, plan, power),

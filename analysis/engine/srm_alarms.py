@@ -25,7 +25,8 @@ decision by chance in at most 3% of runs (30 x 1,000 x 1e-6; less, as the reads 
 data), while a segment whose split is off by 10 points (45% / 55%) reaches it at about
 2,500 units (3,000 in a dimension of 20 segments). Days only warn: a day's units are a small
 part of a long experiment, and the overall and segment checks hold the decision when a broken
-day's units are enough to bias it.
+day's units are enough to bias it. With a single exposure day, or when the overall split is
+itself an error, the day check is left out: the overall check already says it.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def segment_srm_alarms(segments: Sequence[SegmentResult]) -> dict[str, list[SrmA
 
 
 def day_srm_alarms(inputs: SnapshotInputs) -> list[SrmAlarm]:
-    """The exposure days whose split is broken after Holm's correction across the days."""
+    """The exposure days whose split is broken after Holm's correction across the days (none
+    with fewer than two days: one day's split is the overall split)."""
     keys = [v.key for v in inputs.variants]
     weights = [v.weight for v in inputs.variants]
     tests = []
@@ -121,6 +123,8 @@ def day_srm_alarms(inputs: SnapshotInputs) -> list[SrmAlarm]:
                 {k: float(num(e) or 0.0) for k, e in zip(keys, r.expected, strict=True)},
             )
         )
+    if len(tests) < 2:
+        return []  # one day's split is the overall split, which has its own check
     return _flagged(DAY, tests)
 
 

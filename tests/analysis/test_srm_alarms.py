@@ -42,11 +42,14 @@ def _segment(attribute: str, value: str, control: int, treatment: int) -> dict:
     }
 
 
-def _results(segments: dict[str, tuple[int, int]], *, units_by_day=None, weights=None) -> dict:
+def _results(
+    segments: dict[str, tuple[int, int]], *, units_by_day=None, weights=None, units=None
+) -> dict:
     inputs = synthetic_inputs(
         [{"metric": "conv", "stats": SHIP_WORTHY}],
         segments=[_segment("browser", v, c, t) for v, (c, t) in segments.items()],
         weights=weights,
+        units=units,
     )
     if units_by_day is not None:
         inputs["units_by_day"] = units_by_day
@@ -169,16 +172,30 @@ def test_day_srm__one_day_with_a_broken_split__warning_naming_the_day():
 
 
 def test_day_srm__unequal_weights__expected_from_the_weights():
+    # 2:1 weights, exactly 6,000 / 3,000 overall; days 2 and 3 are broken both ways.
     days = {
         "2026-11-01": {"control": 2_000, "treatment": 1_000},
         "2026-11-02": {"control": 2_000, "treatment": 1_300},
+        "2026-11-03": {"control": 2_000, "treatment": 700},
     }
-    r = _results({}, units_by_day=days, weights=(2.0, 1.0))
+    r = _results(
+        {}, units_by_day=days, weights=(2.0, 1.0), units={"control": 6_000, "treatment": 3_000}
+    )
+    assert r["srm"]["level"] == "ok"
     (check,) = [h for h in r["health"] if h["check"] == "day_srm"]
-    (item,) = check["params"]["items"]
-    assert item["value"] == "2026-11-02"
-    assert item["p"] == pytest.approx(_chisquare_p([2_000, 1_300], (2.0, 1.0)), rel=1e-9)
-    assert item["expected"] == pytest.approx({"control": 2_200.0, "treatment": 1_100.0})
+    items = {item["value"]: item for item in check["params"]["items"]}
+    assert set(items) == {"2026-11-02", "2026-11-03"}
+    day2 = items["2026-11-02"]
+    assert day2["p"] == pytest.approx(_chisquare_p([2_000, 1_300], (2.0, 1.0)), rel=1e-9)
+    assert day2["expected"] == pytest.approx({"control": 2_200.0, "treatment": 1_100.0})
+
+
+def test_day_srm__one_day_or_overall_error__left_to_the_overall_check():
+    one_day = {"2026-11-01": {"control": 50_000, "treatment": 50_000}}
+    assert [h for h in _results({}, units_by_day=one_day)["health"]] == []
+    broken = _days((7_000, 6_000))
+    r = _results({}, units_by_day=broken, units={"control": 49_000, "treatment": 47_000})
+    assert [h["check"] for h in r["health"]] == ["srm"]
 
 
 def test_day_srm__balanced_days_or_inputs_without_days__no_check():
