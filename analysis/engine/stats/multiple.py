@@ -6,6 +6,7 @@ import math
 import numbers
 from collections.abc import Sequence
 
+import numpy as np
 from statsmodels.stats.multitest import multipletests
 
 # Our names -> statsmodels names.  statsmodels' default is Holm–Šidák, which we do not use.
@@ -33,5 +34,23 @@ def adjust_p_values(p_values: Sequence[float], method: str) -> list[float]:
         values.append(float(p))
     if not values:
         return []
+    if method == "holm":
+        return _holm(values)
     adjusted = multipletests(values, method=_METHODS[method])[1]
     return [float(x) for x in adjusted]
+
+
+def _holm(values: Sequence[float]) -> list[float]:
+    """Holm's step-down: the i-th smallest p times (m − i), made non-decreasing, at most 1.
+
+    Written here rather than through statsmodels, whose ``multipletests`` runs a full garbage
+    collection on every Holm call (about 50 ms in a large process); the sample ratio checks
+    correct one family per segment dimension at every refresh.
+    """
+    p = np.asarray(values, dtype=float)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    stepped = np.minimum(np.maximum.accumulate((m - np.arange(m)) * p[order]), 1.0)
+    out = np.empty(m)
+    out[order] = stepped
+    return [float(x) for x in out]
