@@ -302,7 +302,7 @@ TRAFFIC: dict[str, dict[str, int]] = {
     "checkout-aa": {"users": 104_000, "seed": 14},
     "express-checkout": {"users": 106_000, "seed": 15, "days": 1},
 }
-TRAFFIC_DAYS = 28
+TRAFFIC_DAYS = 21
 
 # What happens after the traffic: the onboarding test was stopped and concluded, with its
 # readout (复盘) written; the express checkout runs until the guardrail breaker pauses it.

@@ -124,18 +124,20 @@ def aggregate(
     metrics: list[MetricSpec],
     *,
     unit_attribute: str,
+    segments: bool = True,
 ) -> Aggregates:
     """The queries over a per-unit table ``table`` (``query.unit_select``): caps, shifts,
-    per-variant sums, totals, the primary metric's segments and the units per exposure
-    day. ``exposures`` names the relation the units' attributes and first exposure times
-    are read from."""
+    per-variant sums, totals, the primary metric's segments (unless ``segments`` is false:
+    a third of a refresh's cost, left out of a history's past days) and the units per
+    exposure day. ``exposures`` names the relation the units' attributes and first exposure
+    times are read from."""
     primary = [m for m in metrics if m.role == MetricRole.PRIMARY][:1]
     caps = caps_for(runner, table, metrics)
     scan = column_scan(runner, table, metrics, caps)
     rows = variant_sums(runner, table, metrics, caps, scan.shifts)
     events, last_event = unit_totals(runner, table)
     seg_rows: list[Row] = []
-    if primary:
+    if primary and segments:
         top = segment_values(runner, exposures, table, exclude={unit_attribute})
         seg_rows = segment_sums(runner, exposures, table, primary, caps, scan.shifts, top)
     days = exposure_days(runner, exposures, table)
@@ -147,9 +149,11 @@ def experiment_variants(experiment: Experiment) -> list[dict[str, Any]]:
     return _variants(experiment)
 
 
-def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> SnapshotInputs:
+def experiment_inputs(
+    *, experiment: Experiment, as_of: dt.datetime, segments: bool = True
+) -> SnapshotInputs:
     """Aggregate one experiment's current phase up to ``as_of`` (see docs/analysis.md), from
-    the application database."""
+    the application database; ``segments=False`` leaves out the segment breakdown."""
     runner = DatabaseRunner()
     variants = _variants(experiment)
     metrics = metric_specs(experiment)
@@ -162,6 +166,7 @@ def experiment_inputs(*, experiment: Experiment, as_of: dt.datetime) -> Snapshot
             table,
             metrics,
             unit_attribute=experiment.unit_attribute,
+            segments=segments,
         )
     return inputs_from(
         experiment=experiment,

@@ -42,15 +42,16 @@ def _notify(snapshot_id: int) -> None:
 
 
 def experiment_refresh_run(
-    *, experiment: Experiment, as_of: dt.datetime | None = None
+    *, experiment: Experiment, as_of: dt.datetime | None = None, segments: bool = True
 ) -> ResultSnapshot:
     """Compute a snapshot as of ``as_of`` (default now; idempotent for a given time), apply the
     guardrail breaker (which may pause the experiment, with its audit entry), then queue the
     notifications it calls for once the transaction commits.
 
-    Raises ``RefreshFailed`` (with the stored failed snapshot) when the computation fails.
+    ``segments=False`` leaves the segment breakdown out (a history's past days). Raises
+    ``RefreshFailed`` (with the stored failed snapshot) when the computation fails.
     """
-    snapshot = experiment_refresh(experiment=experiment, as_of=as_of)
+    snapshot = experiment_refresh(experiment=experiment, as_of=as_of, segments=segments)
     snapshot_breaker_apply(snapshot=snapshot)
     # A queue that cannot be reached loses no result: the notifications are sent with the next
     # snapshot (each condition once).

@@ -61,13 +61,14 @@ def _existing(experiment: Experiment, as_of: dt.datetime) -> ResultSnapshot | No
 
 
 def experiment_refresh(
-    *, experiment: Experiment, as_of: dt.datetime | None = None
+    *, experiment: Experiment, as_of: dt.datetime | None = None, segments: bool = True
 ) -> ResultSnapshot:
     """Aggregate the experiment's current phase up to ``as_of`` (default now), from its data
     source (``analysis.warehouse.routing``), and store a snapshot. Idempotent: an ``ok``
     snapshot for the same phase and ``as_of`` is returned as is. On error a ``failed`` snapshot
     is stored and ``RefreshFailed`` raised; earlier ``ok`` snapshots are untouched, so the API
-    keeps serving the last good one.
+    keeps serving the last good one. ``segments=False`` leaves the segment breakdown out (a
+    history's past days).
     """
     as_of = (as_of or timezone.now()).astimezone(dt.UTC)
     existing = _existing(experiment, as_of)
@@ -76,7 +77,11 @@ def experiment_refresh(
     started = time.perf_counter()
     plan = experiment_plan(experiment)
     try:
-        inputs = _json(experiment_inputs_routed(experiment=experiment, as_of=as_of).to_dict())
+        inputs = _json(
+            experiment_inputs_routed(
+                experiment=experiment, as_of=as_of, segments=segments
+            ).to_dict()
+        )
         computed_at = timezone.now()
         results = analyze(
             SnapshotInputs.from_dict(inputs),

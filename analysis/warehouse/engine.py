@@ -265,7 +265,12 @@ def _exposure_counts(runner: SparkRunner, views: Views, as_of: dt.datetime) -> d
 
 
 def spark_run(
-    *, experiment: Experiment, as_of: dt.datetime, source: SparkSource, spark: Any = None
+    *,
+    experiment: Experiment,
+    as_of: dt.datetime,
+    source: SparkSource,
+    spark: Any = None,
+    segments: bool = True,
 ) -> tuple[SnapshotInputs, SparkRun]:
     """``spark_inputs`` and what the run collected (for tests and the bench). A
     ``RuleViolation`` before anything runs when ``source`` breaks the data-source rules."""
@@ -293,6 +298,7 @@ def spark_run(
             quote(views.units),
             metrics,
             unit_attribute=experiment.unit_attribute,
+            segments=segments,
         )
     finally:
         units.unpersist()
@@ -311,9 +317,9 @@ def spark_run(
 
 
 def spark_inputs(
-    *, experiment: Experiment, as_of: dt.datetime, source: SparkSource
+    *, experiment: Experiment, as_of: dt.datetime, source: SparkSource, segments: bool = True
 ) -> SnapshotInputs:
     """The snapshot inputs of ``experiment``'s current phase up to ``as_of``, computed on
     Spark from ``source`` (the same as ``experiment_inputs`` gives)."""
-    inputs, _ = spark_run(experiment=experiment, as_of=as_of, source=source)
+    inputs, _ = spark_run(experiment=experiment, as_of=as_of, source=source, segments=segments)
     return inputs

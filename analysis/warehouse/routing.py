@@ -133,11 +133,14 @@ def data_source_refusal(source: DataSource) -> str | None:
     return _scrub(_refused(source, errors_text(errors)), source) if errors else None
 
 
-def experiment_inputs_routed(*, experiment: Experiment, as_of: dt.datetime) -> SnapshotInputs:
-    """The snapshot inputs of ``experiment`` up to ``as_of``, read from its data source."""
+def experiment_inputs_routed(
+    *, experiment: Experiment, as_of: dt.datetime, segments: bool = True
+) -> SnapshotInputs:
+    """The snapshot inputs of ``experiment`` up to ``as_of``, read from its data source
+    (without the segment breakdown when ``segments`` is false)."""
     source = experiment.data_source
     if source is None or source.kind == DataSourceKind.BUILTIN:
-        return experiment_inputs(experiment=experiment, as_of=as_of)
+        return experiment_inputs(experiment=experiment, as_of=as_of, segments=segments)
     refusal = data_source_refusal(source)
     if refusal:
         logger.warning("spark refresh of %s refused: %s", experiment.key, refusal)
@@ -145,7 +148,12 @@ def experiment_inputs_routed(*, experiment: Experiment, as_of: dt.datetime) -> S
     try:
         from analysis.warehouse.engine import spark_inputs
 
-        return spark_inputs(experiment=experiment, as_of=as_of, source=spark_source_for(source))
+        return spark_inputs(
+            experiment=experiment,
+            as_of=as_of,
+            source=spark_source_for(source),
+            segments=segments,
+        )
     except Exception as exc:
         message = spark_failure_message(exc, source)
         logger.warning(

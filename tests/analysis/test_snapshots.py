@@ -109,3 +109,15 @@ def test_analyze_command__known_key__prints_a_summary(db: None) -> None:
 def test_analyze_command__unknown_key__error(db: None) -> None:
     with pytest.raises(CommandError, match="No experiment"):
         call_command("analyze", "nope", stdout=StringIO())
+
+
+def test_refresh__without_segments__same_results_and_no_segment_breakdown(db: None) -> None:
+    """A history's past days are refreshed with ``segments=False``: everything but the segment
+    breakdown equals a full refresh's."""
+    exp = _populated()
+    full = experiment_refresh(experiment=exp, as_of=AS_OF).inputs
+    lean = experiment_refresh(experiment=exp, as_of=AS_OF + H, segments=False).inputs
+    assert full["segments"], "the full refresh breaks the primary metric down by platform"
+    assert lean["segments"] == []
+    for key in ("units", "metrics", "excluded", "events", "units_by_day"):
+        assert lean[key] == full[key], key
