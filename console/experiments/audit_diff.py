@@ -133,6 +133,9 @@ def _empty_like(value: Any, other: Any) -> Any:
     return value
 
 
+_FIELD_RANK = {name: rank for rank, name in enumerate(AUDIT_FIELD_LABELS)}
+
+
 def _walk(path: str, before: Any, after: Any, out: list[Change]) -> None:
     if before == after:
         return
@@ -140,7 +143,12 @@ def _walk(path: str, before: Any, after: Any, out: list[Change]) -> None:
     if not whole:
         before, after = _empty_like(before, after), _empty_like(after, before)
     if isinstance(before, dict) and isinstance(after, dict) and not whole:
-        for key in list(dict.fromkeys([*before, *after])):
+        keys = list(dict.fromkeys([*before, *after]))
+        if not path:
+            # The form's order, whatever order the database kept the record's keys in
+            # (PostgreSQL's jsonb sorts them by length).
+            keys.sort(key=lambda k: _FIELD_RANK.get(k, len(_FIELD_RANK)))
+        for key in keys:
             sub = f"{path}.{key}" if path else str(key)
             _walk(sub, before.get(key, _MISSING), after.get(key, _MISSING), out)
         return

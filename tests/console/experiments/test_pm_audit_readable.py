@@ -133,3 +133,15 @@ def test_entry_view__override_set__short_record_listed_open_without_empty_note()
         ("Unit id", "qa-anna"),
         ("Variant", "pro"),
     ]
+
+
+def test_audit_changes__record_keys_in_any_stored_order__listed_in_the_forms_order() -> None:
+    """PostgreSQL's jsonb keeps an object's keys sorted by length, SQLite as written: a created
+    record lists its fields in the form's order either way."""
+    from console.experiments.audit_diff import audit_changes
+
+    as_written = {"key": "k", "name": "N", "hypothesis": "H", "targeting": {"a": 1}}
+    as_jsonb = {"key": "k", "name": "N", "targeting": {"a": 1}, "hypothesis": "H"}
+    paths = [c.path for c in audit_changes(None, as_written)]
+    assert [c.path for c in audit_changes(None, as_jsonb)] == paths
+    assert paths.index("hypothesis") < paths.index("targeting")
