@@ -10,9 +10,10 @@ from rest_framework.test import APIClient
 from core.api_keys import api_key_create
 from core.caches import caches_clear
 
-# Long studies and the Spark engine run when selected (``-m slow``, ``-m spark``) or with
-# VERDICT_FULL_SUITE=1, which CI sets: ``make test`` stays quick without them.
-GATED_MARKERS = ("slow", "spark")
+# Long studies, the Spark engine and the browser tests run when selected (``-m slow``,
+# ``-m spark``, ``-m e2e``) or with VERDICT_FULL_SUITE=1, which CI sets: ``make test`` stays
+# quick without them.
+GATED_MARKERS = ("slow", "spark", "e2e")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -20,6 +21,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     markexpr = config.getoption("markexpr") or ""
     for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
         for name in GATED_MARKERS:
             if item.get_closest_marker(name) and name not in markexpr:
                 reason = f"{name} test: select it with -m {name}, or set VERDICT_FULL_SUITE=1"

@@ -79,6 +79,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         log.close()
 
 
+@pytest.mark.slow
 def test_readme_tour__pasted_against_a_live_server__last_step_counts_the_purchase(server):
     url, env = server
     blocks = tour_blocks(README.read_text())

@@ -203,6 +203,7 @@ def test_day_srm__balanced_days_or_inputs_without_days__no_check():
     assert _results({})["health"] == []
 
 
+@pytest.mark.slow
 def test_segment_and_day_srm__healthy_splits__false_alarm_rate_within_the_threshold():
     # Monte Carlo: 2,000 healthy experiments with a 10-segment dimension and 14 days, each
     # unit assigned by a fair coin. Holm keeps any false alarm per family at most 0.001, so

@@ -168,6 +168,7 @@ def _assert_estimate_covers(measured: float, estimated: float) -> None:
 
 
 @pytest.mark.parametrize("length", [8, 36, 256])
+@pytest.mark.slow
 def test_exposure_entries__estimate__covers_measured_memory(length: int) -> None:
     ids = [int("1001"), int("1002")]  # shared with the definitions snapshot in a server
 
@@ -189,6 +190,7 @@ def test_exposure_entries__estimate__covers_measured_memory(length: int) -> None
         (1, {f"k{j}": [1, 2, 3] for j in range(50)}),
     ],
 )
+@pytest.mark.slow
 def test_assign_answer_entries__estimate__covers_measured_memory(
     experiments: int, attributes: dict[str, Any]
 ) -> None:
@@ -206,6 +208,7 @@ def test_assign_answer_entries__estimate__covers_measured_memory(
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_api_key_entries__estimate__covers_measured_memory() -> None:
     for i in range(200):
         api_key_create(name=f"checkout app {i}", role="app")
@@ -227,6 +230,7 @@ def test_api_key_entries__estimate__covers_measured_memory() -> None:
 
 
 @pytest.mark.parametrize("length", [40, 400, 4000])
+@pytest.mark.slow
 def test_rate_limit_window_entries__estimate__covers_measured_memory(length: int) -> None:
     rate = "120000/m"
 
@@ -253,6 +257,7 @@ def _templates() -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_sql_template_entries__estimate__covers_measured_memory() -> None:
     templates = _templates()
     assert len(templates) >= 8
@@ -271,6 +276,7 @@ def test_sql_template_entries__estimate__covers_measured_memory() -> None:
             assert measured <= estimated, (sql, read, measured, estimated)
 
 
+@pytest.mark.slow
 def test_hash_seeds__filled_with_the_longest_seeds__within_their_bound() -> None:
     hashing._seed_state.cache_clear()
     gc.collect()

@@ -30,6 +30,9 @@ from typing import Any
 import pytest
 import requests
 
+# Each module run starts a production gunicorn: slow (CI's full pass runs it).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 TOO_DEEP = "Nested more than 32 levels deep."
 PASSWORD = "form-editor-password-1"
