@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from experiments.models import AuditLogEntry, Experiment, ExperimentMetric, Layer, Metric
+from experiments.models import (
+    AuditLogEntry,
+    Experiment,
+    ExperimentMetric,
+    ExperimentStatus,
+    Layer,
+    Metric,
+)
 
 
 def experiment_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[Experiment]:
@@ -46,3 +55,16 @@ def metric_list() -> QuerySet[Metric]:
 
 def layer_list() -> QuerySet[Layer]:
     return Layer.objects.all()
+
+
+def experiment_days_running(*, experiment: Experiment, now: dt.datetime) -> int | None:
+    """Whole days the experiment has run: from its start to its stop, to its latest pause
+    while it is paused, else to ``now``; None before it started."""
+    if experiment.started_at is None:
+        return None
+    end = experiment.stopped_at or now
+    if experiment.stopped_at is None and experiment.status == ExperimentStatus.PAUSED:
+        paused = AuditLogEntry.objects.filter(experiment=experiment, action="pause").first()
+        if paused is not None:
+            end = paused.at
+    return max((end - experiment.started_at).days, 0)

@@ -9,8 +9,9 @@ Rules, in order:
    exact overall split can hide.
 2. A variant whose primary metric is significantly better and no guardrail of which is
    worse: ship it (the largest improvement when several qualify).
-3. Every variant is significantly worse on the primary metric, or better but with a guardrail
-   worse: keep control.
+3. Every variant is significantly worse on the primary metric, or has a guardrail worse
+   (whether its primary metric is better or shows no difference yet): keep control. A harmed
+   guardrail is a reason to stop the variant, not to wait for more data.
 4. Otherwise, when the planned sample is reached (or the experiment is stopped): inconclusive;
    before that: keep running.
 
@@ -157,8 +158,8 @@ def _decision(
             ],
             best.variant,
         )
-    blocked = [r for r in rows if r.is_better and r.variant in losses]
     losers = [r for r in rows if r.is_worse]
+    blocked = [r for r in rows if not r.is_worse and r.variant in losses]
     if len(blocked) + len(losers) == len(rows):
         reasons = [
             _reason(
@@ -170,29 +171,41 @@ def _decision(
             for r in losers
         ]
         for r in blocked:
-            reasons.append(
-                _reason(
-                    ReasonCode.IMPROVES_BUT,
-                    variant=r.variant,
-                    metric=name,
-                    evidence=evidence_params(r),
+            if r.is_better:
+                reasons.append(
+                    _reason(
+                        ReasonCode.IMPROVES_BUT,
+                        variant=r.variant,
+                        metric=name,
+                        evidence=evidence_params(r),
+                    )
                 )
-            )
             reasons.extend(losses[r.variant])
         return _result(KEEP_CONTROL, reasons)
 
     flat = [r.variant for r in rows if r not in losers and r not in blocked]
+    # The variants that must not ship (worse, or a guardrail worse) are named beside those
+    # still open.
+    stopped = [
+        _reason(
+            ReasonCode.VARIANT_WORSE, variant=r.variant, metric=name, evidence=evidence_params(r)
+        )
+        for r in losers
+    ]
+    for r in blocked:
+        stopped.extend(losses[r.variant])
     reached = power.planned_sample_reached
     if reached or inputs.status in FINISHED_STATUSES:
         code = ReasonCode.INCONCLUSIVE_REACHED if reached else ReasonCode.INCONCLUSIVE_STOPPED
         return _result(
             INCONCLUSIVE,
-            [_reason(code, metric=name, variants=flat, units=inputs.total_units)],
+            [_reason(code, metric=name, variants=flat, units=inputs.total_units), *stopped],
         )
     return _result(
         KEEP_RUNNING,
         [
             _reason(ReasonCode.NO_DIFFERENCE_YET, metric=name, variants=flat),
+            *stopped,
             _plan_note(inputs, plan, power),
         ],
     )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from console.labels import KIND_LABELS, STATUS_LABELS, label
 from console.report.views import metric_formats
 from experiments.models import Experiment, ExperimentStatus
+from experiments.selectors import experiment_days_running
 
 from . import selectors
 from .list_summary import SnapshotSummary, latest_snapshot_summaries
@@ -63,13 +64,6 @@ def _primary(experiment: Experiment) -> str:
     return ""
 
 
-def _days_running(experiment: Experiment, now: Any) -> int | None:
-    if experiment.started_at is None:
-        return None
-    end = experiment.stopped_at or now
-    return max((end - experiment.started_at).days, 0)
-
-
 def _active_filters(form: ExperimentFilterForm) -> list[tuple[str, str]]:
     """(field label, chosen value label) of each filter in use, for the "filtered by" line."""
     active = []
@@ -113,7 +107,7 @@ def experiment_list_page(request: HttpRequest) -> HttpResponse:
             status_label=label(STATUS_LABELS, e.status),
             kind_label=label(KIND_LABELS, e.kind),
             primary_metric=_primary(e),
-            days_running=_days_running(e, now),
+            days_running=experiment_days_running(experiment=e, now=now),
             summary=summaries.get(e.pk),
         )
         for e in page.object_list

@@ -34,8 +34,8 @@ from assignment.services.client_exposures import client_exposure_rejections
 from console.experiments.experiment_page import experiment_page_context
 from console.partials import partial_template
 from core.roles import can_write
-from experiments.models import Experiment
-from experiments.selectors import experiment_or_404
+from experiments.models import Experiment, ExperimentStatus
+from experiments.selectors import experiment_days_running, experiment_or_404
 
 from .detail import daily_units, days_left, effect_over_time
 from .economics import economics_context
@@ -193,8 +193,7 @@ def report_context(
         "can_refresh": can_write(request.user),
         "pinned": snapshot_id is not None,
     }
-    if experiment.started_at:
-        context["days_running"] = (timezone.now() - experiment.started_at).days
+    context["days_running"] = experiment_days_running(experiment=experiment, now=timezone.now())
     if snapshot is None:
         return context
     try:
@@ -236,7 +235,12 @@ def report_context(
             else None
         ),
     }
-    if power.required_units_per_arm and context["as_of"]:
+    # A projection at the last week's traffic holds only while traffic comes in.
+    if (
+        power.required_units_per_arm
+        and context["as_of"]
+        and experiment.status == ExperimentStatus.RUNNING
+    ):
         context["days_left"] = days_left(
             experiment=experiment,
             as_of=context["as_of"],

@@ -48,6 +48,22 @@ def test_decision__primary_better_but_guardrail_worse__keep_control() -> None:
     assert any("Guardrail refunds is significantly worse" in r for r in d["reasons"])
 
 
+def test_decision__no_difference_yet_but_guardrail_worse__keep_control() -> None:
+    # A harmed guardrail stops the variant: waiting for the primary metric would keep harming.
+    d = _decide([FLAT], guard=[BETTER], p=plan(planned_sample_size=100_000))
+    assert d["recommendation"] == "keep_control"
+    assert len(d["reasons"]) == 1
+    assert "Guardrail refunds is significantly worse for treatment" in d["reasons"][0]
+
+
+def test_decision__one_variant_harms_a_guardrail_the_other_open__keep_running_names_both() -> None:
+    d = _decide([FLAT, FLAT], guard=[CONTROL, BETTER], p=plan(planned_sample_size=100_000))
+    assert d["recommendation"] == "keep_running"
+    text = " ".join(d["reasons"])
+    assert "No significant difference on conv yet for b." in text
+    assert "Guardrail refunds is significantly worse for c" in text
+
+
 def test_decision__primary_worse__keep_control() -> None:
     d = _decide([WORSE])
     assert d["recommendation"] == "keep_control"

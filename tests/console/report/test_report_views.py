@@ -228,3 +228,35 @@ def test_report__holm_plan__p_values_labelled_adjusted(db: None) -> None:
     assert any(m.corrected for m in snapshot_results(snapshot=snapshot).metrics)
     html = client_as("viewer").get(f"/experiments/{exp.key}/results/").content.decode()
     assert "p-value, adjusted (Holm)" in html
+
+
+def test_report__paused_by_the_breaker__says_why_days_stop_at_the_pause_no_projection(exp) -> None:
+    from django.utils import timezone
+
+    from core.actors import Actor
+    from experiments.models import AuditLogEntry, Experiment
+    from experiments.services.lifecycle import experiment_transition
+
+    exp.mde = 0.5
+    exp.save()
+    experiment_refresh(experiment=exp, as_of=T0 + 10 * H)
+    now = timezone.now()
+    Experiment.objects.filter(pk=exp.pk).update(started_at=now - dt.timedelta(days=21))
+    exp.refresh_from_db()
+    experiment_transition(
+        actor=Actor.system("analysis"),
+        experiment=exp,
+        action="pause",
+        params={"reason": "Guardrail spend worse (snapshot 1)."},
+    )
+    AuditLogEntry.objects.filter(experiment=exp, action="pause").update(
+        at=now - dt.timedelta(days=18)
+    )
+    viewer = client_as("viewer")
+    html = viewer.get(f"/experiments/{exp.key}/results/").content.decode()
+    assert "Paused by the guardrail circuit breaker" in html
+    assert "Guardrail spend worse (snapshot 1)." in html
+    assert "<dt>Days running</dt><dd>3</dd>" in html
+    assert "days left at the last 7 days" not in html
+    listing = viewer.get("/experiments/").content.decode()
+    assert "3 days running" in listing
