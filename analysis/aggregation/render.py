@@ -9,6 +9,7 @@ text is pasted into another engine's query) and generates the engine's SQL.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 from collections.abc import Callable
 
@@ -75,16 +76,30 @@ def _int(node: exp.Expression) -> int:
 _LIMIT = exp.Literal.number(f"{VALUE_LIMIT:g}")
 
 
+# SQLite 3.38 and newer have unixepoch(), which reads a time's whole seconds about twice as
+# fast as CAST(strftime('%s', ...) AS INTEGER) (the same integer, NULL for the same bad text);
+# the aggregation converts each event's time a few dozen times a row, so it matters.
+SQLITE_HAS_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
+
+
+def _sqlite_seconds(text: exp.Expression) -> exp.Expression:
+    """Whole seconds since the epoch of a SQLite time text (``YYYY-MM-DD[ HH:MM:SS]``)."""
+    # Typed as an integer, so sqlglot keeps the divisions of whole seconds integer divisions.
+    if SQLITE_HAS_UNIXEPOCH:
+        return exp.cast(_fn("unixepoch", text), "INTEGER")
+    return exp.cast(_fn("strftime", exp.Literal.string("%s"), text), "INTEGER")
+
+
 def _ts(d: Dialect, column: exp.Expression) -> exp.Expression:
     if d.postgres:
         return column
     if d.spark:
         return _fn("UNIX_MICROS", column)
-    whole = _fn("strftime", exp.Literal.string("%s"), _fn("substr", column, _n(1), _n(19)))
+    whole = _sqlite_seconds(_fn("substr", column, _n(1), _n(19)))
     fraction = _fn("substr", column.copy(), _n(21), _n(6))
     return exp.Paren(
         this=exp.Add(
-            this=exp.Mul(this=exp.cast(whole, "INTEGER"), expression=_n(1_000_000)),
+            this=exp.Mul(this=whole, expression=_n(1_000_000)),
             expression=exp.cast(fraction, "INTEGER"),
         )
     )
@@ -118,8 +133,8 @@ def _day(d: Dialect, column: exp.Expression) -> exp.Expression:
     if d.spark:
         return _native(d, "CAST(FLOOR(UNIX_MICROS(:c) / 86400000000) AS BIGINT)", c=column)
     # SQLite: the text's date at midnight UTC, in whole seconds, divided as integers.
-    midnight = _fn("strftime", exp.Literal.string("%s"), _fn("substr", column, _n(1), _n(10)))
-    return exp.Paren(this=exp.Div(this=exp.cast(midnight, "INTEGER"), expression=_n(86_400)))
+    midnight = _sqlite_seconds(_fn("substr", column, _n(1), _n(10)))
+    return exp.Paren(this=exp.Div(this=midnight, expression=_n(86_400)))
 
 
 def _clamp(d: Dialect, value: exp.Expression) -> exp.Expression:
