@@ -128,6 +128,9 @@ METRIC_TYPE_LABELS: dict[str, Promise] = {
     "mean": _("Mean"),
     "ratio": _("Ratio"),
     "retention": _("Retention"),
+    "count_threshold": _("Count threshold"),
+    "conditional_mean": _("Conditional mean"),
+    "distinct_days": _("Distinct active days"),
 }
 API_KEY_ROLE_LABELS: dict[str, Promise] = {
     "admin": _("Admin"),

@@ -84,6 +84,9 @@ class MetricType(LabelledEnum):
     MEAN = "mean", "Mean"
     RATIO = "ratio", "Ratio"
     RETENTION = "retention", "Retention"
+    COUNT_THRESHOLD = "count_threshold", "Count threshold"
+    CONDITIONAL_MEAN = "conditional_mean", "Conditional mean"
+    DISTINCT_DAYS = "distinct_days", "Distinct active days"
 
 
 class DisplayFormat(LabelledEnum):
@@ -103,6 +106,9 @@ DEFAULT_DISPLAY_FORMATS = {
     MetricType.RETENTION: DisplayFormat.RATE,
     MetricType.MEAN: DisplayFormat.NUMBER,
     MetricType.RATIO: DisplayFormat.NUMBER,
+    MetricType.COUNT_THRESHOLD: DisplayFormat.RATE,
+    MetricType.CONDITIONAL_MEAN: DisplayFormat.NUMBER,
+    MetricType.DISTINCT_DAYS: DisplayFormat.COUNT,
 }
 
 

@@ -7,7 +7,11 @@ metric of the experiment (``y`` the metric value, ``x`` its pre-exposure value f
 - conversion, mean and ratio: ``t0 <= timestamp < t0 + window_hours``;
 - CUPED pre-period: ``t0 - window_hours <= timestamp < t0``;
 - retention day N: ``t0 + N days <= timestamp < t0 + (N + 1) days``, and the column is NULL
-  for units whose day N has not fully elapsed at the snapshot's ``as_of`` time.
+  for units whose day N has not fully elapsed at the snapshot's ``as_of`` time;
+- count threshold, conditional mean and distinct days: the conversion window.
+
+An event counts for a metric (or a ratio's part) when its name matches and its properties
+match the metric's ``filter`` (``filters.py``; no filter: every event of the name).
 
 ``METRIC_TYPES`` declares, for each metric type, its per-unit columns (name, SQL expression,
 the name of its winsorization cap, the statistics field of its shift) and the per-variant sums
@@ -27,6 +31,7 @@ from typing import Any
 from analysis.engine.stats import MeanStats, ProportionStats, RatioStats
 
 from .dialect import event_value, lit
+from .filters import filter_sql
 from .source import Source
 
 DAY = 86_400
@@ -46,6 +51,9 @@ class MetricSpec:
     denominator: dict[str, Any] | None = None
     window_hours: int = 168
     retention_day: int | None = None
+    filter: dict[str, Any] | None = None
+    min_events: int | None = None
+    among_converted: bool = False
     winsorize_percentile: float | None = None
     higher_is_better: bool = True
     cuped: bool = False
@@ -54,6 +62,14 @@ class MetricSpec:
     @property
     def prefix(self) -> str:
         return f"m{self.index}"
+
+    @property
+    def shape(self) -> str:
+        """The key of its declaration in ``METRIC_TYPES``: the type, and for a count threshold
+        among converted units its ratio form."""
+        if self.type == "count_threshold" and self.among_converted:
+            return "count_threshold_among_converted"
+        return self.type
 
     @property
     def window_seconds(self) -> int:
@@ -139,47 +155,100 @@ def _between(c: UnitContext, low: int, high: int) -> str:
     return f"{ts} >= VERDICT_SHIFT({t0}, {int(low)}) AND {ts} < VERDICT_SHIFT({t0}, {int(high)})"
 
 
-def _flag(c: UnitContext, event: str, low: int, high: int) -> str:
-    """1 when the unit has an ``event`` in ``[t0 + low, t0 + high)``, else 0."""
-    return (
-        f"MAX(CASE WHEN {c.src.ev.event} = {lit(event)} AND {_between(c, low, high)}"
-        " THEN 1 ELSE 0 END)"
-    )
+def _matches(c: UnitContext, event: str, where: dict[str, Any] | None, low: int, high: int) -> str:
+    """An event row counts: its name is ``event``, its properties match the filter ``where``
+    and its time is in ``[t0 + low, t0 + high)``."""
+    ev = c.src.ev
+    condition = f"{ev.event} = {lit(event)} AND {_between(c, low, high)}"
+    if where:
+        condition += f" AND {filter_sql(where, ev.properties)}"
+    return condition
 
 
-def _total(c: UnitContext, event: str, value_field: str | None, low: int, high: int) -> str:
-    """The sum of the unit's ``event`` values in ``[t0 + low, t0 + high)`` (0 without any)."""
+def _flag(
+    c: UnitContext, event: str, low: int, high: int, where: dict[str, Any] | None = None
+) -> str:
+    """1 when the unit has a matching ``event`` in ``[t0 + low, t0 + high)``, else 0."""
+    return f"MAX(CASE WHEN {_matches(c, event, where, low, high)} THEN 1 ELSE 0 END)"
+
+
+def _total(
+    c: UnitContext,
+    event: str,
+    value_field: str | None,
+    low: int,
+    high: int,
+    where: dict[str, Any] | None = None,
+) -> str:
+    """The sum of the unit's matching ``event`` values in ``[t0 + low, t0 + high)`` (0 without
+    any)."""
     ev = c.src.ev
     value = event_value(value_field, value=ev.value, properties=ev.properties)
-    return (
-        f"COALESCE(SUM(CASE WHEN {ev.event} = {lit(event)} AND {_between(c, low, high)}"
-        f" THEN {value} END), 0)"
-    )
+    return f"COALESCE(SUM(CASE WHEN {_matches(c, event, where, low, high)} THEN {value} END), 0)"
 
 
 def _converted(c: UnitContext, m: MetricSpec) -> str:
-    return _flag(c, m.event, 0, m.window_seconds)
+    return _flag(c, m.event, 0, m.window_seconds, m.filter)
 
 
 def _value(c: UnitContext, m: MetricSpec) -> str:
-    return _total(c, m.event, m.value_field, 0, m.window_seconds)
+    return _total(c, m.event, m.value_field, 0, m.window_seconds, m.filter)
 
 
 def _pre_value(c: UnitContext, m: MetricSpec) -> str:
-    return _total(c, m.event, m.value_field, -m.window_seconds, 0)
+    return _total(c, m.event, m.value_field, -m.window_seconds, 0, m.filter)
 
 
 def _part(which: str) -> ColumnExpr:
     def expr(c: UnitContext, m: MetricSpec) -> str:
         part = getattr(m, which) or {}
-        return _total(c, part["event"], part.get("value_field"), 0, m.window_seconds)
+        return _total(
+            c, part["event"], part.get("value_field"), 0, m.window_seconds, part.get("filter")
+        )
 
     return expr
 
 
+def _count(c: UnitContext, m: MetricSpec) -> str:
+    """The unit's matching events in the window."""
+    return f"SUM(CASE WHEN {_matches(c, m.event, m.filter, 0, m.window_seconds)} THEN 1 ELSE 0 END)"
+
+
+def _at_least(count: int | None) -> ColumnExpr:
+    """1 when the unit has at least ``count`` matching events (None: the metric's
+    ``min_events``) in the window, else 0."""
+
+    def expr(c: UnitContext, m: MetricSpec) -> str:
+        k = int(count or m.min_events or 1)
+        return f"CASE WHEN {_count(c, m)} >= {k} THEN 1 ELSE 0 END"
+
+    return expr
+
+
+def _paid_value(c: UnitContext, m: MetricSpec) -> str:
+    """The unit's value sum in the window when it is above 0, else 0 (a paying unit's
+    revenue)."""
+    value = _value(c, m)
+    return f"CASE WHEN {value} > 0 THEN {value} ELSE 0 END"
+
+
+def _paid(c: UnitContext, m: MetricSpec) -> str:
+    """1 when the unit's value sum in the window is above 0 (a paying unit), else 0."""
+    return f"CASE WHEN {_value(c, m)} > 0 THEN 1 ELSE 0 END"
+
+
+def _active_days(c: UnitContext, m: MetricSpec) -> str:
+    """The distinct UTC days of the unit's matching events in the window."""
+    day = f"VERDICT_DAY({c.src.ev.timestamp})"
+    return (
+        f"COUNT(DISTINCT CASE WHEN {_matches(c, m.event, m.filter, 0, m.window_seconds)}"
+        f" THEN {day} END)"
+    )
+
+
 def _retained(c: UnitContext, m: MetricSpec) -> str:
     day = int(m.retention_day or 1)
-    flag = _flag(c, m.event, day * DAY, (day + 1) * DAY)
+    flag = _flag(c, m.event, day * DAY, (day + 1) * DAY, m.filter)
     cutoff = c.as_of - dt.timedelta(days=day + 1)
     # MAX over the unit's rows (all of one exposure): every engine accepts it after GROUP BY.
     t0 = f"MAX(VERDICT_TS({c.src.u.first_exposed_at}))"
@@ -193,6 +262,14 @@ def _sum(column: str) -> str:
 def _product(a: str, b: str) -> str:
     return f"COALESCE(SUM({{{a}}} * {{{b}}}), 0)"
 
+
+_RATIO_SUMS = (
+    Sum("numerator_sum", _sum("num")),
+    Sum("numerator_sum_squares", _product("num", "num")),
+    Sum("denominator_sum", _sum("den")),
+    Sum("denominator_sum_squares", _product("den", "den")),
+    Sum("numerator_denominator_sum", _product("num", "den")),
+)
 
 METRIC_TYPES: dict[str, MetricType] = {
     "conversion": MetricType(
@@ -225,20 +302,40 @@ METRIC_TYPES: dict[str, MetricType] = {
             Column("num", _part("numerator"), cap="numerator", shift="numerator_shift"),
             Column("den", _part("denominator")),
         ),
-        sums=(
-            Sum("numerator_sum", _sum("num")),
-            Sum("numerator_sum_squares", _product("num", "num")),
-            Sum("denominator_sum", _sum("den")),
-            Sum("denominator_sum_squares", _product("den", "den")),
-            Sum("numerator_denominator_sum", _product("num", "den")),
+        sums=_RATIO_SUMS,
+    ),
+    # Units with at least k matching events, among all analysed units.
+    "count_threshold": MetricType(
+        stats=ProportionStats,
+        columns=(Column("y", _at_least(None)),),
+        sums=(Sum("conversions", _sum("y")),),
+    ),
+    # 复购率: units with at least k among units with at least one (a ratio of 0/1 flags).
+    "count_threshold_among_converted": MetricType(
+        stats=RatioStats,
+        columns=(Column("num", _at_least(None)), Column("den", _at_least(1))),
+        sums=_RATIO_SUMS,
+    ),
+    # ARPPU: the value over the units whose value is above 0 (a ratio of sums, delta method).
+    "conditional_mean": MetricType(
+        stats=RatioStats,
+        columns=(
+            Column("num", _paid_value, cap="numerator", shift="numerator_shift"),
+            Column("den", _paid),
         ),
+        sums=_RATIO_SUMS,
+    ),
+    "distinct_days": MetricType(
+        stats=MeanStats,
+        columns=(Column("y", _active_days, cap="value", shift="shift"),),
+        sums=(Sum("sum", _sum("y")), Sum("sum_squares", _product("y", "y"))),
     ),
 }
 
 
 def metric_type(m: MetricSpec) -> MetricType:
     try:
-        return METRIC_TYPES[m.type]
+        return METRIC_TYPES[m.shape]
     except KeyError:
         raise ValueError(f"unknown metric type {m.type!r}") from None
 

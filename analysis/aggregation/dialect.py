@@ -18,6 +18,10 @@ constructs that differ between engines are written as ``VERDICT_*`` marker funct
     a float bounded to [-VALUE_LIMIT, VALUE_LIMIT] (NULL stays NULL).
 ``VERDICT_JSON_NUMBER(properties, 'key')``
     the JSON object's ``key`` when it is a number (bounded like ``VERDICT_CLAMP``), else NULL.
+``VERDICT_JSON_TYPE(properties, 'key')``, ``VERDICT_JSON_TEXT(properties, 'key')``
+    the JSON type of the object's ``key`` as one of ``string``, ``number``, ``true``,
+    ``false``, ``null``, ``object``, ``array`` (NULL when the key is absent); its text when it
+    is a string, else NULL. Event filters (``filters.py``) are built from these.
 ``CROSS JOIN VERDICT_ATTRIBUTES(attributes) AS attr`` with ``VERDICT_ATTR_KEY()``,
 ``VERDICT_ATTR_VALUE()``, ``VERDICT_ATTR_SCALAR()``
     one row per attribute of a JSON object (jsonb_each, json_each, or a Spark lateral view

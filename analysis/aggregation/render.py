@@ -186,6 +186,61 @@ def _json_number(d: Dialect, properties: exp.Expression, key: exp.Expression) ->
     )
 
 
+def _json_type(d: Dialect, properties: exp.Expression, key: exp.Expression) -> exp.Expression:
+    name = _string(key)
+    if d.postgres:
+        return _native(
+            d,
+            "CASE WHEN :t = 'boolean' THEN :x ELSE :t END",
+            t=_fn("jsonb_typeof", _fn("jsonb_extract_path", properties, key)),
+            x=_fn("jsonb_extract_path_text", properties.copy(), key.copy()),
+        )
+    if d.sqlite:
+        path = exp.Literal.string(f'$."{name}"')
+        return _native(
+            d,
+            "CASE :t WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' WHEN 'text'"
+            " THEN 'string' ELSE :t END",
+            t=_fn("json_type", properties, path),
+        )
+    node = _fn("VARIANT_GET", _fn("TRY_PARSE_JSON", properties), exp.Literal.string(f'$["{name}"]'))
+    return _native(
+        d,
+        "CASE WHEN :s = 'STRING' THEN 'string' WHEN :s = 'BOOLEAN' THEN :b"
+        " WHEN :s IN ('BIGINT', 'DOUBLE', 'FLOAT') OR :s LIKE 'DECIMAL%' THEN 'number'"
+        " WHEN :s LIKE 'OBJECT%' THEN 'object' WHEN :s LIKE 'ARRAY%' THEN 'array'"
+        " WHEN :s = 'VOID' THEN 'null' END",
+        s=_fn("SCHEMA_OF_VARIANT", node),
+        b=_fn("VARIANT_GET", node.copy(), exp.Literal.string("$"), exp.Literal.string("string")),
+    )
+
+
+def _json_text(d: Dialect, properties: exp.Expression, key: exp.Expression) -> exp.Expression:
+    name = _string(key)
+    if d.postgres:
+        return _native(
+            d,
+            "CASE WHEN :t = 'string' THEN :x END",
+            t=_fn("jsonb_typeof", _fn("jsonb_extract_path", properties, key)),
+            x=_fn("jsonb_extract_path_text", properties.copy(), key.copy()),
+        )
+    if d.sqlite:
+        path = exp.Literal.string(f'$."{name}"')
+        return _native(
+            d,
+            "CASE WHEN :t = 'text' THEN :x END",
+            t=_fn("json_type", properties, path),
+            x=_fn("json_extract", properties.copy(), path.copy()),
+        )
+    node = _fn("VARIANT_GET", _fn("TRY_PARSE_JSON", properties), exp.Literal.string(f'$["{name}"]'))
+    return _native(
+        d,
+        "CASE WHEN :s = 'STRING' THEN :x END",
+        s=_fn("SCHEMA_OF_VARIANT", node),
+        x=_fn("VARIANT_GET", node.copy(), exp.Literal.string("$"), exp.Literal.string("string")),
+    )
+
+
 def _percentile(d: Dialect, column: exp.Expression, fraction: exp.Expression) -> exp.Expression:
     if d.spark:
         # Spark's exact percentile (linear interpolation), not percentile_approx.
@@ -224,6 +279,8 @@ _MARKERS: dict[str, Callable[..., exp.Expression]] = {
     "VERDICT_DAY": _day,
     "VERDICT_PERCENTILE": _percentile,
     "VERDICT_JSON_NUMBER": _json_number,
+    "VERDICT_JSON_TYPE": _json_type,
+    "VERDICT_JSON_TEXT": _json_text,
     "VERDICT_ATTR_KEY": _attr(_ATTR_KEY),
     "VERDICT_ATTR_VALUE": _attr(_ATTR_VALUE),
     "VERDICT_ATTR_SCALAR": _attr(_ATTR_SCALAR),

@@ -5,6 +5,7 @@ form's dialog (``?inline=1``), so a PM adds a metric without leaving the experim
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from console.form_errors import flatten
 from core.actors import actor_from_request
 from core.errors import ValidationFailed
+from core.json_input import JsonTooDeep, json_loads
 from core.roles import can_write
 from experiments.api.serializers import MetricInput
 from experiments.models import Metric, MetricType
@@ -36,6 +38,11 @@ FIELDS = (
     "denominator_value_field",
     "window_hours",
     "retention_day",
+    "filter",
+    "numerator_filter",
+    "denominator_filter",
+    "min_events",
+    "among_converted",
     "direction",
     "winsorize_percentile",
     "display_format",
@@ -59,13 +66,24 @@ def metric_list_page(request: HttpRequest) -> HttpResponse:
 def format_choices() -> list[tuple[str, str]]:
     """The display formats in the reader's language (``core.vocab.DisplayFormat``)."""
     return [
-        ("", _("By type: rate for conversion and retention, number otherwise")),
+        (
+            "",
+            _(
+                "By type: rate for conversion, retention and count threshold, count for distinct "
+                "active days, number otherwise"
+            ),
+        ),
         ("rate", _("Rate: a percentage, differences in percentage points")),
         ("currency", _("Currency")),
         ("count", _("Count")),
         ("duration", _("Duration (seconds)")),
         ("number", _("Number")),
     ]
+
+
+def _json_text(value: Any) -> str:
+    """A stored filter as the form shows it (empty: no filter)."""
+    return json.dumps(value, ensure_ascii=False) if value else ""
 
 
 def _values_of(metric: Metric | None) -> dict[str, str]:
@@ -85,6 +103,11 @@ def _values_of(metric: Metric | None) -> dict[str, str]:
         "denominator_value_field": denominator.get("value_field") or "",
         "window_hours": str(metric.window_hours),
         "retention_day": str(metric.retention_day or ""),
+        "filter": _json_text(metric.filter),
+        "numerator_filter": _json_text(numerator.get("filter")),
+        "denominator_filter": _json_text(denominator.get("filter")),
+        "min_events": str(metric.min_events or ""),
+        "among_converted": "on" if metric.among_converted else "",
         "direction": "up" if metric.higher_is_better else "down",
         "winsorize_percentile": (
             f"{metric.winsorize_percentile:g}" if metric.winsorize_percentile else ""
@@ -94,9 +117,28 @@ def _values_of(metric: Metric | None) -> dict[str, str]:
     }
 
 
-def metric_input(values: dict[str, str]) -> dict[str, Any]:
-    """The API's metric input shape for the form's values; fields of other types are cleared."""
+def _filter(
+    values: dict[str, str], name: str, errors: dict[str, list[str]], field: str
+) -> dict[str, Any] | None:
+    """The filter typed as JSON in the form's ``name`` (None when empty), or None with the
+    problem in ``errors[field]``."""
+    text = values.get(name, "")
+    if not text:
+        return None
+    try:
+        return json_loads(text)  # type: ignore[no-any-return]
+    except JsonTooDeep as exc:
+        errors[field] = [str(exc)]
+    except ValueError as exc:
+        errors[field] = [_("Not valid JSON: %(error)s.") % {"error": exc}]
+    return None
+
+
+def metric_input(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The API's metric input shape for the form's values (fields of other types cleared), and
+    the filters that are not JSON, by the API's field name."""
     kind = values.get("type", "")
+    errors: dict[str, list[str]] = {}
     raw: dict[str, Any] = {
         "key": values.get("key", ""),
         "name": values.get("name", ""),
@@ -104,10 +146,13 @@ def metric_input(values: dict[str, str]) -> dict[str, Any]:
         "type": kind,
         "higher_is_better": values.get("direction") != "down",
         "event": values.get("event", "") if kind != MetricType.RATIO else "",
-        "value_field": values.get("value_field", "") if kind == MetricType.MEAN else "",
+        "value_field": values.get("value_field", ""),
         "numerator": None,
         "denominator": None,
         "retention_day": values.get("retention_day") or None,
+        "filter": _filter(values, "filter", errors, "filter") if kind != MetricType.RATIO else None,
+        "min_events": values.get("min_events") or None,
+        "among_converted": bool(values.get("among_converted")),
         "winsorize_percentile": values.get("winsorize_percentile") or None,
         "display_format": values.get("display_format", ""),
         "currency": values.get("currency", "")
@@ -116,15 +161,22 @@ def metric_input(values: dict[str, str]) -> dict[str, Any]:
     }
     if values.get("window_hours"):
         raw["window_hours"] = values["window_hours"]
+    if kind not in (MetricType.MEAN, MetricType.CONDITIONAL_MEAN):
+        raw["value_field"] = ""
     if kind != MetricType.RETENTION:
         raw["retention_day"] = None
+    if kind != MetricType.COUNT_THRESHOLD:
+        raw["min_events"], raw["among_converted"] = None, False
     if kind == MetricType.RATIO:
         for part in ("numerator", "denominator"):
             raw[part] = {
                 "event": values.get(f"{part}_event", ""),
                 "value_field": values.get(f"{part}_value_field") or None,
             }
-    return raw
+            where = _filter(values, f"{part}_filter", errors, f"{part}.filter")
+            if where is not None:
+                raw[part]["filter"] = where
+    return raw, errors
 
 
 def _post_values(post: QueryDict) -> dict[str, str]:
@@ -135,9 +187,11 @@ def _save(request: HttpRequest, metric: Metric | None, values: dict[str, str]) -
     """The saved metric, or the errors keyed like the API's (``numerator.event``)."""
     if metric is not None:
         values["key"] = metric.key
-    serializer = MetricInput(data=metric_input(values), context={"form_text": True})
-    if not serializer.is_valid():
-        return flatten(serializer.errors)
+    raw, errors = metric_input(values)
+    serializer = MetricInput(data=raw, context={"form_text": True})
+    valid = serializer.is_valid()
+    if errors or not valid:
+        return {**(flatten(serializer.errors) if not valid else {}), **errors}
     actor = actor_from_request(request)
     try:
         if metric is None:

@@ -336,14 +336,24 @@ class NewPhaseInput(serializers.Serializer):
     reason = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
 
 
+EVENT_FILTER_HELP = (
+    "Only the events whose properties match this condition count, in the targeting syntax: "
+    '{"coupon": "NEW10"}, {"channel": {"$in": ["app", "web"]}}, {"value": {"$gt": 0}}. '
+    "Top-level property keys, with $eq, $ne, $in, $nin, $gt, $gte, $lt, $lte (numbers), $exists, "
+    "$and, $or and $not; null or {}: every event."
+)
+
+
 class RatioPartInput(WholeInPatch):
     event = StrictCharField(max_length=64)
     value_field = StrictCharField(max_length=64, required=False, allow_null=True)
+    filter = JSONObjectField(required=False, allow_null=True, help_text=EVENT_FILTER_HELP)
 
 
 class RatioPartOutput(serializers.Serializer):
     event = serializers.CharField()
     value_field = serializers.CharField(allow_null=True, required=False)
+    filter = serializers.JSONField(allow_null=True, required=False, help_text=EVENT_FILTER_HELP)
 
 
 @extend_schema_field(RatioPartOutput(allow_null=True))
@@ -364,6 +374,19 @@ class MetricInput(serializers.Serializer):
     retention_day = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_STORED_INT
     )
+    filter = JSONObjectField(required=False, allow_null=True, help_text=EVENT_FILTER_HELP)
+    min_events = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_STORED_INT,
+        help_text="count_threshold: the events a unit sends at least (k), e.g. 2 for a repurchase.",
+    )
+    among_converted = StrictBooleanField(
+        required=False,
+        help_text="count_threshold: true measures units with at least min_events among units "
+        "with at least one (复购率, a ratio); false (default) among all exposed units.",
+    )
     higher_is_better = StrictBooleanField(required=False)
     winsorize_percentile = StrictFloatField(
         required=False, allow_null=True, min_value=0.01, max_value=100
@@ -374,7 +397,8 @@ class MetricInput(serializers.Serializer):
         allow_blank=True,
         help_text="How pages show the values: rate (%, differences in percentage points), "
         "currency (with `currency`'s symbol), count, duration (seconds) or number. Default by "
-        "type: conversion and retention are rates, mean and ratio numbers.",
+        "type: conversion, retention and count_threshold are rates, distinct_days a count, the "
+        "others numbers.",
     )
     currency = StrictCharField(
         max_length=3,
@@ -387,6 +411,7 @@ class MetricInput(serializers.Serializer):
 class MetricOutput(serializers.ModelSerializer):
     numerator = RatioPartJsonField(allow_null=True)
     denominator = RatioPartJsonField(allow_null=True)
+    filter = JSONObjectField(allow_null=True, help_text=EVENT_FILTER_HELP)
 
     class Meta:
         model = Metric

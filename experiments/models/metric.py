@@ -16,7 +16,15 @@ class Metric(models.Model):
     - mean: per-unit sum of ``value_field`` of ``event`` within the window (e.g. ARPU);
     - ratio: per-unit ``numerator`` sum over per-unit ``denominator`` sum, each
       ``{"event": ..., "value_field": ... or null}`` (null counts events);
-    - retention: active (sent ``event``) on day ``retention_day`` after exposure.
+    - retention: active (sent ``event``) on day ``retention_day`` after exposure;
+    - count_threshold: the unit sent ``event`` at least ``min_events`` times within the window
+      (among all units, or with ``among_converted`` among units that sent it at least once:
+      a repurchase rate, 复购率);
+    - conditional_mean: the ``value_field`` sum per unit whose sum is above 0 (ARPPU);
+    - distinct_days: the number of UTC days with an ``event`` within the window.
+
+    ``filter`` (and a ratio part's ``"filter"``) keeps only the events whose properties match a
+    condition in the targeting syntax (``experiments.targeting.event_filter``).
     """
 
     key = models.SlugField(max_length=64, unique=True)
@@ -29,6 +37,9 @@ class Metric(models.Model):
     denominator = models.JSONField(null=True, blank=True)
     window_hours = models.PositiveIntegerField(default=168)
     retention_day = models.PositiveIntegerField(null=True, blank=True)
+    filter = models.JSONField(null=True, blank=True)
+    min_events = models.PositiveIntegerField(null=True, blank=True)
+    among_converted = models.BooleanField(default=False)
     higher_is_better = models.BooleanField(default=True)
     winsorize_percentile = models.FloatField(null=True, blank=True)
     # How the pages show its values; empty means the type's default (``vocab.display_format_of``).
@@ -48,6 +59,10 @@ class Metric(models.Model):
                 condition=Q(winsorize_percentile__isnull=True)
                 | Q(winsorize_percentile__gt=0, winsorize_percentile__lte=100),
                 name="metric_winsorize_percentile_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_events__isnull=True) | Q(min_events__gte=1),
+                name="metric_min_events_positive",
             ),
         ]
 

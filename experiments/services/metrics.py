@@ -14,6 +14,7 @@ from core.limits import EVENT_NAME_HELP, is_event_name
 from core.vocab import display_format_of
 from experiments.models import ExperimentStatus, Metric, MetricType
 from experiments.models.metric import DisplayFormat
+from experiments.targeting.event_filter import validate_event_filter
 
 from .audit import audit_record
 
@@ -27,6 +28,9 @@ FIELDS = (
     "denominator",
     "window_hours",
     "retention_day",
+    "filter",
+    "min_events",
+    "among_converted",
     "higher_is_better",
     "winsorize_percentile",
     "display_format",
@@ -37,7 +41,13 @@ FIELDS = (
 # the analysis computes, so it is fixed while an experiment that uses the metric is live.
 PRESENTATION_FIELDS = frozenset({"name", "description", "display_format", "currency"})
 LIVE_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
-NULLABLE_FIELDS = frozenset({"numerator", "denominator", "retention_day", "winsorize_percentile"})
+NULLABLE_FIELDS = frozenset(
+    {"numerator", "denominator", "retention_day", "winsorize_percentile", "filter", "min_events"}
+)
+# The types measured over one event (every type but ratio, whose parts name their own).
+SINGLE_EVENT_TYPES = frozenset(MetricType.values) - {MetricType.RATIO}
+# The types that sum a value of the event.
+VALUE_TYPES = frozenset({MetricType.MEAN, MetricType.CONDITIONAL_MEAN})
 
 
 def _check_event(value: Any, field: str, errors: dict[str, list[str]]) -> None:
@@ -50,13 +60,23 @@ def _check_event(value: Any, field: str, errors: dict[str, list[str]]) -> None:
         )
 
 
+def _check_filter(condition: Any, field: str, errors: dict[str, list[str]]) -> None:
+    """An event filter (``None`` or ``{}``: every event) in the subset that compiles to SQL, with
+    the targeting condition's messages."""
+    if condition is None:
+        return
+    for problem in validate_event_filter(condition):
+        errors.setdefault(field, []).append(problem.translated(_))
+
+
 def _check_part(part: Any, field: str, errors: dict[str, list[str]]) -> None:
     if not isinstance(part, dict):
         errors.setdefault(field, []).append(
             _('Expected an object like {"event": "purchase", "value_field": "revenue"}.')
         )
         return
-    unknown = set(part) - {"event", "value_field"}
+    _check_filter(part.get("filter"), f"{field}.filter", errors)
+    unknown = set(part) - {"event", "value_field", "filter"}
     if unknown:
         errors.setdefault(field, []).append(
             _("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}
@@ -76,10 +96,23 @@ def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(MetricType.values)}
         ]
         return errors
-    if kind in (MetricType.CONVERSION, MetricType.MEAN, MetricType.RETENTION):
+    if kind in SINGLE_EVENT_TYPES:
         _check_event(data.get("event"), "event", errors)
-    if kind == MetricType.MEAN and not data.get("value_field"):
+        _check_filter(data.get("filter"), "filter", errors)
+    elif data.get("filter"):
+        errors["filter"] = [
+            _("A ratio metric filters the events of its numerator and denominator instead.")
+        ]
+    if kind in VALUE_TYPES and not data.get("value_field"):
         errors["value_field"] = [_('A mean metric needs the value field to sum (e.g. "revenue").')]
+    if kind == MetricType.COUNT_THRESHOLD:
+        count = data.get("min_events")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            errors["min_events"] = [
+                _("A count threshold metric needs min_events, a whole number >= 1.")
+            ]
+    if not isinstance(data.get("among_converted", False), bool):
+        errors["among_converted"] = [_("Must be true or false.")]
     if kind == MetricType.RATIO:
         _check_part(data.get("numerator"), "numerator", errors)
         _check_part(data.get("denominator"), "denominator", errors)
@@ -111,10 +144,19 @@ def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _normalized(data: dict[str, Any]) -> dict[str, Any]:
-    """The data with its currency code in capitals."""
+    """The data with its currency code in capitals, an empty filter stored as none (every
+    event), and the count threshold's fields only on count threshold metrics."""
     out = dict(data)
     if out.get("currency"):
         out["currency"] = str(out["currency"]).upper()
+    if out.get("filter") == {}:
+        out["filter"] = None
+    for part in ("numerator", "denominator"):
+        value = out.get(part)
+        if isinstance(value, dict) and "filter" in value and not value["filter"]:
+            out[part] = {k: v for k, v in value.items() if k != "filter"}
+    if "type" in out and out["type"] != MetricType.COUNT_THRESHOLD:
+        out["min_events"], out["among_converted"] = None, False
     return out
 
 

@@ -55,6 +55,30 @@ def welch_relative(
     }
 
 
+def ratio_relative(
+    c_m: np.ndarray, c_d: np.ndarray, t_m: np.ndarray, t_d: np.ndarray
+) -> dict[str, Any]:
+    """Relative effect of ΣM/ΣD and its p-value (the Welch test of the difference of ratios,
+    delta-method unit variances, as Fieller's interval inverts it), from per-unit arrays."""
+
+    def arm(m, d):
+        n = len(m)
+        mu_m, mu_d = m.mean(), d.mean()
+        var = (
+            m.var(ddof=1) / mu_d**2
+            + d.var(ddof=1) * mu_m**2 / mu_d**4
+            - 2 * np.cov(m, d, ddof=1)[0, 1] * mu_m / mu_d**3
+        )
+        return n, mu_m / mu_d, var
+
+    nc, rc, vc = arm(c_m, c_d)
+    nt, rt, vt = arm(t_m, t_d)
+    effect = (rt - rc) / abs(rc)
+    se = np.sqrt(vt / nt + vc / nc)
+    dof = (vt / nt + vc / nc) ** 2 / (vt**2 / (nt**2 * (nt - 1)) + vc**2 / (nc**2 * (nc - 1)))
+    return {"effect": effect, "p_value": 2 * sps.t.sf(abs(rt - rc) / se, dof), "ratio": rt}
+
+
 def synthetic_inputs(
     metrics: list[dict[str, Any]],
     *,

@@ -45,6 +45,36 @@ METRICS = [
     ),
     MetricSpec(3, "d7_retention", "retention", "secondary", event="app_open", retention_day=7),
     MetricSpec(4, "refund_rate", "conversion", "guardrail", event="refund", window_hours=72),
+    # docs/metrics.md: 复购率 with a coupon filter, ARPPU over app and web orders, active days.
+    MetricSpec(
+        5,
+        "repurchase_rate",
+        "count_threshold",
+        "secondary",
+        event="purchase",
+        min_events=2,
+        among_converted=True,
+        filter={"coupon": "NEW10"},
+    ),
+    MetricSpec(
+        6,
+        "arppu",
+        "conditional_mean",
+        "secondary",
+        event="purchase",
+        value_field="revenue",
+        filter={"channel": {"$in": ["app", "web"]}, "revenue": {"$gt": 0}},
+    ),
+    MetricSpec(7, "active_days", "distinct_days", "secondary", event="app_open"),
+    MetricSpec(
+        8,
+        "two_orders",
+        "count_threshold",
+        "secondary",
+        event="purchase",
+        min_events=2,
+        filter={"$not": {"vip": True}, "note": {"$exists": False}},
+    ),
 ]
 CAPS = {"m1_y": 412.5, "m1_x": 398.25, "m2_num": 120.75}
 SHIFTS = {"m1_y": 31.5}
@@ -108,3 +138,11 @@ def test_golden_sql__spark_statements__every_rule_is_in_the_sql() -> None:
     assert "NOT u.`forced` AND NOT u.`multiple_variants`" in sql  # exclusions
     assert "LATERAL VIEW EXPLODE(FROM_JSON(x.`attributes`, 'map<string,variant>'))" in sql
     assert "u.`experiment` = 'checkout-redesign' AND u.`phase` = 1" in sql
+    # Event filters, through the JSON markers (filters.py), and the new types' columns.
+    coupon = "VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$[\"coupon\"]')"
+    assert f"CASE WHEN SCHEMA_OF_VARIANT({coupon}) = 'STRING'" in sql
+    assert f"VARIANT_GET({coupon}, '$', 'string') END = 'NEW10'" in sql
+    assert "COUNT(DISTINCT CASE WHEN" in sql  # distinct active days
+    assert ">= 2 THEN 1 ELSE 0 END AS m5_num" in sql  # 复购率: >= 2 among >= 1
+    assert ">= 1 THEN 1 ELSE 0 END AS m5_den" in sql
+    assert "> 0 THEN 1 ELSE 0 END AS m6_den" in sql  # ARPPU: paying units

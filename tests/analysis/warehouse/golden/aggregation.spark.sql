@@ -169,7 +169,342 @@ SELECT
       THEN 1
       ELSE 0
     END
-  ) AS m4_y
+  ) AS m4_y,
+  CASE
+    WHEN SUM(
+      CASE
+        WHEN ev.`event` = 'purchase'
+        AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+        AND UNIX_MICROS(ev.`timestamp`) < (
+          UNIX_MICROS(u.`first_exposed_at`) + 604800000000
+        )
+        AND (
+          (
+            CASE
+              WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]')) = 'STRING'
+              THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]'), '$', 'string')
+            END = 'NEW10'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) >= 2
+    THEN 1
+    ELSE 0
+  END AS m5_num,
+  CASE
+    WHEN SUM(
+      CASE
+        WHEN ev.`event` = 'purchase'
+        AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+        AND UNIX_MICROS(ev.`timestamp`) < (
+          UNIX_MICROS(u.`first_exposed_at`) + 604800000000
+        )
+        AND (
+          (
+            CASE
+              WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]')) = 'STRING'
+              THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]'), '$', 'string')
+            END = 'NEW10'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) >= 1
+    THEN 1
+    ELSE 0
+  END AS m5_den,
+  CASE
+    WHEN COALESCE(
+      SUM(
+        CASE
+          WHEN ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 604800000000
+          )
+          AND (
+            (
+              (
+                (
+                  CASE
+                    WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]')) = 'STRING'
+                    THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]'), '$', 'string')
+                  END = 'app'
+                )
+                OR (
+                  CASE
+                    WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]')) = 'STRING'
+                    THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]'), '$', 'string')
+                  END = 'web'
+                )
+              )
+            )
+            AND (
+              (
+                CASE
+                  WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+                  OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) LIKE 'DECIMAL%'
+                  THEN LEAST(
+                    GREATEST(
+                      TRY_VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]'), '$', 'double'),
+                      -CAST(1e100 AS DOUBLE)
+                    ),
+                    CAST(1e100 AS DOUBLE)
+                  )
+                END > CAST(0.0 AS DOUBLE)
+              )
+            )
+          )
+          THEN COALESCE(
+            CASE
+              WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+              OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) LIKE 'DECIMAL%'
+              THEN LEAST(
+                GREATEST(
+                  TRY_VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]'), '$', 'double'),
+                  -CAST(1e100 AS DOUBLE)
+                ),
+                CAST(1e100 AS DOUBLE)
+              )
+            END,
+            (
+              CASE
+                WHEN ev.`value` > CAST(1e100 AS DOUBLE)
+                THEN CAST(1e100 AS DOUBLE)
+                WHEN ev.`value` < -CAST(1e100 AS DOUBLE)
+                THEN -CAST(1e100 AS DOUBLE)
+                ELSE ev.`value`
+              END
+            )
+          )
+        END
+      ),
+      0
+    ) > 0
+    THEN COALESCE(
+      SUM(
+        CASE
+          WHEN ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 604800000000
+          )
+          AND (
+            (
+              (
+                (
+                  CASE
+                    WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]')) = 'STRING'
+                    THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]'), '$', 'string')
+                  END = 'app'
+                )
+                OR (
+                  CASE
+                    WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]')) = 'STRING'
+                    THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]'), '$', 'string')
+                  END = 'web'
+                )
+              )
+            )
+            AND (
+              (
+                CASE
+                  WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+                  OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) LIKE 'DECIMAL%'
+                  THEN LEAST(
+                    GREATEST(
+                      TRY_VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]'), '$', 'double'),
+                      -CAST(1e100 AS DOUBLE)
+                    ),
+                    CAST(1e100 AS DOUBLE)
+                  )
+                END > CAST(0.0 AS DOUBLE)
+              )
+            )
+          )
+          THEN COALESCE(
+            CASE
+              WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+              OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) LIKE 'DECIMAL%'
+              THEN LEAST(
+                GREATEST(
+                  TRY_VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]'), '$', 'double'),
+                  -CAST(1e100 AS DOUBLE)
+                ),
+                CAST(1e100 AS DOUBLE)
+              )
+            END,
+            (
+              CASE
+                WHEN ev.`value` > CAST(1e100 AS DOUBLE)
+                THEN CAST(1e100 AS DOUBLE)
+                WHEN ev.`value` < -CAST(1e100 AS DOUBLE)
+                THEN -CAST(1e100 AS DOUBLE)
+                ELSE ev.`value`
+              END
+            )
+          )
+        END
+      ),
+      0
+    )
+    ELSE 0
+  END AS m6_num,
+  CASE
+    WHEN COALESCE(
+      SUM(
+        CASE
+          WHEN ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 604800000000
+          )
+          AND (
+            (
+              (
+                (
+                  CASE
+                    WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]')) = 'STRING'
+                    THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]'), '$', 'string')
+                  END = 'app'
+                )
+                OR (
+                  CASE
+                    WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]')) = 'STRING'
+                    THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["channel"]'), '$', 'string')
+                  END = 'web'
+                )
+              )
+            )
+            AND (
+              (
+                CASE
+                  WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+                  OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) LIKE 'DECIMAL%'
+                  THEN LEAST(
+                    GREATEST(
+                      TRY_VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]'), '$', 'double'),
+                      -CAST(1e100 AS DOUBLE)
+                    ),
+                    CAST(1e100 AS DOUBLE)
+                  )
+                END > CAST(0.0 AS DOUBLE)
+              )
+            )
+          )
+          THEN COALESCE(
+            CASE
+              WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+              OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) LIKE 'DECIMAL%'
+              THEN LEAST(
+                GREATEST(
+                  TRY_VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]'), '$', 'double'),
+                  -CAST(1e100 AS DOUBLE)
+                ),
+                CAST(1e100 AS DOUBLE)
+              )
+            END,
+            (
+              CASE
+                WHEN ev.`value` > CAST(1e100 AS DOUBLE)
+                THEN CAST(1e100 AS DOUBLE)
+                WHEN ev.`value` < -CAST(1e100 AS DOUBLE)
+                THEN -CAST(1e100 AS DOUBLE)
+                ELSE ev.`value`
+              END
+            )
+          )
+        END
+      ),
+      0
+    ) > 0
+    THEN 1
+    ELSE 0
+  END AS m6_den,
+  COUNT(
+    DISTINCT CASE
+      WHEN ev.`event` = 'app_open'
+      AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+      AND UNIX_MICROS(ev.`timestamp`) < (
+        UNIX_MICROS(u.`first_exposed_at`) + 604800000000
+      )
+      THEN CAST(FLOOR(UNIX_MICROS(ev.`timestamp`) / 86400000000) AS BIGINT)
+    END
+  ) AS m7_y,
+  CASE
+    WHEN SUM(
+      CASE
+        WHEN ev.`event` = 'purchase'
+        AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+        AND UNIX_MICROS(ev.`timestamp`) < (
+          UNIX_MICROS(u.`first_exposed_at`) + 604800000000
+        )
+        AND (
+          (
+            NOT COALESCE(
+              (
+                (
+                  COALESCE(
+                    CASE
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["vip"]')) = 'STRING'
+                      THEN 'string'
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["vip"]')) = 'BOOLEAN'
+                      THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["vip"]'), '$', 'string')
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["vip"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+                      OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["vip"]')) LIKE 'DECIMAL%'
+                      THEN 'number'
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["vip"]')) LIKE 'OBJECT%'
+                      THEN 'object'
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["vip"]')) LIKE 'ARRAY%'
+                      THEN 'array'
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["vip"]')) = 'VOID'
+                      THEN 'null'
+                    END,
+                    'null'
+                  ) = 'true'
+                )
+              ),
+              FALSE
+            )
+          )
+          AND (
+            (
+              NOT COALESCE(
+                (
+                  COALESCE(
+                    CASE
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["note"]')) = 'STRING'
+                      THEN 'string'
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["note"]')) = 'BOOLEAN'
+                      THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["note"]'), '$', 'string')
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["note"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+                      OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["note"]')) LIKE 'DECIMAL%'
+                      THEN 'number'
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["note"]')) LIKE 'OBJECT%'
+                      THEN 'object'
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["note"]')) LIKE 'ARRAY%'
+                      THEN 'array'
+                      WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["note"]')) = 'VOID'
+                      THEN 'null'
+                    END,
+                    'null'
+                  ) <> 'null'
+                ),
+                FALSE
+              )
+            )
+          )
+        )
+        THEN 1
+        ELSE 0
+      END
+    ) >= 2
+    THEN 1
+    ELSE 0
+  END AS m8_y
 FROM `verdict_exposures` AS u
 LEFT JOIN `verdict_events` AS ev
   ON ev.`unit_id` = u.`unit_id`
@@ -209,6 +544,12 @@ SELECT
   COUNT(LEAST(m2_num, CAST(120.75 AS DOUBLE))),
   SUM(LEAST(m2_num, CAST(120.75 AS DOUBLE))),
   SUM(LEAST(m2_num, CAST(120.75 AS DOUBLE)) * LEAST(m2_num, CAST(120.75 AS DOUBLE))),
+  COUNT(m6_num),
+  SUM(m6_num),
+  SUM(m6_num * m6_num),
+  COUNT(m7_y),
+  SUM(m7_y),
+  SUM(m7_y * m7_y),
   SUM(CASE WHEN ABS(m0_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
   SUM(
     CASE
@@ -233,7 +574,13 @@ SELECT
   ),
   SUM(CASE WHEN ABS(m2_den) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
   SUM(CASE WHEN ABS(m3_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
-  SUM(CASE WHEN ABS(m4_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END)
+  SUM(CASE WHEN ABS(m4_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m5_num) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m5_den) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m6_num) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m6_den) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m7_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m8_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END)
 FROM `verdict_units`;
 
 -- per-variant sufficient statistics
@@ -274,7 +621,20 @@ SELECT
   COALESCE(SUM(LEAST(m2_num, CAST(120.75 AS DOUBLE)) * m2_den), 0) AS m2__numerator_denominator_sum,
   COUNT(m3_y) AS m3__n,
   COALESCE(SUM(m3_y), 0) AS m3__conversions,
-  COALESCE(SUM(m4_y), 0) AS m4__conversions
+  COALESCE(SUM(m4_y), 0) AS m4__conversions,
+  COALESCE(SUM(m5_num), 0) AS m5__numerator_sum,
+  COALESCE(SUM(m5_num * m5_num), 0) AS m5__numerator_sum_squares,
+  COALESCE(SUM(m5_den), 0) AS m5__denominator_sum,
+  COALESCE(SUM(m5_den * m5_den), 0) AS m5__denominator_sum_squares,
+  COALESCE(SUM(m5_num * m5_den), 0) AS m5__numerator_denominator_sum,
+  COALESCE(SUM(m6_num), 0) AS m6__numerator_sum,
+  COALESCE(SUM(m6_num * m6_num), 0) AS m6__numerator_sum_squares,
+  COALESCE(SUM(m6_den), 0) AS m6__denominator_sum,
+  COALESCE(SUM(m6_den * m6_den), 0) AS m6__denominator_sum_squares,
+  COALESCE(SUM(m6_num * m6_den), 0) AS m6__numerator_denominator_sum,
+  COALESCE(SUM(m7_y), 0) AS m7__sum,
+  COALESCE(SUM(m7_y * m7_y), 0) AS m7__sum_squares,
+  COALESCE(SUM(m8_y), 0) AS m8__conversions
 FROM `verdict_units` AS t
 GROUP BY
   t.variant_id;
