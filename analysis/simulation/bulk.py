@@ -18,7 +18,6 @@ Events dated after ``now`` have not happened yet and are left out; 2% are sent a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,15 +32,13 @@ from assignment.services.events import MAX_BATCH_EVENTS, IngestResult, events_in
 from assignment.services.exposures import exposures_record
 from experiments.models import Experiment
 
-from .runner import RETRY_SHARE, SimulationResult, check_simulation
+from .runner import RETRY_SHARE, Progress, SimulationResult, check_simulation
 from .scenarios import Behaviour, Scenario
 from .traffic import PROPENSITY_SHAPE, WEEK_HOURS
 
 CHUNK_USERS = 25_000
 HOUR = 3600.0
 DAY = 86400.0
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass

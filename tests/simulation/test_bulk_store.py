@@ -85,34 +85,15 @@ def _hashable(row: tuple) -> tuple:
     return tuple(json.dumps(x, sort_keys=True) if isinstance(x, dict) else x for x in row)
 
 
+def _columns(model) -> list[str]:  # noqa: ANN001
+    """Every stored column but the row id, in the model's order: a column added later is
+    compared too."""
+    return [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+
+
 def _stored() -> tuple[set, set]:
-    exposures = set(
-        _hashable(row)
-        for row in Exposure.objects.values_list(
-            "experiment_id",
-            "phase",
-            "unit_id",
-            "bucket_id",
-            "variant_id",
-            "forced",
-            "multiple_variants",
-            "attributes",
-            "first_exposed_at",
-        )
-    )
-    events = set(
-        _hashable(row)
-        for row in Event.objects.values_list(
-            "event_id",
-            "unit_id",
-            "event",
-            "timestamp",
-            "client_timestamp",
-            "received_at",
-            "value",
-            "properties",
-        )
-    )
+    exposures = set(_hashable(row) for row in Exposure.objects.values_list(*_columns(Exposure)))
+    events = set(_hashable(row) for row in Event.objects.values_list(*_columns(Event)))
     return exposures, events
 
 
