@@ -93,6 +93,58 @@ def _metrics() -> list[tuple[Any, str]]:
             metric("sp_refund", event="refund", higher_is_better=False, window_hours=72),
             "guardrail",
         ),
+        # The operations teams' types and event filters (docs/metrics.md).
+        (metric("sp_repeat_all", "count_threshold", min_events=2), "secondary"),
+        (
+            metric(
+                "sp_repeat",
+                "count_threshold",
+                min_events=2,
+                among_converted=True,
+                filter={"items": {"$gte": 2}},
+            ),
+            "secondary",
+        ),
+        (
+            metric(
+                "sp_arppu",
+                "conditional_mean",
+                value_field="revenue",
+                filter={"coupon": {"$in": ["NEW10", "SUMMER"]}},
+                winsorize_percentile=95.0,
+            ),
+            "secondary",
+        ),
+        (metric("sp_days", "distinct_days", event="app_open", window_hours=96), "secondary"),
+        (
+            metric(
+                "sp_coupon",
+                filter={
+                    "$or": [{"coupon": "NEW10"}, {"vip": True}],
+                    "channel": {"$ne": "store"},
+                    "note": {"$exists": False},
+                },
+            ),
+            "secondary",
+        ),
+        (
+            metric(
+                "sp_aov_app",
+                "ratio",
+                event="",
+                numerator={
+                    "event": "purchase",
+                    "value_field": "revenue",
+                    "filter": {"$not": {"channel": "store"}},
+                },
+                denominator={
+                    "event": "purchase",
+                    "value_field": None,
+                    "filter": {"items": 1, "coupon": {"$nin": ["SUMMER"]}},
+                },
+            ),
+            "secondary",
+        ),
     ]
 
 
@@ -117,7 +169,16 @@ def _populate(exp: Experiment, *, units: int, seed: int) -> None:
         for _ in range(rng.randrange(0, 5)):
             ts = at + rng.uniform(-3, 9) * DAY
             revenue = round(rng.expovariate(1 / 30) * lift, 2)
-            props: dict[str, Any] = {"items": rng.randrange(1, 4)}
+            props: dict[str, Any] = {
+                "items": rng.randrange(1, 4),
+                "channel": rng.choice(["app", "web", "store"]),
+                "vip": rng.random() < 0.3,
+            }
+            coupon = rng.choice(["NEW10", "SUMMER", None])
+            if coupon is not None:
+                props["coupon"] = coupon
+            if rng.random() < 0.1:
+                props["note"] = None
             kind = rng.random()
             if kind < 0.5:
                 props["revenue"] = revenue  # a JSON number: used
@@ -264,7 +325,14 @@ def test_spark_inputs__every_metric_and_rule__equal_builtin_inputs_and_p_values(
     spark_results, builtin_results = _results(exp, on_spark), _results(exp, builtin)
     assert_close(builtin_results, spark_results)
     p_values = _p_values(spark_results)
-    assert len(p_values) >= 14  # two comparisons for each of seven metrics
+    assert len(p_values) >= 26  # two comparisons for each of thirteen metrics
+    # The new types and filters are not vacuous: each has units that count and units that do not.
+    for key in ("sp_repeat_all", "sp_coupon"):
+        assert 0 < metrics[key]["stats"]["b"]["conversions"] < metrics[key]["stats"]["b"]["n"]
+    for key in ("sp_repeat", "sp_arppu", "sp_aov_app"):
+        stats = metrics[key]["stats"]["b"]
+        assert stats["denominator_sum"] > 0 and stats["numerator_sum"] > 0, key
+    assert metrics["sp_days"]["stats"]["b"]["sum"] > metrics["sp_days"]["stats"]["b"]["n"]
     assert all(0.0 <= p <= 1.0 for p in p_values)
 
 
