@@ -93,6 +93,14 @@ class Experiment(models.Model):
     )
     correction = models.CharField(max_length=8, choices=Correction.choices, default=Correction.NONE)
     cuped = models.BooleanField(default=False)
+    # Segments from each unit's history before its first exposure, besides its attributes
+    # (``analysis.aggregation.history``): {"kinds": ["new_vs_returning", "rfm", "spend_tier"],
+    # "days": the look-back in days, "value_event"/"value_field": what spend is}; {}: none.
+    history_segments = models.JSONField(default=dict, blank=True)
+    # The correction of segment p-values across one dimension's segments (none, holm, bh).
+    segment_correction = models.CharField(
+        max_length=8, choices=Correction.choices, default=Correction.NONE
+    )
     mde = models.FloatField(null=True, blank=True, help_text="Minimum detectable relative effect")
     guardrail_auto_pause = models.BooleanField(
         default=False,
