@@ -12,6 +12,7 @@ from experiments.models import Metric
 from experiments.services.metrics_as_code import metrics_apply, metrics_export
 from experiments.targeting import validate_condition
 from tests.analysis.helpers import experiment_with
+from tests.experiments.catalogue import catalogue_with_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +153,15 @@ def test_metrics_as_code__bad_filter__problem_names_the_field_and_nothing_stored
     assert not applied.stored
     assert "filter" in applied.problems["active_days"]
     assert not Metric.objects.exists()
+
+
+def test_metric_create__chinese_request__filter_and_k_messages_in_chinese(
+    editor, settings, tmp_path
+) -> None:
+    settings.LOCALE_PATHS = [catalogue_with_pending(tmp_path)]
+    body = _bad(min_events=None, filter={"channel": {"$regex": "^app"}})
+    response = editor.post("/api/v1/metrics", body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors["filter"][0].startswith("channel.$regex: 事件筛选不支持“$regex”")
+    assert errors["min_events"] == ["次数阈值指标需要 min_events，一个 >= 1 的整数。"]

@@ -420,3 +420,49 @@ def test_spark_inputs__relation_without_a_required_column__clear_error(
     )
     with pytest.raises(ValueError, match="events relation has no column 'happened_at'"):
         spark_inputs(experiment=exp, as_of=AS_OF, source=source)
+
+
+def test_spark_inputs__filters_on_absent_and_other_typed_properties__equal_builtin(
+    spark: Any, tmp_path: Path
+) -> None:
+    """Typed comparisons (docs/metrics.md): an absent property, a string "7", booleans and
+    nulls match the same filters on Spark as in the application database."""
+    filters = {
+        "sp_lt5": {"v": {"$lt": 5}},
+        "sp_not_lt5": {"v": {"$not": {"$lt": 5}}},
+        "sp_text": {"v": "7"},
+        "sp_true": {"v": True},
+        "sp_null": {"v": None},
+        "sp_exists": {"v": {"$exists": True}, "w": {"$nin": ["x"]}},
+        "sp_number": {"v": {"$in": [7, "true"]}},
+    }
+    links = [(metric(key, filter=f), "secondary") for key, f in filters.items()]
+    links[0] = (links[0][0], "primary")
+    exp = experiment_with(links)
+    d = Data(exp)
+    values: list[Any] = ["absent", None, 3, 7, 7.0, "7", True, False, "true", 1, [1], {"a": 1}]
+    for i, v in enumerate(values):
+        d.expose(f"t{i}", ("control", "treatment")[i % 2], T0 + i * HOUR)
+        props = {} if v == "absent" else {"v": v, "w": "x" if i % 3 == 0 else "y"}
+        d.event(f"t{i}", T0 + (i + 1) * HOUR, "purchase", properties=props)
+    d.save()
+    builtin = _json(experiment_inputs(experiment=exp, as_of=AS_OF, segments=False))
+    on_spark = _json(
+        spark_inputs(experiment=exp, as_of=AS_OF, source=_source(tmp_path, exp), segments=False)
+    )
+    assert_close(builtin["metrics"], on_spark["metrics"])
+    got = {
+        m["metric"]: sum(s["conversions"] for s in m["stats"].values()) for m in builtin["metrics"]
+    }
+    # lt5: 3 and 1 (not false: a boolean is not a number); not lt5: the ten others; the text
+    # "7" once; true once; null: absent and null; exists: ten present values, three with w "x";
+    # in [7, "true"]: 7, 7.0 and the string "true".
+    assert got == {
+        "sp_lt5": 2,
+        "sp_not_lt5": 10,
+        "sp_text": 1,
+        "sp_true": 1,
+        "sp_null": 2,
+        "sp_exists": 7,
+        "sp_number": 3,
+    }
