@@ -290,3 +290,109 @@ def test_filters__missing_property_and_other_types__typed_comparisons(db: None) 
     got = {m["metric"]: m["stats"]["control"]["conversions"] for m in inputs["metrics"]}
     # lt5: 3 and 1 (not True); not lt5: the other five; "7" as text once; true once.
     assert got == {"f_lt5": 2, "f_not_lt5": 5, "f_text": 1, "f_true": 1}
+
+
+def test_public_apis__repurchase_arppu_and_active_days__served_results_match_numpy(
+    editor, app_client, viewer, settings, django_capture_on_commit_callbacks
+) -> None:
+    """Defined, assigned, sent and read through the HTTP APIs: 复购率 on NEW10 orders, ARPPU
+        and distinct active days, against the delta method and Welch on the simulated units. Events
+    stay within the API's 24 hours of clock skew, so the window is 20 hours."""
+    from django.utils import timezone
+
+    settings.VERDICT_DEFINITIONS_CHECK_SECONDS = 0
+    definitions = [
+        {"key": "api_repeat", "name": "复购率", "type": "count_threshold", "event": "purchase",
+         "min_events": 2, "among_converted": True, "filter": {"coupon": "NEW10"}},
+        {"key": "api_arppu", "name": "ARPPU", "type": "conditional_mean", "event": "purchase",
+         "value_field": "revenue"},
+        {"key": "api_days", "name": "Active days", "type": "distinct_days", "event": "app_open"},
+    ]  # fmt: skip
+    for body in definitions:
+        response = editor.post("/api/v1/metrics", {"window_hours": 20, **body}, format="json")
+        assert response.status_code == 201, response.json()
+    key = "ops-metrics"
+    created = editor.post(
+        "/api/v1/experiments",
+        {
+            "key": key,
+            "name": "Ops",
+            "variants": [
+                {"key": "control", "name": "Control", "weight": 1, "is_control": True},
+                {"key": "treatment", "name": "Treatment", "weight": 1},
+            ],
+            "metrics": [
+                {"metric": "api_repeat", "role": "primary"},
+                {"metric": "api_arppu", "role": "secondary"},
+                {"metric": "api_days", "role": "secondary"},
+            ],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert editor.post(f"/api/v1/experiments/{key}/start").status_code == 200
+
+    rng = np.random.default_rng(7)
+    after_assign: dict[str, str] = {}
+    for i in range(160):
+        unit = f"user-{i}"
+        response = app_client.post(
+            "/api/v1/assign", {"unit_id": unit, "experiments": [key]}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        after_assign[unit] = response.json()["assignments"][0]["variant"]
+    start = timezone.now()
+    events: list[dict[str, Any]] = []
+    columns: dict[str, dict[str, list[tuple[float, ...]]]] = defaultdict(lambda: defaultdict(list))
+    for n, (unit, variant) in enumerate(after_assign.items()):
+        orders = int(rng.poisson(1.0 if variant == "control" else 1.4))
+        new10, revenue = 0, 0.0
+        for k in range(orders):
+            coupon = "NEW10" if rng.random() < 0.6 else "SUMMER"
+            value = float(np.round(rng.exponential(40.0), 2)) if rng.random() < 0.85 else 0.0
+            at = start + (1 + k) * H
+            props = {"coupon": coupon, "revenue": value}
+            events.append({"event_id": f"p{n}-{k}", "unit_id": unit, "event": "purchase",
+                           "timestamp": at.isoformat(), "properties": props})  # fmt: skip
+            new10 += coupon == "NEW10"
+            revenue += value
+        days = {d for d in range(3) if rng.random() < 0.5}
+        for d in days:
+            at = start + (d * 8 + 1) * H
+            events.append({"event_id": f"o{n}-{d}", "unit_id": unit, "event": "app_open",
+                           "timestamp": at.isoformat()})  # fmt: skip
+        # After the 20-hour window: never counted.
+        events.append({"event_id": f"late{n}", "unit_id": unit, "event": "purchase",
+                       "timestamp": (start + 22 * H).isoformat(),
+                       "properties": {"coupon": "NEW10", "revenue": 999.0}})  # fmt: skip
+        # Active days are UTC calendar days: whether 1 h and 17 h from now fall on one day
+        # depends on the clock, so the reference reads the same timestamps' dates.
+        active = len({(start + (d * 8 + 1) * H).date() for d in days})
+        columns["repeat"][variant].append((float(new10 >= 2), float(new10 >= 1)))
+        columns["arppu"][variant].append((revenue if revenue > 0 else 0.0, float(revenue > 0)))
+        columns["days"][variant].append((float(active),))
+    for first in range(0, len(events), 500):
+        response = app_client.post(
+            "/api/v1/events", {"events": events[first : first + 500]}, format="json"
+        )
+        assert response.status_code == 200 and response.json()["rejected"] == []
+    experiment_refresh(experiment=Experiment.objects.get(key=key), as_of=start + 23 * H)
+    served = viewer.get(f"/api/v1/experiments/{key}/results").json()
+
+    def arm(name: str, variant: str, col: int) -> np.ndarray:
+        return np.array([row[col] for row in columns[name][variant]])
+
+    for name, metric_key in (("repeat", "api_repeat"), ("arppu", "api_arppu")):
+        expected = ratio_relative(
+            arm(name, "control", 0), arm(name, "control", 1),
+            arm(name, "treatment", 0), arm(name, "treatment", 1),
+        )  # fmt: skip
+        row = _row(served, metric_key, "treatment")
+        assert row["mean"] == pytest.approx(expected["ratio"], rel=1e-12), metric_key
+        assert row["effect"] == pytest.approx(expected["effect"], rel=1e-9), metric_key
+        assert row["p_value_unadjusted"] == pytest.approx(expected["p_value"], rel=1e-6)
+    c, t = arm("days", "control", 0), arm("days", "treatment", 0)
+    row = _row(served, "api_days", "treatment")
+    assert row["mean"] == pytest.approx(t.mean(), rel=1e-12)
+    assert row["effect"] == pytest.approx(welch_relative(c, t)["effect"], rel=1e-9)
