@@ -21,10 +21,11 @@ from analysis.engine.contract import (
 )
 from analysis.engine.stats import ArmStats
 from assignment.models import Exposure
-from assignment.tables import ExposureTable
+from assignment.tables import EventTable, ExposureTable
 from experiments.models import Experiment, MetricRole, Phase
 
 from .columns import MetricSpec
+from .history import HistorySpec, history_spec, history_sums
 from .query import (
     ColumnScan,
     DatabaseRunner,
@@ -128,12 +129,14 @@ def aggregate(
     *,
     unit_attribute: str,
     segments: bool = True,
+    history: tuple[EventTable, HistorySpec | None] | None = None,
 ) -> Aggregates:
     """The queries over a per-unit table ``table`` (``query.unit_select``): caps, shifts,
     per-variant sums, totals, the primary metric's segments (unless ``segments`` is false:
     a third of a refresh's cost, left out of a history's past days) and the units per
     exposure day. ``exposures`` names the relation the units' attributes and first exposure
-    times are read from."""
+    times are read from; ``history``: the events relation and the experiment's history
+    segments (``history.history_spec``), added to the segments."""
     primary = [m for m in metrics if m.role == MetricRole.PRIMARY][:1]
     caps = caps_for(runner, table, metrics)
     scan = column_scan(runner, table, metrics, caps)
@@ -143,6 +146,11 @@ def aggregate(
     if primary and segments:
         top = segment_values(runner, exposures, table, exclude={unit_attribute})
         seg_rows = segment_sums(runner, exposures, table, primary, caps, scan.shifts, top)
+        if history is not None:  # segments from the units' history (``history.py``)
+            event_table, spec = history
+            seg_rows += history_sums(
+                runner, exposures, event_table, table, primary, caps, scan.shifts, spec
+            )
     days = exposure_days(runner, exposures, table)
     return Aggregates(caps, scan, rows, events, last_event, seg_rows, days)
 
@@ -170,6 +178,7 @@ def experiment_inputs(
             metrics,
             unit_attribute=experiment.unit_attribute,
             segments=segments,
+            history=(source().events, history_spec(experiment.history_segments)),
         )
     return inputs_from(
         experiment=experiment,

@@ -19,7 +19,6 @@ from analysis.engine.contract import (
     MetricResult,
     Plan,
     Results,
-    SegmentInputs,
     SegmentResult,
     SnapshotInputs,
     SrmResult,
@@ -232,19 +231,48 @@ def _metric_results(inputs: SnapshotInputs, plan: Plan) -> tuple[MetricResult, .
     )
 
 
-def _segment(
-    inputs: SnapshotInputs, seg: SegmentInputs, plan: Plan, higher_is_better: bool
-) -> SegmentResult:
-    rows = _rows(inputs, seg.stats, seg.units, plan, higher_is_better)
-    return SegmentResult(
-        attribute=seg.attribute,
-        value=seg.value,
-        metric=seg.metric,
-        units=sum(seg.units.values()),
-        srm=_srm(inputs, seg.units),
-        variants=tuple(
-            _variant(row, higher_is_better=higher_is_better, alpha=plan.alpha) for row in rows
-        ),
+def _segments(
+    inputs: SnapshotInputs, plan: Plan, higher_is_better: bool
+) -> tuple[SegmentResult, ...]:
+    """The segments' results; with a segment correction, each dimension's p-values (its
+    segments x non-control variants) are adjusted together (``adjust_p_values``)."""
+    drafts = [
+        (seg, _rows(inputs, seg.stats, seg.units, plan, higher_is_better))
+        for seg in inputs.segments
+    ]
+    method = plan.segment_correction_method
+    adjusted: dict[tuple[str, str, str], float] = {}
+    if method != "none":
+        families: dict[str, list[tuple[str, str, float]]] = {}
+        for seg, rows in drafts:
+            for row in rows:
+                basis = row.basis
+                if basis is not None and basis[1].p_value is not None:
+                    families.setdefault(seg.attribute, []).append(
+                        (seg.value, row.spec.key, basis[1].p_value)
+                    )
+        for attribute, family in families.items():
+            ps = adjust_p_values([p for _, _, p in family], method)
+            adjusted.update({(attribute, v, k): p for (v, k, _), p in zip(family, ps, strict=True)})
+    return tuple(
+        SegmentResult(
+            attribute=seg.attribute,
+            value=seg.value,
+            metric=seg.metric,
+            units=sum(seg.units.values()),
+            srm=_srm(inputs, seg.units),
+            variants=tuple(
+                _variant(
+                    row,
+                    higher_is_better=higher_is_better,
+                    alpha=plan.alpha,
+                    adjusted_p=adjusted.get((seg.attribute, seg.value, row.spec.key)),
+                )
+                for row in rows
+            ),
+            corrected=method != "none",
+        )
+        for seg, rows in drafts
     )
 
 
@@ -260,7 +288,7 @@ def analyze(
     metrics = _metric_results(inputs, plan)
     primary = primary_of(metrics)
     primary_hib = primary.higher_is_better if primary else True
-    segments = tuple(_segment(inputs, s, plan, primary_hib) for s in inputs.segments)
+    segments = _segments(inputs, plan, primary_hib)
     srm = _srm(inputs, inputs.units)
     power = primary_power(inputs=inputs, plan=plan, primary=primary)
     return Results(

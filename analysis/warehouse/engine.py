@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.aggregation.dialect import Dialect, lit, quote
+from analysis.aggregation.history import history_spec
 from analysis.aggregation.inputs import (
     aggregate,
     experiment_variants,
@@ -190,7 +191,9 @@ class Views:
     units: str
 
 
-def _register(spark: Any, experiment: Experiment, source: SparkSource, names: set[str]) -> Views:
+def _register(
+    spark: Any, experiment: Experiment, source: SparkSource, names: set[str] | None
+) -> Views:
     tag = uuid.uuid4().hex[:12]
     views = Views(f"verdict_exposures_{tag}", f"verdict_events_{tag}", f"verdict_units_{tag}")
     exposures = _mapped_select(
@@ -209,8 +212,11 @@ def _register(spark: Any, experiment: Experiment, source: SparkSource, names: se
     events = _mapped_select(
         spark, source.events, EVENT_COLUMNS, _EVENT_TYPES, source.event_columns, "events"
     )
-    marks = ", ".join(render(lit(n), SPARK) for n in sorted(names)) or "NULL"
-    frame = spark.sql(f"SELECT * FROM ({events}) AS e WHERE e.event IN ({marks})")
+    if names is None:  # every event (history segments)
+        frame = spark.sql(f"SELECT * FROM ({events}) AS e")
+    else:
+        marks = ", ".join(render(lit(n), SPARK) for n in sorted(names)) or "NULL"
+        frame = spark.sql(f"SELECT * FROM ({events}) AS e WHERE e.event IN ({marks})")
     # An event delivered twice (at-least-once pipelines) counts once, as in the application
     # database, where the event id is unique.
     frame.dropDuplicates(["event_id"]).createOrReplaceTempView(views.events)
@@ -280,7 +286,10 @@ def spark_run(
     spark = spark if spark is not None else spark_session(source.session_url, source.options)
     metrics = metric_specs(experiment)
     variants = experiment_variants(experiment)
-    names = {e for m in metrics for e in m.events() if e}
+    names: set[str] | None = {e for m in metrics for e in m.events() if e}
+    history = history_spec(experiment.history_segments)
+    if history is not None:
+        names = None  # a unit's history counts events of every name
     run = SparkRun()
     runner = SparkRunner(spark, run)
     views = _register(spark, experiment, source, names)
@@ -299,6 +308,7 @@ def spark_run(
             metrics,
             unit_attribute=experiment.unit_attribute,
             segments=segments,
+            history=(src.events, history),
         )
     finally:
         units.unpersist()

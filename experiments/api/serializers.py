@@ -106,6 +106,21 @@ class PlanInput(serializers.Serializer):
             "threshold with always-valid evidence (default false)."
         ),
     )
+    history_segments = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            'Segments from each unit\'s history before exposure: {"kinds": ["new_vs_returning", '
+            '"rfm", "spend_tier"], "days": 30, "value_event": "purchase", '
+            '"value_field": "revenue", "new_attribute": "is_new"}; {} for none '
+            "(docs/analysis.md)."
+        ),
+    )
+    segment_correction = serializers.ChoiceField(
+        choices=Correction.choices,
+        required=False,
+        help_text="The correction of segment p-values across one dimension's segments.",
+    )
 
 
 class ExperimentInput(ClosedSerializer):
@@ -204,6 +219,12 @@ class PlanOutput(serializers.Serializer):
     cuped = serializers.BooleanField()
     mde = serializers.FloatField(allow_null=True)
     guardrail_auto_pause = serializers.BooleanField()
+    history_segments = serializers.JSONField(
+        required=False, help_text="Present when history segments are chosen."
+    )
+    segment_correction = serializers.ChoiceField(
+        choices=Correction.choices, required=False, help_text="Present when not `none`."
+    )
 
 
 class ConclusionOutput(serializers.Serializer):

@@ -159,6 +159,13 @@ class Experiment(models.Model):
             "cuped": self.cuped,
             "mde": self.mde,
             "guardrail_auto_pause": self.guardrail_auto_pause,
+            # Only when set, so plans stored before these existed read the same.
+            **({"history_segments": self.history_segments} if self.history_segments else {}),
+            **(
+                {"segment_correction": self.segment_correction}
+                if self.segment_correction != Correction.NONE
+                else {}
+            ),
         }
 
 

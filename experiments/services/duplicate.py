@@ -39,6 +39,8 @@ COPIED_FIELDS = (
     "cuped",
     "mde",
     "guardrail_auto_pause",
+    "history_segments",
+    "segment_correction",
 )
 VARIANT_FIELDS = ("key", "name", "weight", "is_control", "payload", "description", "position")
 

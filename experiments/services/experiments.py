@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.actors import Actor
 from core.errors import ValidationFailed
+from experiments.history_segments import history_config
 from experiments.models import (
     Experiment,
     ExperimentMetric,
@@ -26,9 +27,24 @@ from .data_sources import (
     data_source_locked_message,
 )
 from .definitions_cache import definitions_changed
-from .validation import Errors, check_metric_roles, check_targeting, check_variants
+from .validation import (
+    Errors,
+    check_metric_roles,
+    check_segment_plan,
+    check_targeting,
+    check_variants,
+)
 
-PLAN_FIELDS = ("alpha", "method", "correction", "cuped", "mde", "guardrail_auto_pause")
+PLAN_FIELDS = (
+    "alpha",
+    "method",
+    "correction",
+    "cuped",
+    "mde",
+    "guardrail_auto_pause",
+    "history_segments",
+    "segment_correction",
+)
 SIMPLE_FIELDS = (
     "name",
     "hypothesis",
@@ -102,6 +118,7 @@ def _validate_definition(data: dict[str, Any]) -> tuple[Errors, dict[str, Metric
                 )
     if "targeting" in data:
         check_targeting(data["targeting"], errors)
+    check_segment_plan(data, errors)
     if "data_source" in data:
         data_source_for_key(data["data_source"], errors)
     layer = None
@@ -203,6 +220,10 @@ def _apply_fields(experiment: Experiment, data: dict[str, Any]) -> None:
     for field in PLAN_FIELDS:
         if field in data.get("analysis_plan", {}):
             setattr(experiment, field, data["analysis_plan"][field])
+    if "history_segments" in data.get("analysis_plan", {}):
+        experiment.history_segments = history_config(experiment.history_segments)
+    if experiment.segment_correction is None:
+        experiment.segment_correction = _default("segment_correction")
 
 
 def _locked_changes(experiment: Experiment, data: dict[str, Any]) -> Errors:

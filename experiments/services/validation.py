@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core.limits import MAX_WEIGHT, MAX_WEIGHT_TEXT
+from experiments.history_segments import check_history_segments
 from experiments.targeting import validate_condition
 
 Errors = dict[str, list[str]]
@@ -94,6 +95,28 @@ def check_targeting(targeting: Any, errors: Errors) -> None:
         return
     for problem in validate_condition(targeting):
         _add(errors, "targeting", problem.translated(_))
+
+
+SEGMENT_CORRECTIONS = ("none", "holm", "bh")
+
+
+def check_segment_plan(data: dict[str, Any], errors: Errors) -> None:
+    """The plan's history segments (``experiments.history_segments``) and segment
+    correction, when given, under ``analysis_plan.<field>``."""
+    plan = data.get("analysis_plan")
+    if not isinstance(plan, dict):
+        return
+    if "history_segments" in plan:
+        check_history_segments(
+            plan["history_segments"], errors, field="analysis_plan.history_segments"
+        )
+    if "segment_correction" in plan and plan["segment_correction"] not in SEGMENT_CORRECTIONS:
+        _add(
+            errors,
+            "analysis_plan.segment_correction",
+            _('Unknown correction "%(value)s"; use one of: %(allowed)s.')
+            % {"value": plan["segment_correction"], "allowed": ", ".join(SEGMENT_CORRECTIONS)},
+        )
 
 
 def check_ready_to_start(

@@ -83,13 +83,33 @@ class Plan(Contract):
         OrEmpty,
         Field(description="Guardrail metric key -> relative harm tolerated (absent: 0)."),
     ] = Field(default_factory=dict)
+    segment_correction: Annotated[
+        str | None,
+        Field(
+            description="The correction of segment p-values across one dimension's segments "
+            "(`holm` or `bh`); absent: none."
+        ),
+    ] = None
 
-    # The breaker's keys only when it is on, so plans stored before it existed read and
-    # serve unchanged.
-    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("guardrail_auto_pause", "harm_thresholds")
+    # The breaker's keys only when it is on, and the segment correction only when there is
+    # one, so plans stored before they existed read and serve unchanged.
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = (
+        "guardrail_auto_pause",
+        "harm_thresholds",
+        "segment_correction",
+    )
 
     def omitted(self) -> Iterable[str]:
-        return () if self.guardrail_auto_pause else self.OPTIONAL_KEYS
+        breaker = () if self.guardrail_auto_pause else ("guardrail_auto_pause", "harm_thresholds")
+        segment = () if self.segment_correction_method != "none" else ("segment_correction",)
+        return (*breaker, *segment)
+
+    @property
+    def segment_correction_method(self) -> str:
+        """``none``, ``holm`` or ``bh`` for segment p-values (none for Bayesian plans)."""
+        if self.method == "bayesian":
+            return "none"
+        return self.segment_correction or "none"
 
     @property
     def correction_method(self) -> str:

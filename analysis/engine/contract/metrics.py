@@ -242,7 +242,9 @@ class SrmResult(Contract):
 
 @dataclass(frozen=True, config=CONTRACT)
 class SegmentResult(Contract):
-    """The primary metric for the units whose ``attribute`` is ``value`` (uncorrected)."""
+    """The primary metric for the units whose ``attribute`` is ``value``: uncorrected, or,
+    when ``corrected``, with p-values adjusted across the attribute's segments and variants
+    (the plan's ``segment_correction``; ``p_value_unadjusted`` keeps the raw one)."""
 
     attribute: str
     value: str
@@ -250,3 +252,12 @@ class SegmentResult(Contract):
     units: int
     srm: SrmResult
     variants: tuple[VariantResult, ...]
+    corrected: Annotated[
+        bool,
+        Field(description="Present (true) when the p-values are adjusted across the dimension."),
+    ] = False
+
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("corrected",)
+
+    def omitted(self) -> Iterable[str]:
+        return () if self.corrected else self.OPTIONAL_KEYS
