@@ -22,7 +22,7 @@ from core.json_input import JsonTooDeep, json_loads
 from core.roles import can_write
 from experiments.api.serializers import MetricInput
 from experiments.models import Metric, MetricType
-from experiments.services.metrics import metric_create, metric_update
+from experiments.services.metrics import VALUE_TYPES, metric_create, metric_update
 
 TEMPLATE = "experiments/metric_form.html"
 FIELDS = (
@@ -126,7 +126,7 @@ def _filter(
     if not text:
         return None
     try:
-        return json_loads(text)  # type: ignore[no-any-return]
+        return json_loads(text)
     except JsonTooDeep as exc:
         errors[field] = [str(exc)]
     except ValueError as exc:
@@ -161,7 +161,7 @@ def metric_input(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, list
     }
     if values.get("window_hours"):
         raw["window_hours"] = values["window_hours"]
-    if kind not in (MetricType.MEAN, MetricType.CONDITIONAL_MEAN):
+    if kind not in VALUE_TYPES:
         raw["value_field"] = ""
     if kind != MetricType.RETENTION:
         raw["retention_day"] = None
