@@ -435,6 +435,7 @@ def test_spark_inputs__filters_on_absent_and_other_typed_properties__equal_built
         "sp_null": {"v": None},
         "sp_exists": {"v": {"$exists": True}, "w": {"$nin": ["x"]}},
         "sp_number": {"v": {"$in": [7, "true"]}},
+        "sp_chinese_value": {"coupon": {"$in": ["新人券", "满减"]}},
     }
     links = [(metric(key, filter=f), "secondary") for key, f in filters.items()]
     links[0] = (links[0][0], "primary")
@@ -444,6 +445,7 @@ def test_spark_inputs__filters_on_absent_and_other_typed_properties__equal_built
     for i, v in enumerate(values):
         d.expose(f"t{i}", ("control", "treatment")[i % 2], T0 + i * HOUR)
         props = {} if v == "absent" else {"v": v, "w": "x" if i % 3 == 0 else "y"}
+        props["coupon"] = ["新人券", "满减", "NEW10"][i % 3]
         d.event(f"t{i}", T0 + (i + 1) * HOUR, "purchase", properties=props)
     d.save()
     builtin = _json(experiment_inputs(experiment=exp, as_of=AS_OF, segments=False))
@@ -465,4 +467,5 @@ def test_spark_inputs__filters_on_absent_and_other_typed_properties__equal_built
         "sp_null": 2,
         "sp_exists": 7,
         "sp_number": 3,
+        "sp_chinese_value": 8,
     }
