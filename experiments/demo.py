@@ -120,8 +120,10 @@ EXPERIMENTS: list[dict[str, Any]] = [
             },
         ],
         "metrics": [
-            {"metric": "paid_conversion", "role": "primary"},
-            {"metric": "arpu", "role": "secondary"},
+            # A price test is judged on revenue per user: the lower conversion is the price of
+            # the higher revenue, shown beside it.
+            {"metric": "arpu", "role": "primary"},
+            {"metric": "paid_conversion", "role": "secondary"},
             {"metric": "aov", "role": "secondary"},
             {"metric": "refund_rate", "role": "guardrail"},
         ],
