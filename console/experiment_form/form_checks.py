@@ -15,10 +15,16 @@ from core.keys import KEY_EXAMPLE, key_from_name
 from experiments.api.serializers import ExperimentInput
 from experiments.models import Experiment, ExperimentStatus, Metric
 from experiments.services.experiments import owner_lookup
-from experiments.services.validation import check_metric_roles, check_targeting, check_variants
+from experiments.services.validation import (
+    check_metric_roles,
+    check_segment_plan,
+    check_targeting,
+    check_variants,
+)
 
-from .forms import CHECKBOXES, LOCKED_WHEN_STARTED, FormState
+from .forms import LOCKED_WHEN_STARTED, PLAN_CHECKBOXES, FormState
 from .forms import number_or_none as _number
+from .history_fields import history_plan
 
 
 def _parse_percent(state: FormState, name: str, raw: dict[str, Any], errors: Errors) -> None:
@@ -78,7 +84,8 @@ def to_input(state: FormState, experiment: Experiment | None) -> tuple[dict[str,
                 link["harm_threshold"] = value / 100
         raw["metrics"].append(link)
     plan: dict[str, Any] = {n: v[n] for n in ("alpha", "method", "correction") if v.get(n)}
-    plan.update({name: state.checks.get(name, False) for name in CHECKBOXES})
+    plan.update({name: state.checks.get(name, False) for name in PLAN_CHECKBOXES})
+    plan.update(history_plan(state.values, state.checks))
     plan["mde"] = None
     if v.get("mde"):
         mde = _number(v["mde"])
@@ -126,6 +133,7 @@ def validated(
     if isinstance(checked.get("variants"), list):
         check_variants([v for v in checked["variants"] if isinstance(v, dict)], rule_errors)
     check_metric_roles(checked.get("metrics", []), rule_errors)
+    check_segment_plan(checked, rule_errors)
     if isinstance(checked.get("targeting"), dict) and "targeting" not in errors:
         check_targeting(checked["targeting"], rule_errors)
     if not str(raw.get("key") or "").strip():

@@ -15,6 +15,7 @@ from console.form_errors import Errors
 from core.keys import key_from_name
 from experiments.models import Experiment
 
+from .history_fields import HISTORY_CHECKS, HISTORY_TEXT, history_field_errors, history_values
 from .targeting_builder import Group, Row, build_condition, groups_from_condition
 
 STEPS = ("basics", "variants", "targeting", "metrics", "plan")
@@ -52,8 +53,10 @@ TEXT_FIELDS = (
     *PLAN_TEXT,
     "metric_query",
     "test_attributes",
+    *HISTORY_TEXT,
 )
-CHECKBOXES = ("cuped", "guardrail_auto_pause")
+PLAN_CHECKBOXES = ("cuped", "guardrail_auto_pause")
+CHECKBOXES = (*PLAN_CHECKBOXES, *HISTORY_CHECKS)
 LOCKED_WHEN_STARTED = ("key", "unit_attribute", "layer")
 
 
@@ -109,6 +112,7 @@ class FormState:
             else:
                 name = key.removeprefix("analysis_plan.")
                 self.errors.setdefault(name, []).extend(messages)
+        self.errors = history_field_errors(self.errors)
         self.update_shares()
 
     def update_shares(self) -> None:
@@ -144,6 +148,9 @@ def state_from_experiment(experiment: Experiment | None) -> FormState:
                       VariantRow("treatment", "Treatment", "1", "{}", False)],
             groups=[Group()],
         )  # fmt: skip
+        history, history_checks = history_values(None)
+        new.values |= history
+        new.checks |= history_checks
         new.update_shares()
         return new
     values = {
@@ -189,6 +196,9 @@ def state_from_experiment(experiment: Experiment | None) -> FormState:
             if link.harm_threshold is not None
         },
     )
+    history, history_checks = history_values(experiment)
+    state.values |= history
+    state.checks |= history_checks
     state.update_shares()
     return state
 

@@ -20,6 +20,8 @@ from analysis.simulation.planted import planted_effects_of
 from analysis.words.formats import NumberFormat, metric_format, p_value, relative
 from analysis.words.numbers import count, localize, status_label
 
+from .history_labels import segment_value_label
+
 BAR_WIDTH = 240.0
 BAR_PAD = 8.0
 CORRECTION_NAMES = {"holm": "Holm", "bh": "BH", "bonferroni": "Bonferroni"}
@@ -386,6 +388,18 @@ class SegmentTable:
     units: int
     srm: Any
     rows: list[Row]
+    label: str = ""  # the value in the reader's words (``history_labels``)
+    p_label: str = ""  # the p-value column: adjusted across the dimension, or not corrected
+
+
+def segment_p_label(results: Results, corrected: bool) -> str:
+    """The segment tables' p-value column: adjusted with the plan's segment correction
+    across the dimension's segments, or not corrected."""
+    correction = results.plan.segment_correction
+    if corrected and correction:
+        name = CORRECTION_NAMES.get(correction, correction)
+        return _("p-value, adjusted (%(name)s)") % {"name": name}
+    return _("p-value, not corrected")
 
 
 def segment_attributes(results: Results) -> list[str]:
@@ -408,8 +422,17 @@ def segment_tables(
         metric = metrics.get(s.metric)
         if metric is None:
             continue
+        p_label = segment_p_label(results, s.corrected)
         table = by_value.setdefault(
-            s.value, SegmentTable(value=s.value, units=s.units, srm=s.srm, rows=[])
+            s.value,
+            SegmentTable(
+                value=s.value,
+                units=s.units,
+                srm=s.srm,
+                rows=[],
+                label=segment_value_label(attribute, s.value),
+                p_label=p_label,
+            ),
         )
         control = next((v for v in s.variants if v.is_control), None)
         fmt = format_of(metric, formats)
@@ -432,7 +455,7 @@ def segment_tables(
                     control=control,
                     variant=v,
                     bar=bar,
-                    p_label=_("p-value, not corrected"),
+                    p_label=p_label,
                     title=row_title(metric, control, v, fmt),
                     markers=[],
                     fmt=fmt,

@@ -39,6 +39,7 @@ from experiments.selectors import experiment_days_running, experiment_or_404
 
 from .detail import daily_units, days_left, effect_over_time
 from .economics import economics_context
+from .history_labels import segment_dimension_label
 from .rows import (
     BAR_WIDTH,
     Row,
@@ -269,10 +270,17 @@ def _segments(
     tables, ticks = segment_tables(results, chosen, formats)
     return {
         "segment_attributes": [
-            {"name": a, "url": f"{base_url}?segment={a}", "current": a == chosen}
+            {
+                "name": a,
+                "label": segment_dimension_label(a),
+                "url": f"{base_url}?segment={a}",
+                "current": a == chosen,
+            }
             for a in attributes
         ],
         "segment": chosen,
+        "segment_label": segment_dimension_label(chosen),
+        "segments_corrected": any(s.corrected for s in results.segments),
         "segment_tables": tables,
         "segment_ticks": ticks,
     }
@@ -296,8 +304,14 @@ def report_print_page(request: HttpRequest, key: str, snapshot_id: str) -> HttpR
     context = report_context(request, experiment, snapshot_id=int(snapshot_id))
     results = context.get("results")
     if results is not None:  # on paper every segment attribute, not just the chosen one
+        context["segments_corrected"] = any(s.corrected for s in results.segments)
         context["print_segments"] = [
-            {"attribute": attribute, "tables": tables, "ticks": ticks}
+            {
+                "attribute": attribute,
+                "label": segment_dimension_label(attribute),
+                "tables": tables,
+                "ticks": ticks,
+            }
             for attribute in segment_attributes(results)
             for tables, ticks in [segment_tables(results, attribute, context.get("metric_formats"))]
         ]

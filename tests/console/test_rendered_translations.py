@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 ALLOWED = {
     "Verdict", "English", "GrowthBook", "JSON", "API", "SDK", "CUPED", "Holm", "Benjamini",
     "Hochberg", "UTC", "ID", "AND", "OR", "SRM", "ARPU", "ARPPU", "AOV", "CSV", "PDF", "URL",
-    "HTTP", "SQL", "Spark", "PostgreSQL", "SQLite", "Bearer", "QA", "CN", "SG", "US", "user_id",
+    "HTTP", "SQL", "RFM", "Spark", "PostgreSQL", "SQLite", "Bearer", "QA", "CN", "SG", "US", "user_id",
     "account_id", "control", "treatment", "pp", "px", "ms", "vs", "CI",
     "MDE", "p", "e", "g", "r", "n", "x", "k", "USD", "CNY", "RMB", "alpha", "payload",
     "Benjamini-Hochberg", "pricing-test", "country", "checkout",
