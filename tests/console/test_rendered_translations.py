@@ -30,9 +30,9 @@ pytestmark = pytest.mark.django_db
 ALLOWED = {
     "Verdict", "English", "GrowthBook", "JSON", "API", "SDK", "CUPED", "Holm", "Benjamini",
     "Hochberg", "UTC", "ID", "AND", "OR", "SRM", "ARPU", "ARPPU", "AOV", "CSV", "PDF", "URL",
-    "HTTP", "SQL", "RFM", "Spark", "PostgreSQL", "SQLite", "Bearer", "QA", "CN", "SG", "US", "user_id",
+    "HTTP", "SQL", "Spark", "PostgreSQL", "SQLite", "Bearer", "QA", "CN", "SG", "US", "user_id",
     "account_id", "control", "treatment", "pp", "px", "ms", "vs", "CI",
-    "MDE", "p", "e", "g", "r", "n", "x", "k", "USD", "CNY", "RMB", "alpha", "payload",
+    "MDE", "RFM", "p", "e", "g", "r", "n", "x", "k", "USD", "CNY", "RMB", "alpha", "payload",
     "Benjamini-Hochberg", "pricing-test", "country", "checkout",
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z_'-]*[A-Za-z]|[A-Za-z]")
