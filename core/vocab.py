@@ -87,6 +87,8 @@ class MetricType(LabelledEnum):
     COUNT_THRESHOLD = "count_threshold", "Count threshold"
     CONDITIONAL_MEAN = "conditional_mean", "Conditional mean"
     DISTINCT_DAYS = "distinct_days", "Distinct active days"
+    RETENTION_CURVE = "retention_curve", "Retention curve"
+    VALUE_CURVE = "value_curve", "Value to date (LTV curve)"
 
 
 class DisplayFormat(LabelledEnum):
@@ -109,6 +111,8 @@ DEFAULT_DISPLAY_FORMATS = {
     MetricType.COUNT_THRESHOLD: DisplayFormat.RATE,
     MetricType.CONDITIONAL_MEAN: DisplayFormat.NUMBER,
     MetricType.DISTINCT_DAYS: DisplayFormat.COUNT,
+    MetricType.RETENTION_CURVE: DisplayFormat.RATE,
+    MetricType.VALUE_CURVE: DisplayFormat.NUMBER,
 }
 
 

@@ -8,7 +8,10 @@ metric of the experiment (``y`` the metric value, ``x`` its pre-exposure value f
 - CUPED pre-period: ``t0 - window_hours <= timestamp < t0``;
 - retention day N: ``t0 + N days <= timestamp < t0 + (N + 1) days``, and the column is NULL
   for units whose day N has not fully elapsed at the snapshot's ``as_of`` time;
-- count threshold, conditional mean and distinct days: the conversion window.
+- count threshold, conditional mean and distinct days: the conversion window;
+- a curve's point (``curves.py``): a retention curve's point ``[t0 + low, t0 + high)`` days
+  (active: any of the ``activity`` events), a value curve's ``[t0, t0 + high)`` days; NULL for
+  units exposed less than the point's ``mature_days`` before ``as_of``.
 
 An event counts for a metric (or a ratio's part) when its name matches and its properties
 match the metric's ``filter`` (``filters.py``; no filter: every event of the name).
@@ -58,15 +61,29 @@ class MetricSpec:
     higher_is_better: bool = True
     cuped: bool = False
     name: str = ""
+    activity: list[dict[str, Any]] | None = None
+    horizon_days: int | None = None
+    # A curve's point (``curves.expand_curves``): the curve's key, the point's name and index,
+    # its days since exposure ``[low_day, high_day)`` and the days a unit needs to count.
+    parent: str | None = None
+    point: str | None = None
+    point_index: int | None = None
+    low_day: int = 0
+    high_day: int = 0
+    mature_days: int = 0
 
     @property
     def prefix(self) -> str:
+        if self.point_index is not None:
+            return f"m{self.index}_{self.point_index}"
         return f"m{self.index}"
 
     @property
     def shape(self) -> str:
-        """The key of its declaration in ``METRIC_TYPES``: the type, and for a count threshold
-        among converted units its ratio form."""
+        """The key of its declaration in ``METRIC_TYPES``: the type, for a count threshold
+        among converted units its ratio form, and for a curve's point the point form."""
+        if self.point is not None:
+            return f"{self.type}_point"
         if self.type == "count_threshold" and self.among_converted:
             return "count_threshold_among_converted"
         return self.type
@@ -78,12 +95,18 @@ class MetricSpec:
     def events(self) -> set[str]:
         if self.type == "ratio":
             return {p["event"] for p in (self.numerator or {}, self.denominator or {}) if p}
+        if self.type == "retention_curve":
+            return {a["event"] for a in self.activity or []}
         return {self.event}
 
     def post_span(self) -> int:
         """Seconds after exposure this metric looks at."""
         if self.type == "retention":
             return (int(self.retention_day or 1) + 1) * DAY
+        if self.point is not None:
+            return self.high_day * DAY
+        if self.type in ("retention_curve", "value_curve"):  # the widest point (``curves.py``)
+            return (max(int(self.horizon_days or 30), 30) + 1) * DAY
         return self.window_seconds
 
     def pre_span(self) -> int:
@@ -248,11 +271,32 @@ def _active_days(c: UnitContext, m: MetricSpec) -> str:
 
 def _retained(c: UnitContext, m: MetricSpec) -> str:
     day = int(m.retention_day or 1)
-    flag = _flag(c, m.event, day * DAY, (day + 1) * DAY, m.filter)
-    cutoff = c.as_of - dt.timedelta(days=day + 1)
+    return _mature(c, day + 1, _flag(c, m.event, day * DAY, (day + 1) * DAY, m.filter))
+
+
+def _mature(c: UnitContext, days: int, value: str) -> str:
+    """``value`` for units exposed at least ``days`` before ``as_of``, else NULL."""
+    cutoff = c.as_of - dt.timedelta(days=days)
     # MAX over the unit's rows (all of one exposure): every engine accepts it after GROUP BY.
     t0 = f"MAX(VERDICT_TS({c.src.u.first_exposed_at}))"
-    return f"CASE WHEN {t0} <= {lit(cutoff)} THEN {flag} END"
+    return f"CASE WHEN {t0} <= {lit(cutoff)} THEN {value} END"
+
+
+def _active_in_point(c: UnitContext, m: MetricSpec) -> str:
+    """A retention curve's point: 1 when the unit has any of the activity events in the
+    point's days, 0 when not, NULL when the point's days have not passed."""
+    low, high = m.low_day * DAY, m.high_day * DAY
+    any_of = " OR ".join(
+        f"({_matches(c, a['event'], a.get('filter'), low, high)})" for a in m.activity or []
+    )
+    return _mature(c, m.mature_days, f"MAX(CASE WHEN {any_of or '1 = 0'} THEN 1 ELSE 0 END)")
+
+
+def _value_to_point(c: UnitContext, m: MetricSpec) -> str:
+    """A value curve's point: the unit's value from exposure to the point's day, NULL when
+    those days have not passed."""
+    value = _total(c, m.event, m.value_field, 0, m.high_day * DAY, m.filter)
+    return _mature(c, m.mature_days, value)
 
 
 def _sum(column: str) -> str:
@@ -329,6 +373,22 @@ METRIC_TYPES: dict[str, MetricType] = {
         stats=MeanStats,
         columns=(Column("y", _active_days, cap="value", shift="shift"),),
         sums=(Sum("sum", _sum("y")), Sum("sum_squares", _product("y", "y"))),
+    ),
+    # A point of a retention curve (``curves.py``): mature units active in the point's days.
+    "retention_curve_point": MetricType(
+        stats=ProportionStats,
+        columns=(Column("y", _active_in_point),),
+        sums=(Sum("n", "COUNT({y})"), Sum("conversions", _sum("y"))),
+    ),
+    # A point of a value curve: the value to date per mature unit.
+    "value_curve_point": MetricType(
+        stats=MeanStats,
+        columns=(Column("y", _value_to_point, shift="shift"),),
+        sums=(
+            Sum("n", "COUNT({y})"),
+            Sum("sum", _sum("y")),
+            Sum("sum_squares", _product("y", "y")),
+        ),
     ),
 }
 

@@ -15,6 +15,7 @@ from analysis.engine.contract import (
     Excluded,
     Freshness,
     MetricInputs,
+    PointInputs,
     SegmentInputs,
     SnapshotInputs,
     VariantSpec,
@@ -25,6 +26,7 @@ from assignment.tables import EventTable, ExposureTable
 from experiments.models import Experiment, MetricRole, Phase
 
 from .columns import MetricSpec
+from .curves import expand_curves
 from .history import HistorySpec, history_spec, history_sums
 from .query import (
     ColumnScan,
@@ -50,7 +52,9 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def metric_specs(experiment: Experiment) -> list[MetricSpec]:
-    """The experiment's metrics in report order: primary, secondary, guardrails."""
+    """The experiment's metrics as the aggregation computes them, in report order: primary,
+    secondary, guardrails; a curve metric as its points, the headline first
+    (``curves.expand_curves``)."""
     links = sorted(
         experiment.metric_links.select_related("metric"),
         key=lambda link: (ROLE_ORDER.get(link.role, 9), link.position, link.id),
@@ -74,12 +78,14 @@ def metric_specs(experiment: Experiment) -> list[MetricSpec]:
                 filter=m.filter or None,
                 min_events=m.min_events,
                 among_converted=m.among_converted,
+                activity=m.activity or None,
+                horizon_days=m.horizon_days,
                 winsorize_percentile=m.winsorize_percentile,
                 higher_is_better=m.higher_is_better,
                 cuped=bool(experiment.cuped and m.type == "mean"),
             )
         )
-    return specs
+    return expand_curves(specs)
 
 
 def _variants(experiment: Experiment) -> list[dict[str, Any]]:
@@ -248,6 +254,11 @@ def inputs_from(
             units_by_day.setdefault(day, dict.fromkeys(units, 0))[key] = n
 
     out_of_range = scan.out_of_range
+    # A curve's points (``MetricSpec.parent``) make one metric, the headline point's statistics
+    # its own; every other metric is its own group.
+    groups: dict[str, list[MetricSpec]] = {}
+    for m in metrics:
+        groups.setdefault(m.parent or m.key, []).append(m)
     return SnapshotInputs(
         experiment=experiment.key,
         phase=experiment.phase,
@@ -269,31 +280,14 @@ def inputs_from(
         events=events,
         freshness=Freshness(last_exposure_at=_iso(counts["last"]), last_event_at=_iso(last_event)),
         metrics=tuple(
-            MetricInputs(
-                metric=m.key,
-                name=m.name,
-                type=m.type,
-                role=m.role,
-                higher_is_better=m.higher_is_better,
-                window_hours=m.window_hours,
-                retention_day=m.retention_day,
-                winsorize_percentile=m.winsorize_percentile,
-                cuped=m.cuped,
-                caps=metric_caps(m, caps),
-                stats=stats[m.key],
-                immature_units=immature[m.key],
-                # Some units' event values were beyond +-VALUE_LIMIT and were counted as the
-                # limit: the metric's sums do not describe the stored data.
-                status=VALUES_OUT_OF_RANGE if out_of_range.get(m.key) else METRIC_OK,
-                out_of_range_units=out_of_range.get(m.key, 0),
-            )
-            for m in metrics
+            _metric_inputs(key, group, stats, immature, metric_caps(group[0], caps), out_of_range)
+            for key, group in groups.items()
         ),
         segments=tuple(
             SegmentInputs(
                 attribute=attr,
                 value=value,
-                metric=primary[0].key,
+                metric=primary[0].parent or primary[0].key,
                 units=seg_units,
                 stats=seg_stats,
             )
@@ -302,4 +296,47 @@ def inputs_from(
             )
         ),
         units_by_day=units_by_day,
+    )
+
+
+def _metric_inputs(
+    key: str,
+    group: list[MetricSpec],
+    stats: dict[str, dict[str, ArmStats]],
+    immature: dict[str, dict[str, int]],
+    caps: dict[str, float],
+    out_of_range: dict[str, int],
+) -> MetricInputs:
+    """One metric's inputs: a metric's own, or a curve's from its points (``group``, the
+    headline first)."""
+    m = group[0]
+    outside = sum(out_of_range.get(p.key, 0) for p in group)
+    return MetricInputs(
+        metric=key,
+        name=m.name,
+        type=m.type,
+        role=m.role,
+        higher_is_better=m.higher_is_better,
+        window_hours=m.window_hours,
+        retention_day=m.retention_day,
+        winsorize_percentile=m.winsorize_percentile,
+        cuped=m.cuped,
+        caps=caps,
+        stats=stats[m.key],
+        immature_units=immature[m.key],
+        # Some units' event values were beyond +-VALUE_LIMIT and were counted as the limit: the
+        # metric's sums do not describe the stored data.
+        status=VALUES_OUT_OF_RANGE if outside else METRIC_OK,
+        out_of_range_units=outside,
+        points=tuple(
+            PointInputs(
+                point=p.point,
+                day_from=p.low_day,
+                day_to=p.high_day,
+                stats=stats[p.key],
+                immature_units=immature[p.key],
+            )
+            for p in group
+            if p.point is not None
+        ),
     )

@@ -18,6 +18,7 @@ from analysis.engine.contract import (
     MetricInputs,
     MetricResult,
     Plan,
+    PointResult,
     Results,
     SegmentResult,
     SnapshotInputs,
@@ -40,6 +41,9 @@ from .outcomes import variant_outcome
 from .power import primary_power
 
 CORRECTED_ROLES = ("primary", "secondary")
+# The metric types that count only mature units (their ``stats.n``), the others counted as
+# ``immature_units``: retention day N, and the curves' points.
+MATURING_TYPES = ("retention", "retention_curve", "value_curve")
 
 
 def _srm(inputs: SnapshotInputs, units: Mapping[str, int]) -> SrmResult:
@@ -183,10 +187,34 @@ def _adjusted(
 
 def _metric_units(inputs: SnapshotInputs, m: MetricInputs) -> dict[str, int]:
     units = {k: s.n for k, s in m.stats.items()}
-    if m.type != "retention":
+    if m.type not in MATURING_TYPES:
         # Units without events are still units: the experiment's counts, not the metric's.
         units = {k: int(inputs.units.get(k, n)) for k, n in units.items()}
     return units
+
+
+def _points(inputs: SnapshotInputs, m: MetricInputs, plan: Plan) -> tuple[PointResult, ...]:
+    """A curve metric's points in day order, each compared as a metric of its own over its
+    mature units (uncorrected: only the headline point joins the correction)."""
+    return tuple(
+        PointResult(
+            point=p.point,
+            day_from=p.day_from,
+            day_to=p.day_to,
+            variants=tuple(
+                _variant(row, higher_is_better=m.higher_is_better, alpha=plan.alpha)
+                for row in _rows(
+                    inputs,
+                    p.stats,
+                    {k: s.n for k, s in p.stats.items()},
+                    plan,
+                    m.higher_is_better,
+                    p.immature_units,
+                )
+            ),
+        )
+        for p in sorted(m.points, key=lambda p: (p.day_to - p.day_from > 1, p.day_to, p.day_from))
+    )
 
 
 def _metric_results(inputs: SnapshotInputs, plan: Plan) -> tuple[MetricResult, ...]:
@@ -199,7 +227,7 @@ def _metric_results(inputs: SnapshotInputs, plan: Plan) -> tuple[MetricResult, .
                 _metric_units(inputs, m),
                 plan,
                 m.higher_is_better,
-                m.immature_units if m.type == "retention" else None,
+                m.immature_units if m.type in MATURING_TYPES else None,
             ),
         )
         for m in inputs.metrics
@@ -217,6 +245,8 @@ def _metric_results(inputs: SnapshotInputs, plan: Plan) -> tuple[MetricResult, .
             winsorized_at=num(m.winsorized_at),
             status=m.status,
             out_of_range_units=m.out_of_range_units,
+            headline=m.points[0].point if m.points else None,
+            points=_points(inputs, m, plan),
             variants=tuple(
                 _variant(
                     row,

@@ -382,6 +382,32 @@ class RatioPartJsonField(serializers.JSONField):
     """A stored ratio part (``{"event": ..., "value_field": ...}``), output as stored."""
 
 
+class ActivityEventInput(WholeInPatch):
+    event = StrictCharField(max_length=64)
+    filter = JSONObjectField(required=False, allow_null=True, help_text=EVENT_FILTER_HELP)
+
+
+class ActivityEventOutput(serializers.Serializer):
+    event = serializers.CharField()
+    filter = serializers.JSONField(allow_null=True, required=False, help_text=EVENT_FILTER_HELP)
+
+
+@extend_schema_field(ActivityEventOutput(many=True, allow_null=True))
+class ActivityJsonField(serializers.JSONField):
+    """A stored retention curve activity (a list of ``{"event": ..., "filter": ...}``)."""
+
+
+ACTIVITY_HELP = (
+    "retention_curve: the events that make a unit active on a day (any of them), 1 to 6, each "
+    'with an optional filter: [{"event": "app_open"}, {"event": "purchase"}].'
+)
+HORIZON_HELP = (
+    "retention_curve and value_curve: the last day since exposure the curve reaches, 1 to 90 "
+    "(default 30). A retention curve has a point per day 1..horizon_days plus W1 (days 1-7) and "
+    "M1 (days 1-30); a value curve D1..D30, then D60 and D90 when within the horizon."
+)
+
+
 class MetricInput(serializers.Serializer):
     key = StrictSlugField(max_length=64)
     name = StrictCharField(max_length=200)
@@ -408,6 +434,16 @@ class MetricInput(serializers.Serializer):
         help_text="count_threshold: true measures units with at least min_events among units "
         "with at least one (复购率, a ratio); false (default) among all exposed units.",
     )
+    activity = serializers.ListField(
+        child=ActivityEventInput(), required=False, allow_null=True, help_text=ACTIVITY_HELP
+    )
+    horizon_days = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_STORED_INT,
+        help_text=HORIZON_HELP,
+    )
     higher_is_better = StrictBooleanField(required=False)
     winsorize_percentile = StrictFloatField(
         required=False, allow_null=True, min_value=0.01, max_value=100
@@ -433,6 +469,7 @@ class MetricOutput(serializers.ModelSerializer):
     numerator = RatioPartJsonField(allow_null=True)
     denominator = RatioPartJsonField(allow_null=True)
     filter = JSONObjectField(allow_null=True, help_text=EVENT_FILTER_HELP)
+    activity = ActivityJsonField(allow_null=True, help_text=ACTIVITY_HELP)
 
     class Meta:
         model = Metric

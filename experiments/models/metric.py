@@ -21,7 +21,12 @@ class Metric(models.Model):
       (among all units, or with ``among_converted`` among units that sent it at least once:
       a repurchase rate, 复购率);
     - conditional_mean: the ``value_field`` sum per unit whose sum is above 0 (ARPPU);
-    - distinct_days: the number of UTC days with an ``event`` within the window.
+    - distinct_days: the number of UTC days with an ``event`` within the window;
+    - retention_curve: active on each day d = 1..``horizon_days`` after exposure, and in week 1
+      and month 1, where active means any of the ``activity`` events (a list of
+      ``{"event": ..., "filter": ...}``); each point counts only the units whose day has passed;
+    - value_curve: cumulative ``value_field`` of ``event`` per unit by day since exposure (D1 to
+      D30, D60, D90 up to ``horizon_days``), each point over the units whose days have passed.
 
     ``filter`` (and a ratio part's ``"filter"``) keeps only the events whose properties match a
     condition in the targeting syntax (``experiments.targeting.event_filter``).
@@ -40,6 +45,8 @@ class Metric(models.Model):
     filter = models.JSONField(null=True, blank=True)
     min_events = models.PositiveIntegerField(null=True, blank=True)
     among_converted = models.BooleanField(default=False)
+    activity = models.JSONField(null=True, blank=True)
+    horizon_days = models.PositiveIntegerField(null=True, blank=True)
     higher_is_better = models.BooleanField(default=True)
     winsorize_percentile = models.FloatField(null=True, blank=True)
     # How the pages show its values; empty means the type's default (``vocab.display_format_of``).
@@ -63,6 +70,11 @@ class Metric(models.Model):
             models.CheckConstraint(
                 condition=Q(min_events__isnull=True) | Q(min_events__gte=1),
                 name="metric_min_events_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(horizon_days__isnull=True)
+                | Q(horizon_days__gte=1, horizon_days__lte=90),
+                name="metric_horizon_days_range",
             ),
         ]
 

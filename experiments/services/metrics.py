@@ -31,6 +31,8 @@ FIELDS = (
     "filter",
     "min_events",
     "among_converted",
+    "activity",
+    "horizon_days",
     "higher_is_better",
     "winsorize_percentile",
     "display_format",
@@ -42,12 +44,28 @@ FIELDS = (
 PRESENTATION_FIELDS = frozenset({"name", "description", "display_format", "currency"})
 LIVE_STATUSES = (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
 NULLABLE_FIELDS = frozenset(
-    {"numerator", "denominator", "retention_day", "winsorize_percentile", "filter", "min_events"}
+    {
+        "numerator",
+        "denominator",
+        "retention_day",
+        "winsorize_percentile",
+        "filter",
+        "min_events",
+        "activity",
+        "horizon_days",
+    }
 )
-# The types measured over one event (every type but ratio, whose parts name their own).
-SINGLE_EVENT_TYPES = frozenset(MetricType.values) - {MetricType.RATIO}
+# The types measured over one event (every type but ratio, whose parts name their own, and the
+# retention curve, active on any of its ``activity`` events).
+SINGLE_EVENT_TYPES = frozenset(MetricType.values) - {MetricType.RATIO, MetricType.RETENTION_CURVE}
 # The types that sum a value of the event.
-VALUE_TYPES = frozenset({MetricType.MEAN, MetricType.CONDITIONAL_MEAN})
+VALUE_TYPES = frozenset({MetricType.MEAN, MetricType.CONDITIONAL_MEAN, MetricType.VALUE_CURVE})
+# The curves: a point per day since exposure up to ``horizon_days`` (default and limit).
+CURVE_TYPES = frozenset({MetricType.RETENTION_CURVE, MetricType.VALUE_CURVE})
+DEFAULT_HORIZON_DAYS = 30
+MAX_HORIZON_DAYS = 90
+# A retention curve's activity: at most this many events (any of them makes a unit active).
+MAX_ACTIVITY_EVENTS = 6
 
 
 def _check_event(value: Any, field: str, errors: dict[str, list[str]]) -> None:
@@ -87,6 +105,41 @@ def _check_part(part: Any, field: str, errors: dict[str, list[str]]) -> None:
         errors.setdefault(f"{field}.value_field", []).append(_("Must be a field name or null."))
 
 
+def _check_activity(activity: Any, errors: dict[str, list[str]]) -> None:
+    """A retention curve's activity: 1 to ``MAX_ACTIVITY_EVENTS`` distinct events, each
+    ``{"event": ..., "filter": ...}``."""
+    if not isinstance(activity, list) or not 1 <= len(activity) <= MAX_ACTIVITY_EVENTS:
+        errors.setdefault("activity", []).append(
+            _(
+                "A retention curve needs activity: a list of 1 to %(most)s events, like "
+                '[{"event": "app_open"}, {"event": "purchase", "filter": {"coupon": "NEW10"}}].'
+            )
+            % {"most": MAX_ACTIVITY_EVENTS}
+        )
+        return
+    seen: list[Any] = []
+    for i, item in enumerate(activity):
+        field = f"activity[{i}]"
+        if not isinstance(item, dict):
+            errors.setdefault(field, []).append(
+                _('Expected an object like {"event": "app_open", "filter": null}.')
+            )
+            continue
+        unknown = set(item) - {"event", "filter"}
+        if unknown:
+            errors.setdefault(field, []).append(
+                _("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}
+            )
+        _check_event(item.get("event"), f"{field}.event", errors)
+        _check_filter(item.get("filter"), f"{field}.filter", errors)
+        same = (item.get("event"), item.get("filter") or None)
+        if same in seen:
+            errors.setdefault(field, []).append(
+                _("This event and filter are already listed: list each once.")
+            )
+        seen.append(same)
+
+
 def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
     """What is wrong with a metric definition (empty when it is valid)."""
     errors: dict[str, list[str]] = {}
@@ -99,10 +152,25 @@ def metric_errors(data: dict[str, Any]) -> dict[str, list[str]]:
     if kind in SINGLE_EVENT_TYPES:
         _check_event(data.get("event"), "event", errors)
         _check_filter(data.get("filter"), "filter", errors)
-    elif data.get("filter"):
+    elif data.get("filter") and kind == MetricType.RATIO:
         errors["filter"] = [
             _("A ratio metric filters the events of its numerator and denominator instead.")
         ]
+    elif data.get("filter"):
+        errors["filter"] = [_("A retention curve filters each of its activity events instead.")]
+    if kind == MetricType.RETENTION_CURVE:
+        _check_activity(data.get("activity"), errors)
+    if kind in CURVE_TYPES:
+        horizon = data.get("horizon_days")
+        if (
+            isinstance(horizon, bool)
+            or not isinstance(horizon, int)
+            or not 1 <= horizon <= MAX_HORIZON_DAYS
+        ):
+            errors["horizon_days"] = [
+                _("The horizon is a whole number of days from 1 to %(most)s.")
+                % {"most": MAX_HORIZON_DAYS}
+            ]
     if kind in VALUE_TYPES and not data.get("value_field"):
         errors["value_field"] = [_('A mean metric needs the value field to sum (e.g. "revenue").')]
     if kind == MetricType.COUNT_THRESHOLD:
@@ -157,6 +225,19 @@ def _normalized(data: dict[str, Any]) -> dict[str, Any]:
             out[part] = {k: v for k, v in value.items() if k != "filter"}
     if "type" in out and out["type"] != MetricType.COUNT_THRESHOLD:
         out["min_events"], out["among_converted"] = None, False
+    if "type" in out and out["type"] != MetricType.RETENTION_CURVE:
+        out["activity"] = None
+    elif isinstance(out.get("activity"), list):
+        out["activity"] = [
+            {k: v for k, v in item.items() if k != "filter" or v}
+            if isinstance(item, dict)
+            else item
+            for item in out["activity"]
+        ]
+    if "type" in out and out["type"] not in CURVE_TYPES:
+        out["horizon_days"] = None
+    elif "type" in out and out.get("horizon_days") is None:
+        out["horizon_days"] = DEFAULT_HORIZON_DAYS
     return out
 
 

@@ -162,6 +162,19 @@ class Freshness(Contract):
 
 
 @dataclass(frozen=True, config=CONTRACT, kw_only=True)
+class PointInputs(Contract):
+    """One point of a curve metric (``retention_curve``, ``value_curve``): its name (``W1``,
+    ``D7``, ``M1``), its days since exposure ``[day_from, day_to)`` and its statistics per
+    variant over the units exposed long enough for it (the others are ``immature_units``)."""
+
+    point: str
+    day_from: int
+    day_to: int
+    stats: dict[str, Stats]
+    immature_units: Annotated[dict[str, int], OrEmpty] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, config=CONTRACT, kw_only=True)
 class MetricInputs(Contract):
     """One metric's definition as analysed and its sufficient statistics per variant."""
 
@@ -182,12 +195,19 @@ class MetricInputs(Contract):
     # is stored.
     status: Annotated[str, BeforeValidator(lambda v: v or "ok")] = "ok"
     out_of_range_units: Annotated[int, BeforeValidator(lambda v: v or 0)] = 0
+    # A curve metric's points, the headline first: ``stats`` and ``immature_units`` above are
+    # the headline point's (``analysis.aggregation.curves``). Left out for other metrics.
+    points: Annotated[
+        tuple[PointInputs, ...],
+        Field(description="Curve metrics only: every point, the headline (`stats`) first."),
+    ] = ()
 
     DEFAULTS_FROM: ClassVar[Mapping[str, str]] = {"name": "metric"}
-    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("status", "out_of_range_units")
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("status", "out_of_range_units", "points")
 
     def omitted(self) -> Iterable[str]:
-        return self.OPTIONAL_KEYS if self.status == "ok" else ()
+        status = ("status", "out_of_range_units") if self.status == "ok" else ()
+        return (*status, "points") if not self.points else status
 
     @property
     def winsorized_at(self) -> float | None:

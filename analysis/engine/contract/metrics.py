@@ -177,6 +177,19 @@ class VariantResult(Contract):
 
 
 @dataclass(frozen=True, config=CONTRACT, kw_only=True)
+class PointResult(Contract):
+    """One point of a curve metric: a retention curve's day (``D1``...), week 1 (``W1``: days
+    1-7) or month 1 (``M1``: days 1-30), or a value curve's value to day k (``D<k>``), over
+    the units whose days have passed. Each point is compared as a metric of its own, without
+    the multiple-testing correction (only the headline point joins the correction)."""
+
+    point: Annotated[str, Field(description="`D<d>`, `W1` or `M1`.")]
+    day_from: Annotated[int, Field(description="First day since exposure read (0 = day 0).")]
+    day_to: Annotated[int, Field(description="Day since exposure the point stops before.")]
+    variants: tuple[VariantResult, ...]
+
+
+@dataclass(frozen=True, config=CONTRACT, kw_only=True)
 class MetricResult(Contract):
     """One metric: its definition as analysed and a row per variant (control first)."""
 
@@ -207,8 +220,24 @@ class MetricResult(Contract):
             description="Units whose value reached the limit (0 when `ok`; null before version 4)."
         ),
     ] = 0
+    headline: Annotated[
+        str | None,
+        Field(
+            description="Curve metrics only: the point that `variants` report and the decision "
+            "and health read (`W1` for a retention curve, `D7` for a value curve).",
+            json_schema_extra=never_null,
+        ),
+    ] = None
+    points: Annotated[
+        tuple[PointResult, ...],
+        Field(description="Curve metrics only (schema version 6): every point, in day order."),
+    ] = ()
 
     DEFAULTS_FROM: ClassVar[Mapping[str, str]] = {"name": "metric"}
+    OPTIONAL_KEYS: ClassVar[tuple[str, ...]] = ("headline", "points")
+
+    def omitted(self) -> Iterable[str]:
+        return () if self.points else self.OPTIONAL_KEYS
 
     @property
     def values_out_of_range(self) -> bool:

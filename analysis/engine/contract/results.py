@@ -22,7 +22,7 @@ from .messages import Coded
 from .metrics import MetricResult, SegmentResult, SrmResult, choice
 from .model import CONTRACT, Contract, IsoTime, Number, dataclass, never_null, or_default
 
-RESULTS_SCHEMA_VERSION = 5
+RESULTS_SCHEMA_VERSION = 6
 
 # Values of ``Decision.recommendation`` (core.vocab.Recommendation).
 SHIP, KEEP_CONTROL, KEEP_RUNNING, INCONCLUSIVE = (

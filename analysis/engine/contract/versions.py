@@ -23,6 +23,10 @@
   are rendered when read, by ``analysis.words``). Upgrading a version 4 result drops its
   English words where it has codes; one without codes (upgraded from version 3 or older)
   keeps them as ``decision.stored_reasons`` and health ``stored_message``, shown as they are.
+- Version 6: ``schema_version: 6``, read by ``Results.from_dict``. Curve metrics
+  (``retention_curve``, ``value_curve``) carry their ``points`` (each a row per variant) and
+  the ``headline`` point their ``variants`` report. Other metrics are unchanged (neither key),
+  so upgrading a version 5 result only sets the version.
 """
 
 from __future__ import annotations
@@ -104,11 +108,17 @@ def _upgrade_4_to_5(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _upgrade_5_to_6(data: dict[str, Any]) -> dict[str, Any]:
+    data["schema_version"] = 6
+    return data
+
+
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _upgrade_1_to_2,
     2: _upgrade_2_to_3,
     3: _upgrade_3_to_4,
     4: _upgrade_4_to_5,
+    5: _upgrade_5_to_6,
 }
 
 
