@@ -82,6 +82,12 @@ OUTCOME_LABELS: dict[str, Promise] = {
 
 # The fields of an experiment as its audit entries store them (``experiment_state``, QA
 # overrides), named as the experiment form and page name them.
+# The kinds of segments from each unit's history (``experiments.history_segments``).
+HISTORY_KIND_LABELS: dict[str, Promise] = {
+    "new_vs_returning": _("New or returning"),
+    "rfm": _("RFM tier"),
+    "spend_tier": _("Spend tier"),
+}
 AUDIT_FIELD_LABELS: dict[str, Promise] = {
     "key": _("Key"),
     "name": _("Name"),
@@ -113,6 +119,10 @@ AUDIT_FIELD_LABELS: dict[str, Promise] = {
     "cuped": _("CUPED"),
     "mde": _("Minimum detectable effect"),
     "guardrail_auto_pause": _("Guardrail circuit breaker"),
+    "history_segments": _("Segments from each unit's history before exposure"),
+    "segment_correction": _("Correction of segment p-values"),
+    "kinds": _("Segment kinds"),
+    "value_event": _("Spend event"),
     "decision": _("Decision"),
     "winner": _("Winner"),
     "learnings": _("Learnings"),
@@ -131,6 +141,8 @@ METRIC_TYPE_LABELS: dict[str, Promise] = {
     "count_threshold": _("Count threshold"),
     "conditional_mean": _("Conditional mean"),
     "distinct_days": _("Distinct active days"),
+    "retention_curve": _("Retention curve"),
+    "value_curve": _("Value to date (LTV curve)"),
 }
 API_KEY_ROLE_LABELS: dict[str, Promise] = {
     "admin": _("Admin"),

@@ -22,6 +22,7 @@ from console.labels import (
     AUDIT_FIELD_LABELS,
     CORRECTION_LABELS,
     DECISION_LABELS,
+    HISTORY_KIND_LABELS,
     KIND_LABELS,
     METHOD_LABELS,
     ROLE_LABELS,
@@ -44,6 +45,7 @@ _CODE_LABELS: dict[str, dict[str, Promise]] = {
     "role": ROLE_LABELS,
     "method": METHOD_LABELS,
     "correction": CORRECTION_LABELS,
+    "segment_correction": CORRECTION_LABELS,
 }
 # Fields compared as a whole (a condition reads as one sentence, not as its parts).
 _WHOLE = frozenset({"targeting"})
@@ -241,6 +243,8 @@ def show_value(name: str, value: Any) -> Shown | None:
         return Shown(
             text=words.text, full=json.dumps(value, ensure_ascii=False, indent=2), code=True
         )
+    if name == "kinds" and isinstance(value, list):
+        return Shown(text=", ".join(label(HISTORY_KIND_LABELS, str(v)) for v in value))
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return Shown(text="", lines=tuple(value))
     if isinstance(value, str):

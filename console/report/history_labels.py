@@ -17,12 +17,14 @@ from analysis.aggregation.history import (
     RFM_GROUP_ATTR,
     SPEND_TIER_ATTR,
 )
+from console.labels import HISTORY_KIND_LABELS
+from experiments.history_segments import NEW_VS_RETURNING, RFM, SPEND_TIER
 
 DIMENSION_LABELS: dict[str, Promise] = {
-    NEW_VS_RETURNING_ATTR: gettext_lazy("New or returning"),
-    RFM_ATTR: gettext_lazy("RFM tier"),
+    NEW_VS_RETURNING_ATTR: HISTORY_KIND_LABELS[NEW_VS_RETURNING],
+    RFM_ATTR: HISTORY_KIND_LABELS[RFM],
     RFM_GROUP_ATTR: gettext_lazy("RFM group"),
-    SPEND_TIER_ATTR: gettext_lazy("Spend tier"),
+    SPEND_TIER_ATTR: HISTORY_KIND_LABELS[SPEND_TIER],
 }
 VALUE_LABELS: dict[str, Promise] = {
     "new": gettext_lazy("New"),

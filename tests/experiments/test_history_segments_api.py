@@ -121,3 +121,28 @@ def test_history_segments__bad_input__400_names_the_field_and_stores_nothing(
     assert field in errors, errors
     assert words.lower() in str(errors[field]).lower()
     assert not Experiment.objects.exists()
+
+
+def test_history_segments__audit_tab__changes_in_words_both_languages() -> None:
+    from django.utils import translation
+
+    from console.experiments.audit_diff import audit_entry_view
+
+    before = {"analysis_plan": {"alpha": 0.05}}
+    after = {
+        "analysis_plan": {
+            "alpha": 0.05,
+            "history_segments": {"kinds": ["new_vs_returning", "rfm"], "days": 30},
+            "segment_correction": "bh",
+        }
+    }
+    with translation.override("en"):
+        view = audit_entry_view(action="update", message="", before=before, after=after)
+        shown = {c.label: c.after.text for c in view.changes if c.after}
+    label = "Analysis plan › Segments from each unit's history before exposure › Segment kinds"
+    assert shown[label] == "New or returning, RFM tier"
+    assert shown["Analysis plan › Correction of segment p-values"] == "Benjamini-Hochberg"
+    with translation.override("zh-hans"):
+        view = audit_entry_view(action="update", message="", before=before, after=after)
+        texts = [c.after.text for c in view.changes if c.after]
+    assert "新用户或老用户, RFM 分层" in texts
