@@ -22,7 +22,7 @@ from core.json_input import JsonTooDeep, json_loads
 from core.roles import can_write
 from experiments.api.serializers import MetricInput
 from experiments.models import Metric, MetricType
-from experiments.services.metrics import VALUE_TYPES, metric_create, metric_update
+from experiments.services.metrics import CURVE_TYPES, VALUE_TYPES, metric_create, metric_update
 
 TEMPLATE = "experiments/metric_form.html"
 FIELDS = (
@@ -43,6 +43,8 @@ FIELDS = (
     "denominator_filter",
     "min_events",
     "among_converted",
+    "activity",
+    "horizon_days",
     "direction",
     "winsorize_percentile",
     "display_format",
@@ -108,6 +110,8 @@ def _values_of(metric: Metric | None) -> dict[str, str]:
         "denominator_filter": _json_text(denominator.get("filter")),
         "min_events": str(metric.min_events or ""),
         "among_converted": "on" if metric.among_converted else "",
+        "activity": _json_text(metric.activity),
+        "horizon_days": str(metric.horizon_days or ""),
         "direction": "up" if metric.higher_is_better else "down",
         "winsorize_percentile": (
             f"{metric.winsorize_percentile:g}" if metric.winsorize_percentile else ""
@@ -145,12 +149,20 @@ def metric_input(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, list
         "description": values.get("description", ""),
         "type": kind,
         "higher_is_better": values.get("direction") != "down",
-        "event": values.get("event", "") if kind != MetricType.RATIO else "",
+        "event": values.get("event", "")
+        if kind not in (MetricType.RATIO, MetricType.RETENTION_CURVE)
+        else "",
         "value_field": values.get("value_field", ""),
         "numerator": None,
         "denominator": None,
         "retention_day": values.get("retention_day") or None,
-        "filter": _filter(values, "filter", errors, "filter") if kind != MetricType.RATIO else None,
+        "filter": _filter(values, "filter", errors, "filter")
+        if kind not in (MetricType.RATIO, MetricType.RETENTION_CURVE)
+        else None,
+        "activity": _filter(values, "activity", errors, "activity")
+        if kind == MetricType.RETENTION_CURVE
+        else None,
+        "horizon_days": (values.get("horizon_days") or None) if kind in CURVE_TYPES else None,
         "min_events": values.get("min_events") or None,
         "among_converted": bool(values.get("among_converted")),
         "winsorize_percentile": values.get("winsorize_percentile") or None,
