@@ -65,9 +65,7 @@ def test_metric_create__value_curve_default_horizon__saved() -> None:
         ({"activity": "[]"}, "m-activity", "1 to 6 events"),
     ],
 )
-def test_metric_create__bad_retention_curve__error_next_to_the_field(
-    post, field_id, words
-) -> None:
+def test_metric_create__bad_retention_curve__error_next_to_the_field(post, field_id, words) -> None:
     data = metric_post(key="r", type="retention_curve", activity='[{"event": "app_open"}]')
     data.update(post)
     html = client_as("editor").post("/metrics/new/", data).content.decode()
