@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
         "DataSourceKindEnum": "experiments.models.DataSourceKind",
         "MetricRoleEnum": "analysis.engine.contract.ROLES",
         "MetricTypeEnum": "experiments.models.MetricType",
+        "CorrectionEnum": "experiments.models.Correction",
         "ConclusionDecisionEnum": "experiments.models.Decision",
         "RecommendationEnum": "analysis.engine.contract.RECOMMENDATIONS",
     },
