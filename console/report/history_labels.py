@@ -61,3 +61,22 @@ def segment_value_label(attribute: str, value: str) -> str:
         return tiers[value]
     found = VALUE_LABELS.get(value)
     return str(found) if found is not None else value
+
+
+# The report's order of a history dimension's values: best first, units without history last.
+_VALUE_ORDER = {
+    v: i
+    for i, v in enumerate(
+        ("new", "returning", "champions", "regulars", "at_risk", "high", "mid", "low")
+        + (NO_HISTORY, NO_SPEND)
+    )
+}
+
+
+def segment_value_order(attribute: str, value: str) -> tuple[int, ...]:
+    """A sort key for the values of one dimension: history values in ``_VALUE_ORDER`` (an
+    RFM tier by R, then F, then M, high first); attribute values keep their order (0)."""
+    if not attribute.startswith(PREFIX):
+        return (0,)
+    last = len(_VALUE_ORDER)
+    return tuple(_VALUE_ORDER.get(part, last) for part in value.split("."))

@@ -20,7 +20,7 @@ from analysis.simulation.planted import planted_effects_of
 from analysis.words.formats import NumberFormat, metric_format, p_value, relative
 from analysis.words.numbers import count, localize, status_label
 
-from .history_labels import segment_value_label
+from .history_labels import segment_value_label, segment_value_order
 
 BAR_WIDTH = 240.0
 BAR_PAD = 8.0
@@ -461,4 +461,5 @@ def segment_tables(
                     fmt=fmt,
                 )
             )
-    return list(by_value.values()), axis_ticks(scale)
+    tables = sorted(by_value.values(), key=lambda t: segment_value_order(attribute, t.value))
+    return tables, axis_ticks(scale)
