@@ -20,6 +20,7 @@ from console.labels import (
     ACTION_LABELS,
     CORRECTION_LABELS,
     DECISION_LABELS,
+    HISTORY_KIND_LABELS,
     KIND_LABELS,
     METHOD_LABELS,
     ROLE_LABELS,
@@ -107,6 +108,12 @@ def _overview(experiment: Experiment) -> dict[str, Any]:
         "metric_roles": _metrics_by_role(experiment),
         "method_label": label(METHOD_LABELS, experiment.method),
         "correction_label": label(CORRECTION_LABELS, experiment.correction),
+        "history_kinds_label": ", ".join(
+            label(HISTORY_KIND_LABELS, kind)
+            for kind in (experiment.history_segments or {}).get("kinds", [])
+        ),
+        "history_days": (experiment.history_segments or {}).get("days"),
+        "segment_correction_label": label(CORRECTION_LABELS, experiment.segment_correction),
         "mde_percent": experiment.mde * 100 if experiment.mde is not None else None,
         "decision_label": label(DECISION_LABELS, experiment.decision),
     }

@@ -72,3 +72,21 @@ def test_form__chinese__history_controls_labelled() -> None:
     html = client.get(NEW).content.decode()
     for words in ("新用户或老用户", "RFM 分层", "消费分层", "回看天数", "分群 p 值的校正"):
         assert words in html, words
+
+
+def test_overview__history_segments__plan_lists_them_in_both_languages() -> None:
+    from tests.factories import ExperimentFactory
+
+    exp = ExperimentFactory(
+        key="hist-overview",
+        history_segments={"kinds": ["new_vs_returning", "rfm"], "days": 45, "value_event": "buy"},
+        segment_correction="bh",
+    )
+    client = client_as("viewer")
+    html = client.get(f"/experiments/{exp.key}/").content.decode()
+    assert "<dt>Segments from each unit's history before exposure</dt>" in html
+    assert "New or returning, RFM tier · 45 days" in html
+    assert "Correction of segment p-values</dt><dd>Benjamini-Hochberg" in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(f"/experiments/{exp.key}/").content.decode()
+    assert "新用户或老用户, RFM 分层 · 45" in html and "分群 p 值的校正" in html
