@@ -30,6 +30,7 @@ from analysis.models import ResultSnapshot, SnapshotStatus
 from analysis.services.refresh import experiment_refresh_request
 from analysis.words import Labels, decision_reasons, health_message, labels_of
 from analysis.words.formats import NumberFormat, metric_format, p_value
+from analysis.words.segments import segment_dimension_label
 from assignment.services.client_exposures import client_exposure_rejections
 from console.experiments.experiment_page import experiment_page_context
 from console.partials import partial_template
@@ -37,9 +38,9 @@ from core.roles import can_write
 from experiments.models import Experiment, ExperimentStatus
 from experiments.selectors import experiment_days_running, experiment_or_404
 
+from .curve_chart import curve_chart
 from .detail import daily_units, days_left, effect_over_time
 from .economics import economics_context
-from .history_labels import segment_dimension_label
 from .rows import (
     BAR_WIDTH,
     Row,
@@ -374,6 +375,7 @@ def report_metric_page(request: HttpRequest, key: str, metric: str) -> HttpRespo
     context = experiment_page_context(request, experiment, PAGE_TAB) | {
         "metric": link.metric,
         "chart": effect_over_time(experiment=experiment, metric=metric),
+        "curve": curve_chart(experiment=experiment, metric=metric),
         "daily": daily_units(experiment=experiment),
         "report_url": reverse("analysis-web:report", args=[experiment.key]),
     }
