@@ -91,6 +91,27 @@ METRICS: list[dict[str, Any]] = [
         "display_format": "currency",
         "currency": "CNY",
     },
+    {
+        "key": "repurchase_rate",
+        "name": "Repurchase rate (复购率)",
+        "description": "Share of buyers who buy at least twice within 7 days of exposure.",
+        "type": "count_threshold",
+        "event": "purchase",
+        "min_events": 2,
+        "among_converted": True,
+        "window_hours": 168,
+    },
+    {
+        "key": "arppu",
+        "name": "Revenue per paying user (ARPPU)",
+        "description": "Revenue within 7 days per exposed user who paid anything.",
+        "type": "conditional_mean",
+        "event": "purchase",
+        "value_field": "revenue",
+        "window_hours": 168,
+        "display_format": "currency",
+        "currency": "CNY",
+    },
 ]
 
 EXPERIMENTS: list[dict[str, Any]] = [
@@ -194,6 +215,8 @@ EXPERIMENTS: list[dict[str, Any]] = [
         "metrics": [
             {"metric": "paid_conversion", "role": "primary"},
             {"metric": "aov", "role": "secondary"},
+            {"metric": "arppu", "role": "secondary"},
+            {"metric": "repurchase_rate", "role": "secondary"},
             {"metric": "net_revenue", "role": "secondary"},
             {"metric": "coupon_cost", "role": "secondary"},
             {"metric": "refund_rate", "role": "guardrail"},

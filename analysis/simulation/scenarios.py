@@ -207,9 +207,10 @@ def _ratio(treatment: float, control: float) -> float | None:
 def true_effect(metric: dict[str, Any], control: Behaviour, variant: Behaviour) -> float | None:
     """The relative effect ``metric`` (a definition as stored: type, event, value_field,
     numerator, denominator, retention_day) measures between the two behaviours; None when the
-    simulator does not model it, the control's value is 0, or the metric is winsorized (capping
-    changes what it measures: with few purchasers the cap falls inside the purchases)."""
-    if metric.get("winsorize_percentile"):
+    simulator does not model it, the control's value is 0, the metric is winsorized (capping
+    changes what it measures: with few purchasers the cap falls inside the purchases) or its
+    events are filtered (the simulated events carry no properties to filter on)."""
+    if metric.get("winsorize_percentile") or metric.get("filter"):
         return None
     kind = metric.get("type")
     event = metric.get("event")
@@ -227,6 +228,17 @@ def true_effect(metric: dict[str, Any], control: Behaviour, variant: Behaviour) 
             return _ratio(variant.revenue_per_user, control.revenue_per_user)
         if field_ == "net_revenue":
             return _ratio(variant.net_revenue_per_user, control.net_revenue_per_user)
+    paid = metric.get("value_field") in ("revenue", "value", None)
+    if kind == "conditional_mean" and event == "purchase" and paid:
+        # Revenue per paying user: the first order and the expected extra ones.
+        per_buyer = [(1 + b.repeat) * b.order_value for b in (variant, control)]
+        return _ratio(*per_buyer)
+    if kind == "count_threshold" and event == "purchase" and metric.get("min_events") == 2:
+        # Extra orders are geometric: a buyer buys again with chance repeat / (1 + repeat).
+        again = [b.repeat / (1 + b.repeat) for b in (variant, control)]
+        if metric.get("among_converted"):
+            return _ratio(*again)
+        return _ratio(variant.purchase * again[0], control.purchase * again[1])
     if kind == "mean" and event == "coupon_redeemed":
         return _ratio(variant.purchase * variant.coupon, control.purchase * control.coupon)
     if kind == "ratio":

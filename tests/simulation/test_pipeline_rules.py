@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -124,6 +125,23 @@ def test_behaviour_with__revenue_per_user_and_conversion__order_value_makes_up_t
         "denominator": {"event": "purchase", "value_field": None},
     }
     assert true_effect(aov, control, pro39) == pytest.approx(1.08 / 0.9 - 1)
+
+
+def test_true_effect__arppu_and_repurchase__per_buyer_revenue_and_geometric_extras():
+    control = Behaviour(purchase=0.1, order_value=50.0, repeat=0.5)
+    variant = Behaviour(purchase=0.12, order_value=44.0, repeat=1.0)
+    arppu = {"type": "conditional_mean", "event": "purchase", "value_field": "revenue"}
+    assert true_effect(arppu, control, variant) == pytest.approx((2 * 44.0) / (1.5 * 50.0) - 1)
+    again = {"type": "count_threshold", "event": "purchase", "min_events": 2}
+    # Buying again: 1/2 of buyers against 1/3; among all users 0.12 * 1/2 against 0.1 * 1/3.
+    assert true_effect({**again, "among_converted": True}, control, variant) == pytest.approx(0.5)
+    assert true_effect(again, control, variant) == pytest.approx(0.06 / (0.1 / 3) - 1)
+    # A filtered metric measures what the simulator does not model.
+    assert true_effect({**arppu, "filter": {"coupon": "NEW10"}}, control, variant) is None
+    # The geometric extras the simulator draws: a buyer buys again with repeat / (1 + repeat).
+    rng = np.random.default_rng(7)
+    extra = rng.geometric(1 - 0.5 / 1.5, 200_000) - 1
+    assert (extra >= 1).mean() == pytest.approx(1 / 3, abs=0.005)
 
 
 def test_behaviour_with__retention_points__absolute_change():
