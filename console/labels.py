@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from analysis.words.segments import HISTORY_KIND_LABELS  # noqa: F401 (one home, used here)
+
 STATUS_LABELS: dict[str, Promise] = {
     "draft": _("Draft"),
     "running": _("Running"),
@@ -82,12 +84,6 @@ OUTCOME_LABELS: dict[str, Promise] = {
 
 # The fields of an experiment as its audit entries store them (``experiment_state``, QA
 # overrides), named as the experiment form and page name them.
-# The kinds of segments from each unit's history (``experiments.history_segments``).
-HISTORY_KIND_LABELS: dict[str, Promise] = {
-    "new_vs_returning": _("New or returning"),
-    "rfm": _("RFM tier"),
-    "spend_tier": _("Spend tier"),
-}
 AUDIT_FIELD_LABELS: dict[str, Promise] = {
     "key": _("Key"),
     "name": _("Name"),

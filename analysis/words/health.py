@@ -16,6 +16,7 @@ from analysis.engine.contract import Coded
 
 from .numbers import count, p_short, share, whole
 from .reasons import REASONS
+from .segments import segment_dimension_label, segment_value_label
 
 Params = Mapping[str, Any]
 
@@ -45,8 +46,8 @@ def _srm_parts(p: Params, *, error: bool) -> list[str]:
                 "%(units)s units)."
             )
             % {
-                "attribute": segment["attribute"],
-                "value": segment["value"],
+                "attribute": segment_dimension_label(segment["attribute"]),
+                "value": segment_value_label(segment["attribute"], segment["value"]),
                 "p": p_short(segment["p"]),
                 "units": count(segment["units"]),
             }
@@ -74,13 +75,14 @@ def _srm_error(p: Params) -> str:
 
 def _alarm_items(p: Params) -> str:
     """The named segments (or days) of a segment or day SRM check, '; ' between them."""
+    attribute = str(p.get("attribute", ""))
     return "; ".join(
         _(
             "%(value)s: observed %(observed)s, expected %(expected)s (p = %(p)s, adjusted "
             "p = %(p_adjusted)s)"
         )
         % {
-            "value": item["value"],
+            "value": segment_value_label(attribute, item["value"]),
             "observed": _split(item["observed"], rounded=False),
             "expected": _split(item["expected"], rounded=True),
             "p": p_short(item["p"]),
@@ -92,7 +94,7 @@ def _alarm_items(p: Params) -> str:
 
 def _alarm_values(p: Params) -> dict[str, str]:
     return {
-        "attribute": str(p.get("attribute", "")),
+        "attribute": segment_dimension_label(str(p.get("attribute", ""))),
         "items": _alarm_items(p),
         "count": count(p["count"]),
         "family_size": count(p["family_size"]),

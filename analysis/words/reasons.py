@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from analysis.engine.codes import ReasonCode
 
 from .numbers import absolute_evidence, count, evidence, names, p_short, status_word
+from .segments import segment_dimension_label, segment_value_label
 
 Params = Mapping[str, Any]
 
@@ -148,8 +149,8 @@ def _segment_srm_error(p: Params) -> str:
         "the results cannot be trusted. Investigate assignment and exposure logging for this "
         "segment before deciding."
     ) % {
-        "attribute": p["attribute"],
-        "value": p["value"],
+        "attribute": segment_dimension_label(p["attribute"]),
+        "value": segment_value_label(p["attribute"], p["value"]),
         "p": p_short(p["p"]),
         "units": count(p["units"]),
     }

@@ -19,8 +19,7 @@ from analysis.engine.stats.exact import TEST_FISHER_EXACT
 from analysis.simulation.planted import planted_effects_of
 from analysis.words.formats import NumberFormat, metric_format, p_value, relative
 from analysis.words.numbers import count, localize, status_label
-
-from .history_labels import segment_value_label, segment_value_order
+from analysis.words.segments import segment_value_label, segment_value_order
 
 BAR_WIDTH = 240.0
 BAR_PAD = 8.0
@@ -388,7 +387,7 @@ class SegmentTable:
     units: int
     srm: Any
     rows: list[Row]
-    label: str = ""  # the value in the reader's words (``history_labels``)
+    label: str = ""  # the value in the reader's words (``analysis.words.segments``)
     p_label: str = ""  # the p-value column: adjusted across the dimension, or not corrected
 
 

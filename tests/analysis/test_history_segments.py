@@ -231,3 +231,30 @@ def test_history_segments__none_chosen__no_history_segments(generated) -> None:
     inputs = experiment_inputs(experiment=experiment, as_of=AS_OF)
     assert not [s for s in inputs.segments if s.attribute.startswith("history:")]
     assert [s for s in inputs.segments if s.attribute == "country"]
+
+
+def test_history_segments__srm_words__name_the_dimension_and_value_in_words() -> None:
+    from django.utils import translation
+
+    from analysis.engine.codes import HealthCode, ReasonCode
+    from analysis.words.health import MESSAGES
+    from analysis.words.reasons import REASONS
+
+    item = {
+        "value": "high.mid.low",
+        "observed": {"control": 300, "treatment": 180},
+        "expected": {"control": 240, "treatment": 240},
+        "p": 1e-8,
+        "p_adjusted": 3e-8,
+        "units": 480,
+    }
+    alarm = {"attribute": "history:rfm", "items": [item], "count": 1, "family_size": 28}
+    reason = {"attribute": "history:rfm_group", "value": "at_risk", "p": 1e-9, "units": 480}
+    with translation.override("en"):
+        warning = MESSAGES[HealthCode.SEGMENT_SRM_WARNING](alarm)
+        held = REASONS[ReasonCode.SEGMENT_SRM_ERROR](reason)
+    assert "within RFM tier: R high · F mid · M low: observed" in warning
+    assert "RFM group = At risk" in held
+    with translation.override("zh-hans"):
+        held = REASONS[ReasonCode.SEGMENT_SRM_ERROR](reason)
+    assert "RFM 分组 = 流失风险" in held

@@ -1,6 +1,7 @@
 """The words of the history segments (``analysis.aggregation.history``) in the reader's
-language: each dimension's tab name and each segment value's label ("R high · F mid · M low",
-"Champions"). Attribute segments keep their own names and values."""
+language: each kind's and dimension's name and each segment value's label ("R high · F mid ·
+M low", "Champions"), for the report's tabs, the audit log, and the health messages and
+reasons that name a segment. Attribute segments keep their own names and values."""
 
 from __future__ import annotations
 
@@ -17,8 +18,14 @@ from analysis.aggregation.history import (
     RFM_GROUP_ATTR,
     SPEND_TIER_ATTR,
 )
-from console.labels import HISTORY_KIND_LABELS
 from experiments.history_segments import NEW_VS_RETURNING, RFM, SPEND_TIER
+
+# The kinds an experiment chooses (``experiments.history_segments.KINDS``).
+HISTORY_KIND_LABELS: dict[str, Promise] = {
+    NEW_VS_RETURNING: gettext_lazy("New or returning"),
+    RFM: gettext_lazy("RFM tier"),
+    SPEND_TIER: gettext_lazy("Spend tier"),
+}
 
 DIMENSION_LABELS: dict[str, Promise] = {
     NEW_VS_RETURNING_ATTR: HISTORY_KIND_LABELS[NEW_VS_RETURNING],
