@@ -65,7 +65,7 @@ def segment_value_label(attribute: str, value: str) -> str:
         r, f, m = (tiers.get(part, part) for part in value.split("."))
         return _("R %(r)s · F %(f)s · M %(m)s") % {"r": r, "f": f, "m": m}
     if attribute == SPEND_TIER_ATTR and value in tiers:
-        return tiers[value]
+        return {"low": _("Low spend"), "mid": _("Medium spend"), "high": _("High spend")}[value]
     found = VALUE_LABELS.get(value)
     return str(found) if found is not None else value
 

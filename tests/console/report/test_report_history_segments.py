@@ -91,3 +91,15 @@ def test_report__no_segment_correction__p_values_say_not_corrected() -> None:
     html = client_as("viewer").get(f"/experiments/{exp.key}/results/").content.decode()
     section = html.split('id="segments"')[1]
     assert "p-value, not corrected" in section and "adjusted" not in section
+
+
+def test_report_print__history_segments__every_dimension_in_words() -> None:
+    from analysis.models import ResultSnapshot
+
+    exp = history_experiment(key="hist-print")
+    snapshot = ResultSnapshot.objects.filter(experiment=exp).latest("id")
+    html = client_as("viewer").get(f"/experiments/{exp.key}/results/{snapshot.id}/print/")
+    text = html.content.decode()
+    for heading in ("New or returning = New", "RFM group = Champions", "Spend tier = High spend"):
+        assert heading in text, heading
+    assert "p-value, adjusted (BH)" in text and "adjusted across each dimension" in text
