@@ -15,7 +15,13 @@ from console.form_errors import Errors
 from core.keys import key_from_name
 from experiments.models import Experiment
 
-from .history_fields import HISTORY_CHECKS, HISTORY_TEXT, history_field_errors, history_values
+from .history_fields import (
+    HISTORY_CHECKS,
+    HISTORY_FIELDS,
+    HISTORY_TEXT,
+    history_field_errors,
+    history_values,
+)
 from .targeting_builder import Group, Row, build_condition, groups_from_condition
 
 STEPS = ("basics", "variants", "targeting", "metrics", "plan")
@@ -32,6 +38,7 @@ STEP_OF_FIELD = {
     "scheduled_stop_at": "plan",
     "planned_sample_size": "plan",
     "planned_duration_days": "plan",
+    **dict.fromkeys(HISTORY_FIELDS, "plan"),
 }
 PLAN_TEXT = ("alpha", "method", "correction", "mde")
 TEXT_FIELDS = (

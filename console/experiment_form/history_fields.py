@@ -20,6 +20,8 @@ HISTORY_TEXT = (
     "segment_correction",
 )
 HISTORY_CHECKS = tuple(f"history_{kind}" for kind in KINDS)
+# The names their errors are shown under (the kinds' errors under ``history_kinds``).
+HISTORY_FIELDS = (*HISTORY_TEXT, "history_kinds")
 # The configuration's keys -> the form's text fields.
 _TEXT_KEYS = {
     "days": "history_days",

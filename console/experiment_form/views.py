@@ -39,6 +39,7 @@ from experiments.services.experiments import experiment_create, experiment_updat
 from experiments.targeting import validate_condition
 
 from . import form_checks, forms, template_prefill
+from .history_fields import HISTORY_FIELDS
 from .targeting_builder import OPERATORS, Group, Row, explain, groups_from_condition
 
 TEMPLATE = "experiments/experiment_form.html"
@@ -127,7 +128,7 @@ STEP_FIELDS = {
     "targeting": ("targeting", "coverage", "unit_attribute", "layer", "layer_share"),
     "metrics": ("metrics",),
     "plan": ("method", "correction", "alpha", "mde", "scheduled_start_at", "scheduled_stop_at",
-             "planned_sample_size", "planned_duration_days"),
+             "planned_sample_size", "planned_duration_days", *HISTORY_FIELDS),
 }  # fmt: skip
 
 

@@ -90,3 +90,14 @@ def test_overview__history_segments__plan_lists_them_in_both_languages() -> None
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     html = client.get(f"/experiments/{exp.key}/").content.decode()
     assert "新用户或老用户, RFM 分层 · 45" in html and "分群 p 值的校正" in html
+
+
+def test_validate_plan_step__htmx__history_errors_swapped_next_to_their_fields() -> None:
+    data = post_data(action="validate", step="plan", history_rfm="on", history_days="500")
+    response = client_as("editor").post(NEW, data, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    days = html.split('id="err-history_days" hx-swap-oob="true"')[1].split("</ul>")[0]
+    assert "1 to 365" in days
+    event = html.split('id="err-history_value_event" hx-swap-oob="true"')[1].split("</ul>")[0]
+    assert "spend" in event
+    assert "<section" not in html
