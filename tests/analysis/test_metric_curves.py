@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 from scipy import stats as sps
 
 from analysis.engine import analyze
-from analysis.engine.contract import Plan, SnapshotInputs, results_from_stored
+from analysis.engine.contract import Plan, Results, SnapshotInputs, results_from_stored
+from analysis.models import ResultSnapshot
 from analysis.services.snapshots import experiment_refresh
 from experiments.models import Experiment
 from tests.analysis.helpers import T0, Data, experiment_with, metric
 from tests.analysis.reference import welch_relative
+from tests.analysis.test_contract_schema import _closed, _validate
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +207,30 @@ def test_value_curve__every_point__cumulative_means_match_welch(refreshed) -> No
     # Value to date grows (each point over its own mature units), and D60 has fewer units.
     assert rows["D30"]["control"]["mean"] > rows["D7"]["control"]["mean"] > 0
     assert 0 < rows["D60"]["control"]["units"] < rows["D30"]["control"]["units"]
+
+
+def test_curve_snapshot__stored_and_served_json__valid_under_the_schemas(viewer) -> None:
+    """The points are typed: the stored results and inputs validate under the classes' closed
+    schemas and read back byte for byte, and the served results under the OpenAPI
+    components; an old (version 5) result still reads."""
+    retention = metric("s_retention", "retention_curve", event="", activity=ACTIVITY)
+    value = metric("s_ltv", "value_curve", value_field="revenue", horizon_days=45)
+    exp = experiment_with([(retention, "primary"), (value, "guardrail")])
+    _simulate(exp)
+    made = experiment_refresh(experiment=exp, as_of=AS_OF)
+    stored = ResultSnapshot.objects.get(pk=made.pk)
+    jsonschema.Draft202012Validator(_closed(Results.json_schema())).validate(stored.results)
+    jsonschema.Draft202012Validator(_closed(SnapshotInputs.json_schema())).validate(stored.inputs)
+    assert json.dumps(Results.from_dict(made.results).to_dict()) == json.dumps(made.results)
+    assert json.dumps(SnapshotInputs.from_dict(made.inputs).to_dict()) == json.dumps(made.inputs)
+    points = [p["point"] for p in _metric(made.results, "s_ltv")["points"]]
+    assert points == [*(f"D{k}" for k in range(1, 31)), "D45"]
+    body = viewer.get(f"/api/v1/experiments/{exp.key}/results").json()
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    _validate(body, "ResultsResponse", components)
+    assert body["metrics"][0]["headline"] == "W1" and len(body["metrics"][0]["points"]) == 32
+    # A version 5 result (no curves then) reads as version 6 with no points.
+    old = {**json.loads(json.dumps(made.results)), "schema_version": 5}
+    for m in old["metrics"]:
+        m.pop("points", None), m.pop("headline", None)
+    assert results_from_stored(old).metrics[0].points == ()
