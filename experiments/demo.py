@@ -154,6 +154,14 @@ EXPERIMENTS: list[dict[str, Any]] = [
             "correction": "holm",
             "cuped": True,
             "mde": 0.05,
+            # Does the higher price lose recent buyers, or the big spenders? Segments from
+            # each user's purchases in the 30 days before they saw the price.
+            "history_segments": {
+                "kinds": ["new_vs_returning", "spend_tier"],
+                "days": 30,
+                "value_event": "purchase",
+                "value_field": "revenue",
+            },
         },
         "start": True,
     },
