@@ -223,6 +223,11 @@ def metric_markers(metric: MetricResult) -> list[str]:
             _("Winsorized at the %(p)sth percentile")
             % {"p": localize(f"{metric.winsorized_at * 100:g}")}
         )
+    if metric.headline:
+        marks.append(
+            _("A curve: %(point)s is shown and decides; every point is on the metric's page")
+            % {"point": metric.headline}
+        )
     if any(v.test == TEST_FISHER_EXACT for v in metric.treatments):
         marks.append(_("Exact test used (Fisher), as the counts are small"))
     for v in metric.treatments:

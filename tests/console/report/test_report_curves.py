@@ -70,3 +70,10 @@ def test_metric_page__ordinary_metric__no_curve(db: None) -> None:
     exp = experiment_with([(m, "primary")])
     experiment_refresh(experiment=exp, as_of=AS_OF)
     assert 'class="curve"' not in _page(exp, "plain")
+
+
+def test_report__curve_metrics__headline_point_named_in_the_table() -> None:
+    exp = curve_experiment()
+    html = client_as("viewer").get(f"/experiments/{exp.key}/results/").content.decode()
+    assert "A curve: W1 is shown and decides; every point is on the metric&#x27;s page" in html
+    assert "A curve: D7 is shown and decides" in html
