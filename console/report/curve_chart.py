@@ -27,7 +27,8 @@ from analysis.engine.contract import (
     UnknownSchemaVersion,
 )
 from analysis.engine.stats.moments import arm_moments
-from analysis.words.numbers import count, localize, pct, pvalue, share
+from analysis.engine.value_curve import ADDED, FADED, ValueCurveReading, value_curve_readings
+from analysis.words.numbers import absolute, count, localize, pct, pvalue, share
 from experiments.models import Experiment
 
 HEIGHT, TOP, BOTTOM = 220.0, 16.0, 28.0  # pixels: the plot runs from TOP to HEIGHT - BOTTOM
@@ -205,6 +206,7 @@ def curve_chart(*, experiment: Experiment, metric: str) -> dict[str, Any] | None
         ],
         "rows": rows,
         "control": next(v.name for v in found.variants if v.is_control),
+        "readings": [] if rate else value_curve_sentences([found]),
         "as_of": results.as_of,
     }
 
@@ -227,3 +229,66 @@ def _x_ticks(first: int, last: int, xs: list[int]) -> list[int]:
     step = max(5, math.ceil((last - first) / 6 / 5) * 5)
     inner = [d for d in range(step, last, step) if d > first and last - d >= step / 2]
     return [first, *inner, last]
+
+
+def reading_sentence(reading: ValueCurveReading, variant: str) -> str:
+    """A value curve's reading in words (``analysis.engine.value_curve``)."""
+    values = {
+        "variant": variant,
+        "early": reading.early,
+        "late": reading.late or "",
+        "early_diff": absolute(reading.early_effect),
+        "late_diff": absolute(reading.late_effect),
+        "late_interval": "" if reading.late_ci is None else _abs_interval(reading.late_ci),
+    }
+    if reading.verdict == ADDED:
+        return (
+            _(
+                "%(variant)s is still ahead at %(late)s (%(late_diff)s per unit, "
+                "%(late_interval)s): it added value, not only moved it earlier."
+            )
+            % values
+        )
+    if reading.verdict == FADED:
+        return (
+            _(
+                "%(variant)s led at %(early)s (%(early_diff)s per unit) but by %(late)s the "
+                "difference is %(late_diff)s (%(late_interval)s): it may have pulled purchases "
+                "forward rather than added to them."
+            )
+            % values
+        )
+    if not reading.late:
+        return (
+            _(
+                "%(variant)s: no point after %(early)s is mature yet, so whether it adds value "
+                "or pulls it forward is not known."
+            )
+            % values
+        )
+    return (
+        _(
+            "%(variant)s: not clear yet whether it adds value or pulls it forward "
+            "(%(early)s: %(early_diff)s per unit; %(late)s: %(late_diff)s, %(late_interval)s)."
+        )
+        % values
+    )
+
+
+def _abs_interval(ci: tuple[float | None, float | None]) -> str:
+    return f"[{absolute(ci[0])}, {absolute(ci[1])}]"
+
+
+def value_curve_sentences(metrics: list[MetricResult]) -> list[dict[str, str]]:
+    """Each value curve's reading per treatment: the metric's key and name and the sentence."""
+    names = {m.metric: m.name for m in metrics}
+    variants = {v.variant: v.name for m in metrics for v in m.variants}
+    return [
+        {
+            "metric": r.metric,
+            "name": names[r.metric],
+            "verdict": r.verdict,
+            "sentence": reading_sentence(r, variants.get(r.variant, r.variant)),
+        }
+        for r in value_curve_readings(metrics)
+    ]

@@ -27,6 +27,7 @@ from analysis.words.formats import NumberFormat, currency_symbol
 from core.vocab import DisplayFormat
 from experiments.models import Experiment
 
+from .curve_chart import value_curve_sentences
 from .rows import BAR_PAD, BAR_WIDTH, axis_ticks
 
 
@@ -232,4 +233,6 @@ def economics_context(
         "money": money_symbol(experiment, economics),
         "economic_names": _names(results, economics),
         "bar_width": BAR_WIDTH,
+        # The value to date curves' reading: pulled forward or added (``curve_chart``).
+        "value_curves": value_curve_sentences(list(results.metrics)),
     }

@@ -3,17 +3,20 @@ day, and the values table with every point (W1 and M1 too), from a refreshed sna
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+import numpy as np
 import pytest
 
 from analysis.services.snapshots import experiment_refresh
 from experiments.models import Experiment
-from tests.analysis.helpers import experiment_with, metric
+from tests.analysis.helpers import T0, Data, experiment_with, metric
 from tests.analysis.test_metric_curves import ACTIVITY, AS_OF, _simulate
 from tests.console.helpers import client_as
 
 pytestmark = pytest.mark.django_db
+DAY = dt.timedelta(days=1)
 
 
 def curve_experiment() -> Experiment:
@@ -77,3 +80,40 @@ def test_report__curve_metrics__headline_point_named_in_the_table() -> None:
     html = client_as("viewer").get(f"/experiments/{exp.key}/results/").content.decode()
     assert "A curve: W1 is shown and decides; every point is on the metric&#x27;s page" in html
     assert "A curve: D7 is shown and decides" in html
+
+
+def _coupon_pulls_forward() -> Experiment:
+    """A first-order coupon that moves purchases earlier without adding any: the same orders
+    per unit in both arms, within 3 days of exposure with the coupon, over 30 days without."""
+    ltv = metric("ltv_coupon", "value_curve", value_field="revenue", horizon_days=30)
+    metrics = [
+        (metric("paid", "conversion", event="purchase"), "primary"),
+        (metric("arpu", "mean", event="purchase", value_field="revenue"), "secondary"),
+        (ltv, "secondary"),
+    ]
+    exp = experiment_with(metrics, kind="promotion")
+    rng = np.random.default_rng(3)
+    d = Data(exp)
+    for i in range(800):
+        unit, variant = f"u{i}", ("control", "treatment")[i % 2]
+        t0 = T0 + float(rng.uniform(0, 40)) * DAY
+        d.expose(unit, variant, t0)
+        if rng.random() < 0.6:
+            days = float(rng.uniform(0, 3 if variant == "treatment" else 30))
+            d.event(unit, t0 + days * DAY, value=30.0, properties={"revenue": 30.0})
+    d.save()
+    assert experiment_refresh(experiment=exp, as_of=T0 + 45 * DAY).status == "ok"
+    return exp
+
+
+def test_economics__coupon_pulls_purchases_forward__value_curve_cited() -> None:
+    exp = _coupon_pulls_forward()
+    html = client_as("viewer", "pm").get(f"/experiments/{exp.key}/results/").content.decode()
+    section = html.split('id="economics"')[1].split("</section>")[0]
+    assert "Does the promotion pull purchases forward or add to them?" in section
+    reading = section.split('class="curve-reading reading-faded"')[1].split("</p>")[0]
+    assert "/results/metrics/ltv_coupon/" in reading
+    assert "led at D7" in reading and "by D30" in reading and "pulled purchases forward" in reading
+    # The metric's page says the same above its charts.
+    page = _page(exp, "ltv_coupon")
+    assert "reading-faded" in page.split('class="curve"')[1].split("<figure")[0]
