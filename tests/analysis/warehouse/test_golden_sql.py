@@ -14,6 +14,7 @@ import pytest
 import sqlglot
 
 from analysis.aggregation.columns import MetricSpec
+from analysis.aggregation.curves import expand_curves
 from analysis.aggregation.render import render
 from analysis.warehouse.engine import SPARK, tables_for
 from analysis.warehouse.statements import aggregation_statements
@@ -74,6 +75,33 @@ METRICS = [
         event="purchase",
         min_events=2,
         filter={"$not": {"vip": True}, "note": {"$exists": False}},
+    ),
+    # docs/metrics.md: a retention curve (W1, D1, D2, M1) and a value curve (D3, D1, D2), each
+    # point a metric of mature units.
+    *expand_curves(
+        [
+            MetricSpec(
+                9,
+                "app_retention",
+                "retention_curve",
+                "secondary",
+                activity=[
+                    {"event": "app_open"},
+                    {"event": "purchase", "filter": {"coupon": "NEW10"}},
+                ],
+                horizon_days=2,
+            ),
+            MetricSpec(
+                10,
+                "ltv_new10",
+                "value_curve",
+                "secondary",
+                event="purchase",
+                value_field="revenue",
+                filter={"coupon": "NEW10"},
+                horizon_days=3,
+            ),
+        ]
     ),
 ]
 CAPS = {"m1_y": 412.5, "m1_x": 398.25, "m2_num": 120.75}
@@ -138,6 +166,9 @@ def test_golden_sql__spark_statements__every_rule_is_in_the_sql() -> None:
     assert "NOT u.`forced` AND NOT u.`multiple_variants`" in sql  # exclusions
     assert "LATERAL VIEW EXPLODE(FROM_JSON(x.`attributes`, 'map<string,variant>'))" in sql
     assert "u.`experiment` = 'checkout-redesign' AND u.`phase` = 1" in sql
+    # Curve points: NULL for units not exposed long enough (W1: 8 days before as_of).
+    assert "CASE WHEN MAX(UNIX_MICROS(u.`first_exposed_at`)) <= 1767916800000000" in sql
+    assert "COUNT(m9_0_y) AS m9_0__n" in sql and "m10_2__sum_squares" in sql
     # Event filters, through the JSON markers (filters.py), and the new types' columns.
     coupon = "VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$[\"coupon\"]')"
     assert f"CASE WHEN SCHEMA_OF_VARIANT({coupon}) = 'STRING'" in sql

@@ -504,7 +504,282 @@ SELECT
     ) >= 2
     THEN 1
     ELSE 0
-  END AS m8_y
+  END AS m8_y,
+  CASE
+    WHEN MAX(UNIX_MICROS(u.`first_exposed_at`)) <= 1767916800000000
+    THEN MAX(
+      CASE
+        WHEN (
+          ev.`event` = 'app_open'
+          AND UNIX_MICROS(ev.`timestamp`) >= (
+            UNIX_MICROS(u.`first_exposed_at`) + 86400000000
+          )
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 691200000000
+          )
+        )
+        OR (
+          ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= (
+            UNIX_MICROS(u.`first_exposed_at`) + 86400000000
+          )
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 691200000000
+          )
+          AND (
+            (
+              CASE
+                WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]')) = 'STRING'
+                THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]'), '$', 'string')
+              END = 'NEW10'
+            )
+          )
+        )
+        THEN 1
+        ELSE 0
+      END
+    )
+  END AS m9_0_y,
+  CASE
+    WHEN MAX(UNIX_MICROS(u.`first_exposed_at`)) <= 1768435200000000
+    THEN MAX(
+      CASE
+        WHEN (
+          ev.`event` = 'app_open'
+          AND UNIX_MICROS(ev.`timestamp`) >= (
+            UNIX_MICROS(u.`first_exposed_at`) + 86400000000
+          )
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 172800000000
+          )
+        )
+        OR (
+          ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= (
+            UNIX_MICROS(u.`first_exposed_at`) + 86400000000
+          )
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 172800000000
+          )
+          AND (
+            (
+              CASE
+                WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]')) = 'STRING'
+                THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]'), '$', 'string')
+              END = 'NEW10'
+            )
+          )
+        )
+        THEN 1
+        ELSE 0
+      END
+    )
+  END AS m9_1_y,
+  CASE
+    WHEN MAX(UNIX_MICROS(u.`first_exposed_at`)) <= 1768348800000000
+    THEN MAX(
+      CASE
+        WHEN (
+          ev.`event` = 'app_open'
+          AND UNIX_MICROS(ev.`timestamp`) >= (
+            UNIX_MICROS(u.`first_exposed_at`) + 172800000000
+          )
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 259200000000
+          )
+        )
+        OR (
+          ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= (
+            UNIX_MICROS(u.`first_exposed_at`) + 172800000000
+          )
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 259200000000
+          )
+          AND (
+            (
+              CASE
+                WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]')) = 'STRING'
+                THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]'), '$', 'string')
+              END = 'NEW10'
+            )
+          )
+        )
+        THEN 1
+        ELSE 0
+      END
+    )
+  END AS m9_2_y,
+  CASE
+    WHEN MAX(UNIX_MICROS(u.`first_exposed_at`)) <= 1765929600000000
+    THEN MAX(
+      CASE
+        WHEN (
+          ev.`event` = 'app_open'
+          AND UNIX_MICROS(ev.`timestamp`) >= (
+            UNIX_MICROS(u.`first_exposed_at`) + 86400000000
+          )
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 2678400000000
+          )
+        )
+        OR (
+          ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= (
+            UNIX_MICROS(u.`first_exposed_at`) + 86400000000
+          )
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 2678400000000
+          )
+          AND (
+            (
+              CASE
+                WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]')) = 'STRING'
+                THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]'), '$', 'string')
+              END = 'NEW10'
+            )
+          )
+        )
+        THEN 1
+        ELSE 0
+      END
+    )
+  END AS m9_3_y,
+  CASE
+    WHEN MAX(UNIX_MICROS(u.`first_exposed_at`)) <= 1768348800000000
+    THEN COALESCE(
+      SUM(
+        CASE
+          WHEN ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 259200000000
+          )
+          AND (
+            (
+              CASE
+                WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]')) = 'STRING'
+                THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]'), '$', 'string')
+              END = 'NEW10'
+            )
+          )
+          THEN COALESCE(
+            CASE
+              WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+              OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) LIKE 'DECIMAL%'
+              THEN LEAST(
+                GREATEST(
+                  TRY_VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]'), '$', 'double'),
+                  -CAST(1e100 AS DOUBLE)
+                ),
+                CAST(1e100 AS DOUBLE)
+              )
+            END,
+            (
+              CASE
+                WHEN ev.`value` > CAST(1e100 AS DOUBLE)
+                THEN CAST(1e100 AS DOUBLE)
+                WHEN ev.`value` < -CAST(1e100 AS DOUBLE)
+                THEN -CAST(1e100 AS DOUBLE)
+                ELSE ev.`value`
+              END
+            )
+          )
+        END
+      ),
+      0
+    )
+  END AS m10_0_y,
+  CASE
+    WHEN MAX(UNIX_MICROS(u.`first_exposed_at`)) <= 1768521600000000
+    THEN COALESCE(
+      SUM(
+        CASE
+          WHEN ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 86400000000
+          )
+          AND (
+            (
+              CASE
+                WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]')) = 'STRING'
+                THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]'), '$', 'string')
+              END = 'NEW10'
+            )
+          )
+          THEN COALESCE(
+            CASE
+              WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+              OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) LIKE 'DECIMAL%'
+              THEN LEAST(
+                GREATEST(
+                  TRY_VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]'), '$', 'double'),
+                  -CAST(1e100 AS DOUBLE)
+                ),
+                CAST(1e100 AS DOUBLE)
+              )
+            END,
+            (
+              CASE
+                WHEN ev.`value` > CAST(1e100 AS DOUBLE)
+                THEN CAST(1e100 AS DOUBLE)
+                WHEN ev.`value` < -CAST(1e100 AS DOUBLE)
+                THEN -CAST(1e100 AS DOUBLE)
+                ELSE ev.`value`
+              END
+            )
+          )
+        END
+      ),
+      0
+    )
+  END AS m10_1_y,
+  CASE
+    WHEN MAX(UNIX_MICROS(u.`first_exposed_at`)) <= 1768435200000000
+    THEN COALESCE(
+      SUM(
+        CASE
+          WHEN ev.`event` = 'purchase'
+          AND UNIX_MICROS(ev.`timestamp`) >= UNIX_MICROS(u.`first_exposed_at`)
+          AND UNIX_MICROS(ev.`timestamp`) < (
+            UNIX_MICROS(u.`first_exposed_at`) + 172800000000
+          )
+          AND (
+            (
+              CASE
+                WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]')) = 'STRING'
+                THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["coupon"]'), '$', 'string')
+              END = 'NEW10'
+            )
+          )
+          THEN COALESCE(
+            CASE
+              WHEN SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) IN ('BIGINT', 'DOUBLE', 'FLOAT')
+              OR SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]')) LIKE 'DECIMAL%'
+              THEN LEAST(
+                GREATEST(
+                  TRY_VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(ev.`properties`), '$["revenue"]'), '$', 'double'),
+                  -CAST(1e100 AS DOUBLE)
+                ),
+                CAST(1e100 AS DOUBLE)
+              )
+            END,
+            (
+              CASE
+                WHEN ev.`value` > CAST(1e100 AS DOUBLE)
+                THEN CAST(1e100 AS DOUBLE)
+                WHEN ev.`value` < -CAST(1e100 AS DOUBLE)
+                THEN -CAST(1e100 AS DOUBLE)
+                ELSE ev.`value`
+              END
+            )
+          )
+        END
+      ),
+      0
+    )
+  END AS m10_2_y
 FROM `verdict_exposures` AS u
 LEFT JOIN `verdict_events` AS ev
   ON ev.`unit_id` = u.`unit_id`
@@ -513,7 +788,7 @@ LEFT JOIN `verdict_events` AS ev
     UNIX_MICROS(u.`first_exposed_at`) + -604800000000
   )
   AND UNIX_MICROS(ev.`timestamp`) < (
-    UNIX_MICROS(u.`first_exposed_at`) + 691200000000
+    UNIX_MICROS(u.`first_exposed_at`) + 2678400000000
   )
   AND UNIX_MICROS(ev.`timestamp`) < 1768608000000000
 WHERE
@@ -550,6 +825,15 @@ SELECT
   COUNT(m7_y),
   SUM(m7_y),
   SUM(m7_y * m7_y),
+  COUNT(m10_0_y),
+  SUM(m10_0_y),
+  SUM(m10_0_y * m10_0_y),
+  COUNT(m10_1_y),
+  SUM(m10_1_y),
+  SUM(m10_1_y * m10_1_y),
+  COUNT(m10_2_y),
+  SUM(m10_2_y),
+  SUM(m10_2_y * m10_2_y),
   SUM(CASE WHEN ABS(m0_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
   SUM(
     CASE
@@ -580,7 +864,14 @@ SELECT
   SUM(CASE WHEN ABS(m6_num) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
   SUM(CASE WHEN ABS(m6_den) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
   SUM(CASE WHEN ABS(m7_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
-  SUM(CASE WHEN ABS(m8_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END)
+  SUM(CASE WHEN ABS(m8_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m9_0_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m9_1_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m9_2_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m9_3_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m10_0_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m10_1_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN ABS(m10_2_y) >= CAST(1e+100 AS DOUBLE) THEN 1 ELSE 0 END)
 FROM `verdict_units`;
 
 -- per-variant sufficient statistics
@@ -634,7 +925,24 @@ SELECT
   COALESCE(SUM(m6_num * m6_den), 0) AS m6__numerator_denominator_sum,
   COALESCE(SUM(m7_y), 0) AS m7__sum,
   COALESCE(SUM(m7_y * m7_y), 0) AS m7__sum_squares,
-  COALESCE(SUM(m8_y), 0) AS m8__conversions
+  COALESCE(SUM(m8_y), 0) AS m8__conversions,
+  COUNT(m9_0_y) AS m9_0__n,
+  COALESCE(SUM(m9_0_y), 0) AS m9_0__conversions,
+  COUNT(m9_1_y) AS m9_1__n,
+  COALESCE(SUM(m9_1_y), 0) AS m9_1__conversions,
+  COUNT(m9_2_y) AS m9_2__n,
+  COALESCE(SUM(m9_2_y), 0) AS m9_2__conversions,
+  COUNT(m9_3_y) AS m9_3__n,
+  COALESCE(SUM(m9_3_y), 0) AS m9_3__conversions,
+  COUNT(m10_0_y) AS m10_0__n,
+  COALESCE(SUM(m10_0_y), 0) AS m10_0__sum,
+  COALESCE(SUM(m10_0_y * m10_0_y), 0) AS m10_0__sum_squares,
+  COUNT(m10_1_y) AS m10_1__n,
+  COALESCE(SUM(m10_1_y), 0) AS m10_1__sum,
+  COALESCE(SUM(m10_1_y * m10_1_y), 0) AS m10_1__sum_squares,
+  COUNT(m10_2_y) AS m10_2__n,
+  COALESCE(SUM(m10_2_y), 0) AS m10_2__sum,
+  COALESCE(SUM(m10_2_y * m10_2_y), 0) AS m10_2__sum_squares
 FROM `verdict_units` AS t
 GROUP BY
   t.variant_id;
