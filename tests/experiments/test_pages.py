@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from experiments.demo import METRICS
 from experiments.models import Experiment, Metric
 
 
@@ -25,7 +26,7 @@ def test_demo__run_twice__same_definitions_and_login(demo) -> None:
         "express-checkout",
         "annual-plan-discount",
     }
-    assert Metric.objects.count() == 9
+    assert Metric.objects.count() == len(METRICS) == 11
     pricing = Experiment.objects.get(key="pricing-pro-tier")
     assert pricing.status == "running"
     assert [v.name for v in pricing.variants.all()] == ["Pro at 29", "Pro at 39"]
