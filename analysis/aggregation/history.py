@@ -32,7 +32,7 @@ per-segment sums, SRM, report tabs and the Spark engine follow unchanged:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assignment.tables import EventTable, ExposureTable
@@ -76,6 +76,10 @@ class HistorySpec:
     value_event: str = ""
     value_field: str = ""
     new_attribute: str = ""
+    # The event names "any event" stands for, when the engine needs them spelled out: SQLite
+    # (no hash join) finds a unit's events through the (event, unit_id, timestamp) index only
+    # with a name; without one, each unit would scan every event. None: any name.
+    event_names: tuple[str, ...] | None = None
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -120,11 +124,15 @@ def history_units_sql(
         if spec.value_event
         else "CAST(NULL AS DOUBLE)"
     )
+    names = ""
+    if spec.event_names is not None:
+        listed = ", ".join(lit(n) for n in spec.event_names) or "NULL"
+        names = f" AND {ev.event} IN ({listed})"
     per_unit = (
         f"SELECT t.exposure_id AS hid, COUNT({ev.event}) AS n_hist,"
         f" MAX(VERDICT_DAY({ev.timestamp})) AS last_day, {spend} AS spend"
         f" FROM {table} AS t JOIN {x.table} AS x ON {x.id} = t.exposure_id"
-        f" LEFT JOIN {ev.table} AS ev ON {ev.unit_id} = {x.unit_id} AND {ts_ev} < {ts_t0}"
+        f" LEFT JOIN {ev.table} AS ev ON {ev.unit_id} = {x.unit_id}{names} AND {ts_ev} < {ts_t0}"
         f" AND {ts_ev} >= VERDICT_SHIFT({x.first_exposed_at}, {-86400 * spec.days})"
         " GROUP BY t.exposure_id"
     )
@@ -230,8 +238,17 @@ def history_sums(
     the shape of ``segments.segment_sums``; [] without a spec."""
     if spec is None or not metrics:
         return []
+    if runner.dialect.sqlite and spec.event_names is None:
+        spec = replace(spec, event_names=event_names(runner, events))
     sql = history_sums_sql(exposures, events, table, metrics, caps, shifts, spec)
     return variant_rows(runner, sql, metrics, shifts, groups=2)
+
+
+def event_names(runner: Runner, events: EventTable) -> tuple[str, ...]:
+    """Every event name stored (read from the name index's leading column)."""
+    ev = qualify(events, "ev")
+    _, rows = runner.rows(f"SELECT DISTINCT {ev.event} AS name FROM {ev.table} AS ev")
+    return tuple(sorted(str(r[0]) for r in rows if r[0] is not None))
 
 
 def history_tiers_sql(

@@ -129,6 +129,10 @@ def unit_table(runner: DatabaseRunner, scope: Scope, metrics: list[MetricSpec]) 
         runner.execute(f"CREATE TEMPORARY TABLE {name}{on_commit} AS {select}")
         if d.postgres:
             runner.execute(f"ANALYZE {name}")
+        else:
+            # SQLite joins by nested loops: a query joining a derived per-unit table back to
+            # this one by exposure (the history segments) needs the index, or scans it per unit.
+            runner.execute(f"CREATE INDEX temp.{name}_exposure ON {name} (exposure_id)")
         try:
             yield name
         finally:
