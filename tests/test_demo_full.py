@@ -20,10 +20,11 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-GOAL_SECONDS = 60  # the goal: met on an idle 2-core machine (47-51 s), not always
-# on a busy one (up to 67 s measured): docs/simulation.md. The check below guards against a
-# regression with room for that noise; the time and whether the goal was met are printed.
-CEILING_SECONDS = 90
+GOAL_SECONDS = 60  # the goal: met on one idle 2-core machine (47-51 s), missed on
+# another (83-92 s for the same code, 2026-12-07): docs/simulation.md. The check below guards
+# against a regression (a scan per unit once made the load take hours) with room for slower
+# machines; the time and whether the goal was met are printed.
+CEILING_SECONDS = 150
 MIN_EXPOSED = 100_000
 
 
