@@ -67,6 +67,8 @@ for e in Experiment.objects.all():
             "actor_label", flat=True)),
         "breaker_notes": Notification.objects.filter(
             experiment=e, condition__contains=":breaker:").count(),
+        "paused_days": [(a.at - e.started_at).days for a in AuditLogEntry.objects.filter(
+            experiment=e, action="pause")],
     }
 print(json.dumps(out))
 """
@@ -189,6 +191,8 @@ def test_demo_full__express_checkout__paused_by_the_guardrail_breaker(demo):
     e = demo["experiments"]["express-checkout"]
     assert e["status"] == "paused"
     assert e["pauses"] == ["analysis"]
+    # Paused on its first simulated days (so it ran a day or two), not on the day of loading.
+    assert len(e["paused_days"]) == 1 and 0 <= e["paused_days"][0] <= 2
     assert e["breaker_notes"] >= 1
 
 

@@ -27,7 +27,7 @@ from analysis.services.refresh import experiment_refresh_run
 from assignment.models import Exposure
 from core.actors import Actor
 from experiments.demo import CONCLUDED, EXPERIMENTS, METRICS, TRAFFIC, TRAFFIC_DAYS
-from experiments.models import Experiment, ExperimentStatus, Metric, Phase
+from experiments.models import AuditLogEntry, Experiment, ExperimentStatus, Metric, Phase
 from experiments.services.experiments import experiment_create
 from experiments.services.lifecycle import experiment_transition
 from experiments.services.metrics import metric_create
@@ -171,6 +171,8 @@ def demo_history_ensure(
         report(computed, len(points), f"{experiment.key}: snapshots")
         experiment.refresh_from_db(fields=["status"])
         if experiment.status != ExperimentStatus.RUNNING:
+            # The breaker paused it on this simulated day, not on the day the demo was loaded.
+            AuditLogEntry.objects.filter(experiment=experiment, action="pause").update(at=as_of)
             report(computed, computed, f"{experiment.key}: snapshots (paused)")
             break
     return computed
