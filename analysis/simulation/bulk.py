@@ -180,8 +180,12 @@ def user_chunk_events(
 
     propensity = rng.gamma(PROPENSITY_SHAPE, 1 / PROPENSITY_SHAPE, n)
     chance = np.minimum(1.0, b["purchase"] * propensity)
-    pre = np.flatnonzero(returning & (rng.random(n) < chance))
-    pre_value = _values(rng, b["order_value"][pre], b["value_sigma"][pre])
+    # Before exposure every user behaves as the control's do (behaviours[0]): a variant acts
+    # from exposure on, so the history before it is alike in every arm.
+    past = _behaviour_columns(behaviours, np.zeros(n, dtype=int))
+    past_chance = np.minimum(1.0, past["purchase"] * propensity)
+    pre = np.flatnonzero(returning & (rng.random(n) < past_chance))
+    pre_value = _values(rng, past["order_value"][pre], past["value_sigma"][pre])
     ev.add(
         pre,
         "purchase",

@@ -176,7 +176,13 @@ def simulate(
                 pending.append((unit_id, attributes, answer, t0))
         behaviour = behaviours.get(variant, control) if variant else control
         mine = user_events(
-            rng=rng, unit_id=unit_id, behaviour=behaviour, t0=t0, now=horizon, returning=returning
+            rng=rng,
+            unit_id=unit_id,
+            behaviour=behaviour,
+            t0=t0,
+            now=horizon,
+            returning=returning,
+            before=control,
         )
         if variant is None:
             result.unexposed_events += len(mine)

@@ -77,8 +77,11 @@ def user_events(
     t0: datetime,
     now: datetime,
     returning: bool,
+    before: Behaviour | None = None,
 ) -> list[SimEvent]:
-    """The events of one user exposed at ``t0`` (only those up to ``now``)."""
+    """The events of one user exposed at ``t0`` (only those up to ``now``); ``before`` is how
+    the user behaved before exposure (the control's behaviour: a variant acts from exposure
+    on), ``behaviour`` when not given."""
     events: list[SimEvent] = []
 
     def add(name: str, at: datetime, value: float | None = None, **props: Any) -> None:
@@ -95,8 +98,9 @@ def user_events(
 
     propensity = rng.gammavariate(PROPENSITY_SHAPE, 1 / PROPENSITY_SHAPE)
     chance = min(1.0, behaviour.purchase * propensity)
-    if returning and rng.random() < chance:
-        value = _order_value(rng, behaviour.order_value, behaviour.value_sigma)
+    past = before or behaviour
+    if returning and rng.random() < min(1.0, past.purchase * propensity):
+        value = _order_value(rng, past.order_value, past.value_sigma)
         add("purchase", t0 - rng.uniform(1, WEEK_HOURS) * HOUR, value, revenue=value)
     if rng.random() >= chance:
         return events

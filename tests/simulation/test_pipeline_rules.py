@@ -164,3 +164,37 @@ def test_behaviour_with__retention_points__absolute_change():
 def test_scenario_from_dict__bad_scenario__says_what_is_wrong(data, message):
     with pytest.raises(ValueError, match=message):
         scenario_from_dict(data)
+
+
+def test_bulk_events__variant_halves_purchases__history_before_exposure_alike_in_both_arms():
+    # A variant acts from exposure on: returning users' purchases before it must not depend
+    # on the arm (history segments would see a sample ratio mismatch that no app could cause).
+    import datetime as dt
+
+    from analysis.simulation.bulk import user_chunk_events
+
+    n = 40_000
+    control = Behaviour(purchase=0.3, order_value=50.0)
+    variant = Behaviour(purchase=0.15, order_value=80.0)
+    arm = np.arange(n) % 2
+    t0 = np.full(n, dt.datetime(2026, 11, 1, tzinfo=dt.UTC).timestamp())
+    items, owner = user_chunk_events(
+        np.random.default_rng(3),
+        unit_ids=[f"u{i}" for i in range(n)],
+        behaviours=[control, variant],
+        behaviour_index=arm,
+        t0=t0,
+        returning=np.ones(n, dtype=bool),
+        now=t0[0] + 30 * 86400,
+    )
+    before = {0: 0, 1: 0}
+    after = {0: 0, 1: 0}
+    for item, user in zip(items, owner, strict=True):
+        if item["event"] != "purchase":
+            continue
+        at = dt.datetime.fromisoformat(item["timestamp"].replace("Z", "+00:00")).timestamp()
+        (before if at < t0[user] else after)[int(arm[user])] += 1
+    # Before exposure: the same rate in both arms (about 0.3 of 20,000 each, a few SE apart
+    # at most); after it, the variant's lower purchase rate shows.
+    assert abs(before[0] - before[1]) < 5 * np.sqrt(before[0] + before[1])
+    assert after[1] < 0.7 * after[0]
